@@ -1,0 +1,115 @@
+"""The ONNX gesture classifier: load and validate a model, preprocess crops, batch-predict."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import onnxruntime as ort
+
+from realtime.contract import ContractError, ModelContract, to_batch
+from realtime.errors import HandSignError
+
+log = logging.getLogger(__name__)
+
+
+class ModelLoadError(HandSignError):
+    """The gesture model file is missing, not ONNX, or not a HandSign model."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One crop's result: probabilities in label order, and the best label."""
+
+    probabilities: np.ndarray
+    labels: tuple[str, ...]
+
+    @property
+    def index(self) -> int:
+        return int(np.argmax(self.probabilities))
+
+    @property
+    def label(self) -> str:
+        return self.labels[self.index]
+
+    @property
+    def score(self) -> float:
+        return float(self.probabilities[self.index])
+
+    def top(self, k: int = 3) -> list[tuple[str, float]]:
+        order = np.argsort(self.probabilities)[::-1][:k]
+        return [(self.labels[i], float(self.probabilities[i])) for i in order]
+
+
+def session_options(threads: int) -> ort.SessionOptions:
+    """Session options with a fixed thread count (0 lets onnxruntime choose)."""
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.log_severity_level = 3
+    return opts
+
+
+class GestureClassifier:
+    """A HandSign ONNX model with its contract; ``predict`` takes BGR crops of any size."""
+
+    def __init__(self, path: str | Path, threads: int = 2) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise ModelLoadError(f"gesture model not found: {self.path}")
+        try:
+            self.session = ort.InferenceSession(
+                str(self.path), sess_options=session_options(threads),
+                providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own, unexported exception types
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelLoadError(f"{self.path} is not a loadable ONNX model: {first}") from None
+        meta = self.session.get_modelmeta().custom_metadata_map
+        try:
+            self.contract = ModelContract.from_metadata(meta)
+        except ContractError as exc:
+            raise ModelLoadError(f"{self.path}: {exc}") from None
+        self._check_signature()
+
+    def _check_signature(self) -> None:
+        inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
+        c = self.contract
+        if len(inputs) != 1 or len(outputs) != 1:
+            raise ModelLoadError(f"{self.path}: expected one input and one output, "
+                                 f"got {len(inputs)} and {len(outputs)}")
+        shape = inputs[0].shape
+        if len(shape) != 4 or shape[1:] not in ([c.image_size, c.image_size, 3],):
+            raise ModelLoadError(f"{self.path}: input shape {shape} does not match the metadata "
+                                 f"({c.layout} {c.image_size}x{c.image_size}x3)")
+        out = outputs[0].shape
+        if len(out) != 2 or out[1] != len(c.labels):
+            raise ModelLoadError(f"{self.path}: output has {out[-1]} classes but the metadata "
+                                 f"lists {len(c.labels)} labels")
+        self.input_name, self.output_name = inputs[0].name, outputs[0].name
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.contract.labels
+
+    def __repr__(self) -> str:
+        i, o = self.session.get_inputs()[0], self.session.get_outputs()[0]
+        return (f"GestureClassifier({self.path.name}: {i.name} {i.shape} {i.type} -> "
+                f"{o.name} {o.shape}, {len(self.labels)} labels, "
+                f"{self.contract.color_order} {self.contract.value_range}, "
+                f"resize={self.contract.resize_method})")
+
+    def predict_batch(self, batch: np.ndarray) -> np.ndarray:
+        """Run an already preprocessed float32 NHWC batch; returns probabilities (N, classes)."""
+        return self.session.run([self.output_name], {self.input_name: batch})[0]
+
+    def predict(self, crops_bgr: Sequence[np.ndarray]) -> list[Prediction]:
+        """Classify BGR crops in one batch, preprocessed exactly as in training."""
+        if len(crops_bgr) == 0:
+            return []
+        probs = self.predict_batch(to_batch(crops_bgr, self.contract))
+        return [Prediction(p, self.labels) for p in probs]

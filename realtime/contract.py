@@ -1,0 +1,234 @@
+"""The inference contract: everything the model, its exporter and the live loop must agree on.
+
+This is the one place for the label order, the input tensor (size, colour order, value range,
+resize method), the metadata keys stored in the ONNX file, and the crop geometry that turns a
+detected hand into the square image the classifier sees. Training, export and the live loop all
+import it, so a crop made live is framed and resized exactly like a training image.
+
+Everything here is a pure function of its arguments (numpy and OpenCV only, no TensorFlow).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Mapping, Sequence
+
+import cv2
+import numpy as np
+
+from realtime.errors import HandSignError
+
+#: HaGRID's 18 gestures in canonical order: sorted class-folder names (0 call ... 17 two_up_inverted).
+HAGRID_LABELS: tuple[str, ...] = (
+    "call", "dislike", "fist", "four", "like", "mute", "ok", "one", "palm", "peace",
+    "peace_inverted", "rock", "stop", "stop_inverted", "three", "three2", "two_up",
+    "two_up_inverted",
+)
+
+DEFAULT_IMAGE_SIZE = 160
+COLOR_ORDER = "RGB"
+VALUE_RANGE = (0.0, 255.0)
+LAYOUT = "NHWC"
+RESIZE_METHOD = "area"  # cv2.INTER_AREA: box-averaging, the right filter for downscaling hands
+INPUT_NAME = "image"
+OUTPUT_NAME = "probabilities"
+#: Border added around the landmark box, as a fraction of its longer side, on each side.
+DEFAULT_CROP_MARGIN = 0.25
+#: Grey used where a square crop reaches past the frame (and to pad non-square training images).
+PAD_VALUE = 114
+
+METADATA_PREFIX = "handsign."
+SCHEMA_VERSION = 1
+
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels, x1/y1 exclusive
+
+
+class ContractError(HandSignError, ValueError):
+    """A model or image does not follow the inference contract."""
+
+
+# --------------------------------------------------------------------------- labels
+def canonical_labels(names: Sequence[str]) -> list[str]:
+    """Return class names in canonical label order (sorted), rejecting duplicates and blanks."""
+    if any(not n or not n.strip() for n in names):
+        raise ContractError("class names must not be empty")
+    if len(set(names)) != len(names):
+        raise ContractError(f"duplicate class names: {sorted(names)}")
+    return sorted(names)
+
+
+# --------------------------------------------------------------------------- metadata
+@dataclass(frozen=True)
+class ModelContract:
+    """What a gesture model promises about its input and output; stored as ONNX metadata."""
+
+    labels: tuple[str, ...]
+    image_size: int = DEFAULT_IMAGE_SIZE
+    color_order: str = COLOR_ORDER
+    value_range: tuple[float, float] = VALUE_RANGE
+    layout: str = LAYOUT
+    resize_method: str = RESIZE_METHOD
+    crop_margin: float = DEFAULT_CROP_MARGIN
+    input_name: str = INPUT_NAME
+    output_name: str = OUTPUT_NAME
+    extra: Mapping[str, str] = field(default_factory=dict)  # opset, metrics, created, arch...
+
+    def to_metadata(self) -> dict[str, str]:
+        """Flatten into ONNX ``metadata_props`` (string keys and values)."""
+        d = asdict(self)
+        extra = d.pop("extra")
+        meta = {METADATA_PREFIX + k: json.dumps(v) for k, v in d.items()}
+        meta[METADATA_PREFIX + "schema_version"] = str(SCHEMA_VERSION)
+        for k, v in extra.items():
+            meta[METADATA_PREFIX + "extra." + k] = v if isinstance(v, str) else json.dumps(v)
+        return meta
+
+    @classmethod
+    def from_metadata(cls, meta: Mapping[str, str]) -> "ModelContract":
+        """Rebuild from ONNX metadata; raises ContractError naming what is missing or wrong."""
+        if METADATA_PREFIX + "labels" not in meta:
+            raise ContractError(
+                "model has no HandSign metadata (no 'handsign.labels'); export it with `python -m export`"
+            )
+        try:
+            version = int(meta.get(METADATA_PREFIX + "schema_version", "0"))
+            if version != SCHEMA_VERSION:
+                raise ContractError(f"metadata schema version {version}, expected {SCHEMA_VERSION}")
+            kwargs = {}
+            for name in ("labels", "image_size", "color_order", "value_range", "layout",
+                         "resize_method", "crop_margin", "input_name", "output_name"):
+                key = METADATA_PREFIX + name
+                if key in meta:
+                    kwargs[name] = json.loads(meta[key])
+            extra_prefix = METADATA_PREFIX + "extra."
+            extra = {k[len(extra_prefix):]: v for k, v in meta.items() if k.startswith(extra_prefix)}
+            contract = cls(
+                **{k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()},
+                extra=extra,
+            )
+        except (json.JSONDecodeError, TypeError, ValueError) as exc:
+            if isinstance(exc, ContractError):
+                raise
+            raise ContractError(f"malformed HandSign metadata: {exc}") from None
+        contract.validate()
+        return contract
+
+    def validate(self) -> None:
+        """Check the fields are ones this code knows how to honour."""
+        if not self.labels or not all(isinstance(l, str) and l for l in self.labels):
+            raise ContractError("metadata labels must be a non-empty list of names")
+        if not isinstance(self.image_size, int) or not 8 <= self.image_size <= 1024:
+            raise ContractError(f"metadata image_size {self.image_size!r} is not a size in 8..1024")
+        if self.color_order not in ("RGB", "BGR"):
+            raise ContractError(f"unknown colour order {self.color_order!r}")
+        if self.layout != LAYOUT:
+            raise ContractError(f"unsupported layout {self.layout!r} (expected {LAYOUT})")
+        if self.resize_method not in RESIZE_FLAGS:
+            raise ContractError(f"unknown resize method {self.resize_method!r}")
+
+
+RESIZE_FLAGS = {"area": cv2.INTER_AREA, "bilinear": cv2.INTER_LINEAR}
+
+
+# --------------------------------------------------------------------------- crop geometry
+def landmarks_box(points: np.ndarray) -> tuple[float, float, float, float]:
+    """Tight box (x0, y0, x1, y1) around landmark points given in pixels, shape (N, 2)."""
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    if len(pts) == 0:
+        raise ContractError("no landmark points")
+    x0, y0 = pts.min(axis=0)
+    x1, y1 = pts.max(axis=0)
+    return float(x0), float(y0), float(x1), float(y1)
+
+
+def square_crop_box(box: Sequence[float], margin: float = DEFAULT_CROP_MARGIN) -> Box:
+    """The square crop for a hand box: centred on it, side = longer side * (1 + 2 * margin).
+
+    The result may reach past the frame; :func:`crop_square` pads that part so the crop stays
+    square and the hand stays centred (clamping would shift and distort it near the edges).
+    """
+    x0, y0, x1, y1 = (float(v) for v in box)
+    if x1 < x0 or y1 < y0:
+        raise ContractError(f"box {tuple(box)} has negative size")
+    side = max(x1 - x0, y1 - y0, 1.0) * (1.0 + 2.0 * margin)
+    cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+    left = int(round(cx - side / 2.0))
+    top = int(round(cy - side / 2.0))
+    s = max(int(round(side)), 1)
+    return left, top, left + s, top + s
+
+
+def clamp_box(box: Sequence[float], width: int, height: int) -> Box:
+    """Clip a box to the frame (for drawing and for JSON output)."""
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    x0, x1 = sorted((min(max(x0, 0), width), min(max(x1, 0), width)))
+    y0, y1 = sorted((min(max(y0, 0), height), min(max(y1, 0), height)))
+    return x0, y0, x1, y1
+
+
+def crop_square(frame: np.ndarray, box: Box, pad_value: int = PAD_VALUE) -> np.ndarray:
+    """Cut ``box`` (square, possibly past the frame) out of ``frame``, padding the outside part."""
+    h, w = frame.shape[:2]
+    x0, y0, x1, y1 = box
+    cx0, cy0, cx1, cy1 = clamp_box(box, w, h)
+    inner = frame[cy0:cy1, cx0:cx1]
+    pads = (cy0 - y0, y1 - cy1, cx0 - x0, x1 - cx1)
+    if any(pads) or inner.size == 0:
+        if inner.size == 0:  # box wholly outside: all padding
+            return np.full((y1 - y0, x1 - x0) + frame.shape[2:], pad_value, dtype=frame.dtype)
+        inner = cv2.copyMakeBorder(inner, *pads, cv2.BORDER_CONSTANT, value=(pad_value,) * 3)
+    return inner
+
+
+def hand_crop(frame: np.ndarray, points: np.ndarray, margin: float = DEFAULT_CROP_MARGIN
+              ) -> tuple[np.ndarray, Box]:
+    """The crop the classifier sees for a hand given by landmark pixels, and its (unclamped) box."""
+    box = square_crop_box(landmarks_box(points), margin)
+    return crop_square(frame, box), box
+
+
+# --------------------------------------------------------------------------- preprocessing
+def pad_to_square(image: np.ndarray, pad_value: int = PAD_VALUE) -> np.ndarray:
+    """Centre a non-square image on a square canvas so resizing never distorts the hand."""
+    h, w = image.shape[:2]
+    if h == w:
+        return image
+    side = max(h, w)
+    top, left = (side - h) // 2, (side - w) // 2
+    return cv2.copyMakeBorder(image, top, side - h - top, left, side - w - left,
+                              cv2.BORDER_CONSTANT, value=(pad_value,) * 3)
+
+
+def prepare_image(bgr: np.ndarray, image_size: int, color_order: str = COLOR_ORDER,
+                  resize_method: str = RESIZE_METHOD) -> np.ndarray:
+    """BGR uint8 image or crop -> uint8 (size, size, 3) in the model's colour order.
+
+    Training (through tf.data) and the live classifier both call this, so they resize alike.
+    """
+    if bgr is None or bgr.ndim not in (2, 3) or bgr.size == 0:
+        raise ContractError("empty or malformed image")
+    if bgr.ndim == 2:
+        bgr = cv2.cvtColor(bgr, cv2.COLOR_GRAY2BGR)
+    elif bgr.shape[2] == 4:
+        bgr = cv2.cvtColor(bgr, cv2.COLOR_BGRA2BGR)
+    square = pad_to_square(bgr)
+    interp = RESIZE_FLAGS[resize_method]
+    if square.shape[0] < image_size:  # upscaling: area falls back to nearest-like, use linear
+        interp = cv2.INTER_LINEAR
+    resized = cv2.resize(square, (image_size, image_size), interpolation=interp)
+    if color_order == "RGB":
+        resized = cv2.cvtColor(resized, cv2.COLOR_BGR2RGB)
+    return resized
+
+
+def to_batch(images: Sequence[np.ndarray], contract: ModelContract) -> np.ndarray:
+    """BGR crops -> float32 NHWC batch in the contract's colour order and value range."""
+    lo, hi = contract.value_range
+    batch = np.stack([
+        prepare_image(im, contract.image_size, contract.color_order, contract.resize_method)
+        for im in images
+    ]).astype(np.float32)
+    if (lo, hi) != (0.0, 255.0):
+        batch = batch * ((hi - lo) / 255.0) + lo
+    return batch

@@ -1,0 +1,128 @@
+"""Evaluate a trained model (.keras run model or exported .onnx) on a split of its run's manifest.
+
+Writes metrics.json, classification_report.txt, confusion_matrix.png, curves.png and errors.png.
+
+    python -m training.evaluate --model runs/effb0/model.keras --data data/hagrid --out runs/effb0/eval
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+from realtime.cli import HelpFormatter, run_main, setup_logging
+from realtime.errors import HandSignError
+from realtime.images import read_bgr
+from training import plots
+from training.data import SPLITS, Split, find_class_root
+from training.inference import Predictor, predict_files
+
+log = logging.getLogger("training.evaluate")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__,
+                                formatter_class=HelpFormatter)
+    p.add_argument("--model", required=True, type=Path, help="RUN_DIR/model.keras or an exported .onnx")
+    p.add_argument("--data", required=True, type=Path, help="the data root the run was trained on")
+    p.add_argument("--split", choices=SPLITS, default="test", help="which subset of the manifest")
+    p.add_argument("--split-file", type=Path, default=None,
+                   help="split manifest (default: split.json beside the model)")
+    p.add_argument("--out", required=True, type=Path, help="folder for the report files")
+    p.add_argument("--batch-size", type=int, default=64, help="images per prediction batch")
+    p.add_argument("--max-errors", type=int, default=24, help="misclassified images shown in errors.png")
+    p.add_argument("--verbose", action="store_true", help="debug logging")
+    return p.parse_args(argv)
+
+
+def read_history(path: Path) -> dict[str, list[float]]:
+    """history.csv (Keras CSVLogger) as columns of floats."""
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    keys = [k for k in (rows[0] if rows else {}) if k != "epoch"]
+    return {k: [float(r[k]) for r in rows if r.get(k) not in (None, "")] for k in keys}
+
+
+def compute_metrics(y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[str]) -> dict:
+    """Accuracy, macro F1 and per-class precision/recall/F1/support (scikit-learn)."""
+    from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+    idx = np.arange(len(labels))
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=idx, zero_division=0)
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "macro_f1": float(f1_score(y_true, y_pred, labels=idx, average="macro", zero_division=0)),
+        "count": int(len(y_true)),
+        "per_class": {name: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
+                             "support": int(s[i])} for i, name in enumerate(labels)},
+    }
+
+
+def errors_figure(paths: Sequence[Path], y_true, y_pred, probs, labels, limit: int):
+    wrong = np.flatnonzero(y_true != y_pred)[:limit]
+    images = [cv2.cvtColor(read_bgr(paths[i]), cv2.COLOR_BGR2RGB) for i in wrong]
+    titles = [f"true {labels[y_true[i]]}\npred {labels[y_pred[i]]} {probs[i, y_pred[i]]:.2f}" for i in wrong]
+    title = f"{len(np.flatnonzero(y_true != y_pred))} misclassified" if len(wrong) else "no misclassified images"
+    return plots.image_grid(images, titles, title=title, title_colors=["red"] * len(images))
+
+
+def evaluate(model: Path, data: Path, out: Path, split_name: str = "test",
+             split_file: Path | None = None, batch_size: int = 64, max_errors: int = 24) -> dict:
+    """Run the whole evaluation and write the report files; returns the metrics."""
+    split_file = split_file or model.parent / "split.json"
+    if not split_file.is_file():
+        raise HandSignError(f"no split manifest at {split_file}; pass --split-file RUN_DIR/split.json")
+    split = Split.load(split_file)
+    predictor = Predictor(model)
+    if list(predictor.labels) != list(split.labels):
+        raise HandSignError(f"the model's labels {list(predictor.labels)} differ from the "
+                            f"split's {split.labels}")
+    root = find_class_root(data)
+    files, targets = split.files(split_name)
+    if not files:
+        raise HandSignError(f"the {split_name} split of {split_file} is empty")
+    by_path = {root / f: t for f, t in zip(files, targets)}
+    kept, probs = predict_files(predictor, list(by_path), batch_size)
+    if not kept:
+        raise HandSignError(f"none of the {len(files)} {split_name} images under {root} could be read")
+    y_true = np.array([by_path[p] for p in kept])
+    y_pred = probs.argmax(axis=1)
+    labels = list(split.labels)
+
+    from sklearn.metrics import classification_report, confusion_matrix
+    out.mkdir(parents=True, exist_ok=True)
+    metrics = {"model": str(model), "split": split_name, **compute_metrics(y_true, y_pred, labels)}
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    (out / "classification_report.txt").write_text(classification_report(
+        y_true, y_pred, labels=np.arange(len(labels)), target_names=labels, digits=4, zero_division=0))
+    cm = confusion_matrix(y_true, y_pred, labels=np.arange(len(labels)))
+    plots.save(plots.confusion_matrix(cm, labels), out / "confusion_matrix.png")
+    history = model.parent / "history.csv"
+    if history.is_file():
+        plots.save(plots.training_curves({model.parent.name: read_history(history)}), out / "curves.png")
+    else:
+        log.info("no history.csv beside %s: curves.png not written", model)
+    plots.save(errors_figure(kept, y_true, y_pred, probs, labels, max_errors), out / "errors.png")
+    log.info("%s on %d %s images: accuracy %.4f, macro F1 %.4f; report in %s", model.name,
+             len(kept), split_name, metrics["accuracy"], metrics["macro_f1"], out)
+    return metrics
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    setup_logging(args.verbose)
+    metrics = evaluate(args.model, args.data, args.out, args.split, args.split_file,
+                       args.batch_size, args.max_errors)
+    print(f"accuracy {metrics['accuracy']:.4f}  macro F1 {metrics['macro_f1']:.4f}  "
+          f"({metrics['count']} {args.split} images)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_main(main))

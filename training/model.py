@@ -1,0 +1,141 @@
+"""Models: EfficientNet-B0 transfer learning, the report's baseline CNN, and training-time augmentation.
+
+Every model takes float32 RGB 0..255 images (the contract's input); any rescaling lives inside it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import keras
+from keras import layers
+
+from realtime.contract import INPUT_NAME, OUTPUT_NAME
+from realtime.errors import HandSignError
+
+log = logging.getLogger(__name__)
+
+ARCHS = ("efficientnet_b0", "baseline")
+BASE_NAME = "efficientnetb0"
+WEIGHTS_URL = ("https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5")
+
+
+BN_MOMENTUM_SCRATCH = 0.9  # Keras' 0.99 leaves validation at chance for the first hundreds of steps
+
+
+class WeightsError(HandSignError):
+    """Pre-trained weights could not be loaded."""
+
+
+def augmentation(seed: int = 42) -> keras.Sequential:
+    """Random changes a webcam crop can show. Training only; never part of the saved model.
+
+    No vertical flip and only small rotations: like/dislike, stop/stop_inverted, peace/
+    peace_inverted and two_up/two_up_inverted differ by orientation alone. A horizontal flip
+    only swaps left and right hands, which share every label.
+    """
+    return keras.Sequential([
+        layers.RandomFlip("horizontal", seed=seed),
+        layers.RandomRotation(0.03, fill_mode="constant", seed=seed),  # +-11 degrees
+        layers.RandomZoom((-0.15, 0.1), fill_mode="constant", seed=seed),
+        layers.RandomTranslation(0.08, 0.08, fill_mode="constant", seed=seed),
+        layers.RandomBrightness(0.15, value_range=(0, 255), seed=seed),
+        layers.RandomContrast(0.2, value_range=(0, 255), seed=seed),
+    ], name="augmentation")
+
+
+def _resolve_weights(weights: str | None) -> str | None:
+    if weights is None or str(weights).lower() == "none":
+        return None
+    if str(weights).lower() == "imagenet":
+        return "imagenet"
+    path = Path(weights)
+    if not path.is_file():
+        raise WeightsError(f"weights file not found: {path} (use --weights imagenet, none or a .h5 path)")
+    return str(path)
+
+
+def build_efficientnet_b0(num_classes: int, image_size: int, weights: str | None = "imagenet",
+                          dropout: float = 0.2) -> keras.Model:
+    """EfficientNet-B0 base (frozen) + pooled dropout/softmax head."""
+    resolved = _resolve_weights(weights)
+    try:
+        base = keras.applications.EfficientNetB0(
+            include_top=False, weights=resolved, input_shape=(image_size, image_size, 3),
+            pooling="avg")
+    except Exception as exc:  # download errors come as URLError, HTTPError, OSError, ValueError...
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if resolved == "imagenet":
+            raise WeightsError(
+                f"could not download the ImageNet weights ({reason}). Pass --weights none to "
+                f"train from scratch, or download {WEIGHTS_URL} and pass --weights PATH") from None
+        raise WeightsError(f"could not load weights {resolved}: {reason}") from None
+    inputs = keras.Input((image_size, image_size, 3), name=INPUT_NAME)
+    if resolved is None:  # from scratch: a frozen random base would learn nothing
+        for layer in base.layers:  # faster-moving BatchNorm statistics, for small data sets
+            if isinstance(layer, layers.BatchNormalization):
+                layer.momentum = BN_MOMENTUM_SCRATCH
+        x = base(inputs)
+    else:
+        base.trainable = False
+        x = base(inputs, training=False)  # BatchNorm stays in inference mode, also when fine-tuning
+    x = layers.Dropout(dropout, name="head_dropout")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name=OUTPUT_NAME)(x)
+    return keras.Model(inputs, outputs, name="efficientnet_b0")
+
+
+def build_baseline(num_classes: int, image_size: int, dropout: float = 0.3) -> keras.Model:
+    """A small plain CNN, the report's comparison point (with BatchNorm and pooling so it can learn)."""
+    inputs = keras.Input((image_size, image_size, 3), name=INPUT_NAME)
+    x = layers.Rescaling(1.0 / 255)(inputs)
+    for filters in (32, 64, 128, 192):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization(momentum=BN_MOMENTUM_SCRATCH)(x)
+        x = layers.ReLU()(x)
+        x = layers.MaxPooling2D()(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dropout(dropout)(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name=OUTPUT_NAME)(x)
+    return keras.Model(inputs, outputs, name="baseline")
+
+
+def build_model(arch: str, num_classes: int, image_size: int, weights: str | None = "imagenet") -> keras.Model:
+    """Build one of :data:`ARCHS`."""
+    if arch == "efficientnet_b0":
+        return build_efficientnet_b0(num_classes, image_size, weights)
+    if arch == "baseline":
+        return build_baseline(num_classes, image_size)
+    raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}")
+
+
+def base_of(model: keras.Model) -> keras.Model | None:
+    """The pre-trained backbone inside a transfer-learning model, if any."""
+    try:
+        return model.get_layer(BASE_NAME)
+    except ValueError:
+        return None
+
+
+def unfreeze_top(model: keras.Model, from_block: str = "block6a") -> int:
+    """Make a frozen backbone trainable from ``from_block`` on, BatchNorm excluded.
+
+    Returns the number of layers unfrozen; a backbone already trainable (trained from scratch)
+    is left whole.
+    """
+    base = base_of(model)
+    if base is None or base.trainable:
+        return 0
+    base.trainable = True
+    names = [l.name for l in base.layers]
+    start = next((i for i, n in enumerate(names) if n.startswith(from_block)), len(names))
+    count = 0
+    for i, layer in enumerate(base.layers):
+        layer.trainable = i >= start and not isinstance(layer, layers.BatchNormalization)
+        count += layer.trainable
+    return count
+
+
+def compile_model(model: keras.Model, learning_rate: float) -> None:
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])

@@ -1,0 +1,189 @@
+"""Train a gesture classifier on a folder-per-class data set.
+
+Phase 1 trains the head on the frozen EfficientNet-B0 base; phase 2 unfreezes the top blocks
+(BatchNorm stays frozen) at a lower learning rate. The baseline CNN trains whole in phase 1.
+
+    python -m training.train --data data/hagrid --out runs/effb0
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Sequence
+
+import keras
+import numpy as np
+
+import training  # noqa: F401  (quiets TensorFlow's start-up log)
+from realtime.cli import HelpFormatter, run_main, setup_logging
+from realtime.contract import DEFAULT_CROP_MARGIN, DEFAULT_IMAGE_SIZE
+from realtime.errors import HandSignError
+from training.data import DatasetError, Split, discover, find_class_root, make_split
+from training.model import ARCHS, augmentation, build_model, compile_model, unfreeze_top
+from training.pipeline import make_dataset
+
+log = logging.getLogger("training.train")
+
+MODEL_FILE, LAST_FILE, LABELS_FILE = "model.keras", "last.keras", "labels.json"
+HISTORY_FILE, SPLIT_FILE, CONFIG_FILE = "history.csv", "split.json", "config.json"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m training.train", description=__doc__,
+                                formatter_class=HelpFormatter)
+    p.add_argument("--data", required=True, type=Path, help="folder-per-class data root (Kaggle layout accepted)")
+    p.add_argument("--out", required=True, type=Path, help="run folder for model, labels, history, split, config")
+    p.add_argument("--arch", choices=ARCHS, default="efficientnet_b0", help="model architecture")
+    p.add_argument("--image-size", type=int, default=DEFAULT_IMAGE_SIZE, help="square input size in pixels")
+    p.add_argument("--epochs", type=int, default=6, help="phase 1 epochs (head on frozen base; whole baseline)")
+    p.add_argument("--fine-tune-epochs", type=int, default=12, help="phase 2 epochs (top blocks unfrozen); 0 skips")
+    p.add_argument("--batch-size", type=int, default=64, help="images per batch")
+    p.add_argument("--learning-rate", type=float, default=1e-3, help="phase 1 learning rate")
+    p.add_argument("--fine-tune-learning-rate", type=float, default=1e-4, help="phase 2 learning rate")
+    p.add_argument("--fine-tune-from", default="block6a", help="first EfficientNet block unfrozen in phase 2")
+    p.add_argument("--weights", default="imagenet", help="EfficientNet weights: imagenet, none, or a .h5 path")
+    p.add_argument("--seed", type=int, default=42, help="seed for the split, shuffling and augmentation")
+    p.add_argument("--split", type=float, nargs=3, default=(0.8, 0.1, 0.1), metavar=("TRAIN", "VAL", "TEST"),
+                   help="split fractions")
+    p.add_argument("--class-weights", action="store_true", help="weight the loss by inverse class frequency")
+    p.add_argument("--no-augment", action="store_true", help="train without augmentation")
+    p.add_argument("--cache", default="memory",
+                   help="cache of resized images: memory, none, or a file prefix (for data sets larger than RAM)")
+    p.add_argument("--patience", type=int, default=6,
+                   help="early-stopping patience in epochs (val accuracy); the learning rate drops after half of it")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out from its last epoch")
+    p.add_argument("--verbose", action="store_true", help="debug logging")
+    args = p.parse_args(argv)
+    if args.image_size < 32:
+        p.error("--image-size must be at least 32")
+    if args.epochs < 0 or args.fine_tune_epochs < 0 or args.batch_size < 1:
+        p.error("--epochs, --fine-tune-epochs must be >= 0 and --batch-size >= 1")
+    return args
+
+
+def read_history(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        return []
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def class_weights(targets: Sequence[int], num_classes: int) -> dict[int, float]:
+    from sklearn.utils.class_weight import compute_class_weight
+    w = compute_class_weight("balanced", classes=np.arange(num_classes), y=np.asarray(targets))
+    return {i: float(v) for i, v in enumerate(w)}
+
+
+def callbacks(out: Path, best_so_far: float | None, patience: int) -> list[keras.callbacks.Callback]:
+    return [
+        keras.callbacks.ModelCheckpoint(out / MODEL_FILE, monitor="val_accuracy", mode="max",
+                                        save_best_only=True, initial_value_threshold=best_so_far),
+        keras.callbacks.ModelCheckpoint(out / LAST_FILE),
+        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.3,
+                                          patience=max(1, patience // 2), min_lr=1e-6),
+        keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=patience),
+        keras.callbacks.CSVLogger(out / HISTORY_FILE, append=True),
+    ]
+
+
+def prepare_run(args: argparse.Namespace) -> tuple[Split, dict]:
+    """Create or (with --resume) reopen the run folder; returns the split and the config."""
+    out: Path = args.out
+    if args.resume:
+        if not (out / LAST_FILE).is_file() or not (out / CONFIG_FILE).is_file():
+            raise HandSignError(f"nothing to resume in {out}: no {LAST_FILE} and {CONFIG_FILE}")
+        config = json.loads((out / CONFIG_FILE).read_text())
+        return Split.load(out / SPLIT_FILE), config
+    if (out / MODEL_FILE).exists():
+        raise HandSignError(f"{out} already holds a trained model; pick another --out or pass --resume")
+    data = discover(args.data)
+    split = make_split(data, args.split, args.seed)
+    if min(split.sizes()["train"], split.sizes()["val"]) == 0:
+        raise DatasetError(f"too few images in {data.root} for a train/val split: {split.sizes()}")
+    out.mkdir(parents=True, exist_ok=True)
+    split.save(out / SPLIT_FILE)
+    (out / LABELS_FILE).write_text(json.dumps(split.labels, indent=1))
+    config = {
+        "data": str(data.root.resolve()), "arch": args.arch, "image_size": args.image_size,
+        "epochs": args.epochs, "fine_tune_epochs": args.fine_tune_epochs,
+        "batch_size": args.batch_size, "learning_rate": args.learning_rate,
+        "fine_tune_learning_rate": args.fine_tune_learning_rate,
+        "fine_tune_from": args.fine_tune_from, "weights": str(args.weights), "seed": args.seed,
+        "class_weights": args.class_weights, "augment": not args.no_augment,
+        "crop_margin": DEFAULT_CROP_MARGIN, "labels": split.labels, "split_sizes": split.sizes(),
+        "skipped_files": data.skipped,
+    }
+    (out / CONFIG_FILE).write_text(json.dumps(config, indent=1))
+    return split, config
+
+
+def train(args: argparse.Namespace) -> dict:
+    """Run both phases; returns the updated config (also written to RUN_DIR/config.json)."""
+    out: Path = args.out
+    split, config = prepare_run(args)
+    keras.utils.set_random_seed(config["seed"])
+    root = find_class_root(args.data)
+    size, batch = config["image_size"], config["batch_size"]
+    train_files, train_targets = split.files("train")
+    val_files, val_targets = split.files("val")
+    cache = None if str(args.cache).lower() == "none" else args.cache
+    aug = augmentation(config["seed"]) if config["augment"] else None
+    train_ds = make_dataset([root / f for f in train_files], train_targets, size, batch,
+                            training=True, augment=aug, seed=config["seed"],
+                            cache=cache if cache in (None, "memory") else f"{cache}-train")
+    val_ds = make_dataset([root / f for f in val_files], val_targets, size, batch,
+                          cache=cache if cache in (None, "memory") else f"{cache}-val")
+    weights = class_weights(train_targets, len(split.labels)) if config["class_weights"] else None
+
+    history = read_history(out / HISTORY_FILE)
+    done = len(history)
+    best = max((float(r["val_accuracy"]) for r in history if r.get("val_accuracy")), default=None)
+    if args.resume:
+        model = keras.models.load_model(out / LAST_FILE)
+        log.info("resuming %s after epoch %d (best val accuracy %s)", out, done, best)
+    else:
+        model = build_model(config["arch"], len(split.labels), size, config["weights"])
+    phase1, phase2 = config["epochs"], config["fine_tune_epochs"]
+    if config["arch"] != "efficientnet_b0":
+        phase2 = 0
+    log.info("training %s at %dpx on %d images (%d val), %d classes", config["arch"], size,
+             len(train_files), len(val_files), len(split.labels))
+    started = time.time()
+    if done < phase1:
+        if not args.resume:
+            compile_model(model, config["learning_rate"])
+        fit = model.fit(train_ds, validation_data=val_ds, epochs=phase1, initial_epoch=done,
+                        class_weight=weights, callbacks=callbacks(out, best, args.patience))
+        done = phase1  # an early stop here only means the head has converged: go on to phase 2
+        best = max([best or 0.0] + fit.history.get("val_accuracy", []))
+    if phase2 and done < phase1 + phase2:
+        unfrozen = unfreeze_top(model, config["fine_tune_from"])
+        log.info("fine-tuning: %d backbone layers unfrozen from %s", unfrozen, config["fine_tune_from"])
+        compile_model(model, config["fine_tune_learning_rate"])  # recompile after changing trainable
+        fit = model.fit(train_ds, validation_data=val_ds, epochs=phase1 + phase2,
+                        initial_epoch=max(done, phase1), class_weight=weights,
+                        callbacks=callbacks(out, best, args.patience))
+        best = max([best or 0.0] + fit.history.get("val_accuracy", []))
+    if not (out / MODEL_FILE).exists():  # e.g. zero epochs: still leave a usable model
+        model.save(out / MODEL_FILE)
+    config["best_val_accuracy"] = best
+    config["train_seconds"] = config.get("train_seconds", 0.0) + round(time.time() - started, 1)
+    (out / CONFIG_FILE).write_text(json.dumps(config, indent=1))
+    log.info("best val accuracy %.4f; model written to %s", best or 0.0, out / MODEL_FILE)
+    return config
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    setup_logging(args.verbose)
+    train(args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_main(main))
