@@ -224,11 +224,14 @@ def prepare_image(bgr: np.ndarray, image_size: int, color_order: str = COLOR_ORD
 
 def to_batch(images: Sequence[np.ndarray], contract: ModelContract) -> np.ndarray:
     """BGR crops -> float32 NHWC batch in the contract's colour order and value range."""
+    return batch_from_prepared([prepare_image(im, contract.image_size, contract.color_order,
+                                              contract.resize_method) for im in images], contract)
+
+
+def batch_from_prepared(prepared: Sequence[np.ndarray], contract: ModelContract) -> np.ndarray:
+    """Outputs of :func:`prepare_image` -> float32 NHWC batch in the contract's value range."""
     lo, hi = contract.value_range
-    batch = np.stack([
-        prepare_image(im, contract.image_size, contract.color_order, contract.resize_method)
-        for im in images
-    ]).astype(np.float32)
+    batch = np.stack(prepared).astype(np.float32)
     if (lo, hi) != (0.0, 255.0):
         batch = batch * ((hi - lo) / 255.0) + lo
     return batch

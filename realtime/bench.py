@@ -1,0 +1,102 @@
+"""Benchmark the live loop over a clip: per-stage latency (median, p95) and end-to-end fps.
+
+Frames are resized to --size (default 640x480, the webcam case) and run through the same
+pipeline and overlay as `realtime.run`, without a window.
+
+    python -m realtime.bench --source clip.mp4 --model models/handsign.onnx
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+from typing import Sequence
+
+import cv2
+import onnxruntime as ort
+
+from realtime.cli import HelpFormatter, run_main, setup_logging
+from realtime.errors import HandSignError
+from realtime.hands import HandTracker
+from realtime.overlay import Annotator
+from realtime.paths import HAND_MODEL
+from realtime.pipeline import GesturePipeline
+from realtime.run import load_classifier
+from realtime.sources import Frame, VideoFileSource
+from realtime.timing import summarize_ms
+
+STAGES = ("capture", "hands", "classify", "draw")
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+        return w, h
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size {text!r} is not WIDTHxHEIGHT") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m realtime.bench", description=__doc__, formatter_class=HelpFormatter)
+    p.add_argument("--source", required=True, type=Path, help="video clip")
+    p.add_argument("--size", type=parse_size, default=(640, 480), help="frame size WIDTHxHEIGHT fed to the loop")
+    p.add_argument("--model", type=Path, default=None, help="gesture model (.onnx); default models/handsign.onnx if present")
+    p.add_argument("--hand-model", type=Path, default=HAND_MODEL, help="MediaPipe hand_landmarker.task")
+    p.add_argument("--max-hands", type=int, default=2, help="hands tracked at once")
+    p.add_argument("--threads", type=int, default=2, help="onnxruntime threads for the classifier")
+    p.add_argument("--loops", type=int, default=3, help="times the clip is played (more samples)")
+    p.add_argument("--crop-view", action="store_true", help="also draw the crop view")
+    p.add_argument("--verbose", action="store_true", help="debug logging")
+    args = p.parse_args(argv)
+    setup_logging(args.verbose)
+    with VideoFileSource(args.source) as src:
+        frames = [cv2.resize(f.image, args.size, interpolation=cv2.INTER_AREA) for f in src]
+    if not frames:
+        raise HandSignError(f"{args.source} has no frames")
+    classifier = load_classifier(args.model, args.threads)
+    annotator = Annotator(0.6)
+    samples: dict[str, list[float]] = {s: [] for s in STAGES}
+    totals, hands = [], 0
+    fps_ms = 1000.0 / 15
+    with HandTracker(args.hand_model, args.max_hands, video=True) as tracker:
+        pipeline = GesturePipeline(tracker, classifier)
+        index = 0
+        for _ in range(args.loops):
+            for image in frames:
+                start = time.perf_counter()
+                frame = Frame(image.copy(), index, int(index * fps_ms))  # the copy stands in for capture
+                capture_ms = (time.perf_counter() - start) * 1000
+                result = pipeline.process(frame, mirror=False, capture_ms=capture_ms)
+                if args.crop_view:
+                    pipeline.model_views(result.hands)
+                annotator.draw(result, 0.0, show_crops=args.crop_view)
+                totals.append(time.perf_counter() - start)
+                for s in STAGES:
+                    samples[s].append(result.timings_ms.get(s, 0.0) / 1000)
+                hands += len(result.hands)
+                index += 1
+        settings = tracker.settings
+    w, h = args.size
+    print(f"clip {args.source.name}: {len(frames)} frames x {args.loops} loops at {w}x{h}, "
+          f"{hands} hands found ({hands / len(totals):.2f} per frame)")
+    print(f"hand tracking: MediaPipe HandLandmarker {settings}")
+    if classifier:
+        c = classifier.contract
+        print(f"classifier: {classifier.path.name} {c.image_size}px, {args.threads} threads, "
+              f"onnxruntime {ort.__version__}")
+    else:
+        print("classifier: none (no gesture model): classify stage is empty")
+    print(f"{'stage':>9} | {'median ms':>9} | {'p95 ms':>7}")
+    for s in STAGES:
+        med, p95 = summarize_ms(samples[s])
+        print(f"{s:>9} | {med:9.2f} | {p95:7.2f}")
+    med, p95 = summarize_ms(totals)
+    print(f"{'total':>9} | {med:9.2f} | {p95:7.2f}")
+    print(f"end to end: {len(totals) / sum(totals):.1f} fps (mean), {1000 / med:.1f} fps at the median frame")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_main(main))

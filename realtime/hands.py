@@ -1,0 +1,134 @@
+"""MediaPipe hand tracking (Tasks HandLandmarker) -> small ``Hand`` values in frame pixels."""
+
+from __future__ import annotations
+
+import importlib.abc
+import os
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from realtime.contract import (DEFAULT_CROP_MARGIN, Box, clamp_box, hand_crop, landmarks_box,
+                               square_crop_box)
+from realtime.errors import HandSignError
+from realtime.paths import HAND_MODEL
+
+os.environ.setdefault("GLOG_minloglevel", "2")
+
+
+class _NoTensorFlow(importlib.abc.MetaPathFinder):
+    """Makes ``import tensorflow`` fail while mediapipe is imported.
+
+    mediapipe's optional_dependencies imports TensorFlow, when installed, only for a docs
+    decorator: seconds of start-up and hundreds of MB for nothing. The live tool must not load it.
+    """
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "tensorflow" or name.startswith("tensorflow."):
+            raise ModuleNotFoundError(f"No module named {name!r} (blocked while importing mediapipe)")
+        return None
+
+
+@contextmanager
+def _without_tensorflow():
+    if "tensorflow" in sys.modules:
+        yield
+        return
+    blocker = _NoTensorFlow()
+    sys.meta_path.insert(0, blocker)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(blocker)
+
+
+with _without_tensorflow():
+    import mediapipe as mp
+    from mediapipe.tasks.python import BaseOptions, vision
+
+
+@dataclass(frozen=True)
+class Hand:
+    """One detected hand: landmarks (21, 2) in pixels, handedness as the person sees it."""
+
+    landmarks: np.ndarray
+    handedness: str  # "Left" or "Right": the person's own hand
+    score: float
+    frame_size: tuple[int, int]  # width, height
+
+    def crop(self, frame: np.ndarray, margin: float = DEFAULT_CROP_MARGIN) -> tuple[np.ndarray, Box]:
+        """The square crop the classifier sees (contract geometry) and its unclamped box."""
+        return hand_crop(frame, self.landmarks, margin)
+
+    def box(self, margin: float = DEFAULT_CROP_MARGIN) -> Box:
+        """The crop box clipped to the frame, for drawing and JSON output."""
+        return clamp_box(square_crop_box(landmarks_box(self.landmarks), margin), *self.frame_size)
+
+
+class HandTracker:
+    """HandLandmarker in VIDEO mode (tracking between frames) or IMAGE mode (independent images).
+
+    Use as a context manager, or call :meth:`close`: a landmarker left to the garbage collector
+    prints a traceback at interpreter exit.
+    """
+
+    def __init__(self, model_path: str | Path = HAND_MODEL, max_hands: int = 2, video: bool = True,
+                 min_detection: float = 0.5, min_presence: float = 0.5, min_tracking: float = 0.5) -> None:
+        model_path = Path(model_path)
+        if not model_path.is_file():
+            raise HandSignError(f"hand model not found: {model_path} "
+                                "(rebuild it with `python scripts/build_hand_landmarker.py`)")
+        self.video = video
+        self.settings = dict(max_hands=max_hands, mode="VIDEO" if video else "IMAGE",
+                             min_detection=min_detection, min_presence=min_presence,
+                             min_tracking=min_tracking, model=model_path.name)
+        options = vision.HandLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(model_path)),
+            running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE,
+            num_hands=max_hands, min_hand_detection_confidence=min_detection,
+            min_hand_presence_confidence=min_presence, min_tracking_confidence=min_tracking)
+        try:
+            self._landmarker = vision.HandLandmarker.create_from_options(options)
+        except (RuntimeError, ValueError) as exc:
+            raise HandSignError(f"{model_path} is not a usable hand_landmarker.task: "
+                                f"{str(exc).splitlines()[0]}") from None
+        self._last_ts = -1
+
+    def detect(self, frame_bgr: np.ndarray, timestamp_ms: int = 0, mirrored: bool = False) -> list[Hand]:
+        """Hands in a BGR frame. ``mirrored`` says whether the frame is a mirror view.
+
+        MediaPipe labels handedness as if the image were mirrored (a selfie view); for an
+        unmirrored frame the labels are swapped back so they name the person's own hand.
+        """
+        h, w = frame_bgr.shape[:2]
+        image = mp.Image(image_format=mp.ImageFormat.SRGB,
+                         data=np.ascontiguousarray(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)))
+        if self.video:
+            ts = max(int(timestamp_ms), self._last_ts + 1)  # VIDEO mode needs increasing stamps
+            self._last_ts = ts
+            result = self._landmarker.detect_for_video(image, ts)
+        else:
+            result = self._landmarker.detect(image)
+        hands = []
+        for marks, categories in zip(result.hand_landmarks, result.handedness):
+            pts = np.array([[m.x * w, m.y * h] for m in marks], dtype=np.float32)
+            side = categories[0].category_name
+            if not mirrored:
+                side = {"Left": "Right", "Right": "Left"}.get(side, side)
+            hands.append(Hand(pts, side, float(categories[0].score), (w, h)))
+        return hands
+
+    def close(self) -> None:
+        if self._landmarker is not None:
+            self._landmarker.close()
+            self._landmarker = None
+
+    def __enter__(self) -> "HandTracker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,101 @@
+"""One frame's work: hands -> crops -> one classifier batch -> smoothing, timed per stage."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from realtime.classifier import GestureClassifier
+from realtime.contract import DEFAULT_CROP_MARGIN, DEFAULT_IMAGE_SIZE, Box, batch_from_prepared, prepare_image
+from realtime.hands import Hand, HandTracker
+from realtime.smoothing import ProbabilitySmoother
+from realtime.sources import Frame
+
+UNSURE = "unsure"
+
+
+@dataclass
+class HandResult:
+    """What the overlay draws and the JSON line reports for one hand."""
+
+    box: Box  # square crop box clipped to the frame
+    handedness: str
+    hand_score: float
+    crop: np.ndarray  # raw BGR crop (frame pixels)
+    model_view: np.ndarray | None = None  # RGB image exactly as the classifier sees it
+    label: str | None = None  # None without a gesture model; "unsure" below the threshold
+    score: float | None = None
+    top3: list[tuple[str, float]] = field(default_factory=list)
+    track: int | None = None
+
+    def to_json(self) -> dict:
+        return {"box": list(map(int, self.box)), "handedness": self.handedness,
+                "hand_score": round(self.hand_score, 4), "label": self.label,
+                "score": None if self.score is None else round(self.score, 4),
+                "top3": [[l, round(p, 4)] for l, p in self.top3], "track": self.track}
+
+
+@dataclass
+class FrameResult:
+    frame: Frame
+    image: np.ndarray  # the frame as shown (mirrored if mirror is on)
+    hands: list[HandResult]
+    timings_ms: dict[str, float]
+
+    def to_json(self) -> dict:
+        return {"frame": self.frame.index, "timestamp_ms": self.frame.timestamp_ms,
+                "width": int(self.image.shape[1]), "height": int(self.image.shape[0]),
+                "hands": [h.to_json() for h in self.hands]}
+
+
+class GesturePipeline:
+    """Holds the tracker, the classifier (optional) and the smoother; ``process`` one frame."""
+
+    def __init__(self, tracker: HandTracker, classifier: GestureClassifier | None,
+                 threshold: float = 0.6, smoothing: int = 5, crop_margin: float | None = None) -> None:
+        self.tracker = tracker
+        self.classifier = classifier
+        self.threshold = threshold
+        self.smoother = ProbabilitySmoother(smoothing)
+        if crop_margin is None:
+            crop_margin = classifier.contract.crop_margin if classifier else DEFAULT_CROP_MARGIN
+        self.crop_margin = crop_margin
+
+    def process(self, frame: Frame, mirror: bool = False, capture_ms: float = 0.0) -> FrameResult:
+        image = frame.image[:, ::-1].copy() if mirror else frame.image
+        t0 = time.perf_counter()
+        hands: list[Hand] = self.tracker.detect(image, frame.timestamp_ms, mirrored=mirror)
+        t1 = time.perf_counter()
+        results = []
+        for hand in hands:
+            crop, _ = hand.crop(image, self.crop_margin)
+            results.append(HandResult(hand.box(self.crop_margin), hand.handedness, hand.score, crop))
+        if self.classifier is not None and results:
+            self._classify(results)
+        t2 = time.perf_counter()
+        timings = {"capture": capture_ms, "hands": (t1 - t0) * 1000, "classify": (t2 - t1) * 1000}
+        return FrameResult(frame, image, results, timings)
+
+    def _classify(self, results: list[HandResult]) -> None:
+        c = self.classifier.contract
+        self.model_views(results)
+        probabilities = self.classifier.predict_batch(
+            batch_from_prepared([r.model_view for r in results], c))
+        smoothed = self.smoother.update([r.box for r in results], [r.handedness for r in results],
+                                        probabilities)
+        for r, (track, probs) in zip(results, smoothed):
+            order = np.argsort(probs)[::-1]
+            best = int(order[0])
+            r.track, r.score = track, float(probs[best])
+            r.label = c.labels[best] if r.score >= self.threshold else UNSURE
+            r.top3 = [(c.labels[i], float(probs[i])) for i in order[:3]]
+
+    def model_views(self, results: list[HandResult]) -> None:
+        """Fill each hand's ``model_view``: the crop exactly as the classifier sees it (RGB)."""
+        c = self.classifier.contract if self.classifier else None
+        for r in results:
+            if r.model_view is None:
+                r.model_view = (prepare_image(r.crop, c.image_size, c.color_order, c.resize_method)
+                                if c else prepare_image(r.crop, DEFAULT_IMAGE_SIZE))

@@ -1,0 +1,256 @@
+"""HandSign live: webcam (or video/images) -> MediaPipe hands -> ONNX gestures -> overlay.
+
+    python -m realtime.run --camera 0
+    python -m realtime.run --source clip.mp4 --headless --max-frames 100 > frames.jsonl
+
+Keys in the window: s snapshot, c crop view, m mirror, space pause, h help, q/Esc quit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+from realtime.classifier import GestureClassifier
+from realtime.cli import HelpFormatter, run_main, setup_logging
+from realtime.errors import HandSignError
+from realtime.hands import HandTracker
+from realtime.overlay import Annotator
+from realtime.paths import GESTURE_MODEL, HAND_MODEL
+from realtime.pipeline import FrameResult, GesturePipeline
+from realtime.sources import Source, open_source
+
+log = logging.getLogger("realtime.run")
+WINDOW = "HandSign"
+NO_MODEL_BANNER = ("No gesture model: hands are tracked, not labelled. Train one (README: Train) "
+                   "and export it to models/handsign.onnx, or pass --model FILE.onnx")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m realtime.run", description=__doc__, formatter_class=HelpFormatter)
+    src = p.add_argument_group("source")
+    src.add_argument("--camera", type=int, default=None, help="camera index (used when no --source; default 0)")
+    src.add_argument("--source", type=Path, default=None, help="video file, image file or folder of images")
+    src.add_argument("--width", type=int, default=640, help="width requested from the camera")
+    src.add_argument("--height", type=int, default=480, help="height requested from the camera")
+    src.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=None,
+                     help="mirror the view (default: on for cameras, off for files)")
+    mdl = p.add_argument_group("models")
+    mdl.add_argument("--model", type=Path, default=None,
+                     help=f"gesture model (.onnx); default {GESTURE_MODEL.relative_to(GESTURE_MODEL.parents[1])} "
+                          "if present, else hands are tracked without labels")
+    mdl.add_argument("--hand-model", type=Path, default=HAND_MODEL, help="MediaPipe hand_landmarker.task")
+    mdl.add_argument("--max-hands", type=int, default=2, help="hands tracked at once")
+    mdl.add_argument("--min-detection", type=float, default=0.5, help="MediaPipe palm detection confidence")
+    mdl.add_argument("--threshold", type=float, default=0.6, help="below this smoothed confidence a hand is 'unsure'")
+    mdl.add_argument("--smooth", type=int, default=5, help="frames averaged per hand (1 = off)")
+    mdl.add_argument("--crop-margin", type=float, default=None,
+                     help="margin around the hand, fraction of its size (default: the model's own)")
+    mdl.add_argument("--threads", type=int, default=2, help="onnxruntime threads for the classifier")
+    out = p.add_argument_group("output")
+    out.add_argument("--headless", action="store_true", help="no window: one JSON line per frame on stdout")
+    out.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
+    out.add_argument("--snapshot-dir", type=Path, default=Path("snapshots"), help="where 's' saves snapshots")
+    out.add_argument("--record", type=Path, default=None, help="write the annotated video to this .mp4")
+    out.add_argument("--crop-view", action="store_true", help="start with the crop view on ('c' toggles)")
+    out.add_argument("--verbose", action="store_true", help="debug logging")
+    args = p.parse_args(argv)
+    if args.max_hands < 1 or args.smooth < 1 or not 0 <= args.threshold <= 1:
+        p.error("--max-hands and --smooth must be >= 1 and --threshold within 0..1")
+    return args
+
+
+def check_display() -> None:
+    """cv2.imshow without a display aborts the whole process, uncatchably: check first."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise HandSignError("no display for a window (DISPLAY is not set): run with --headless "
+                            "for JSON output, or start an X server")
+
+
+def check_writable(folder: Path, what: str) -> None:
+    """Fail early, without creating anything, if ``folder`` could not be written."""
+    probe = folder.resolve()
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise HandSignError(f"{what} {folder} is not writable (pass another folder)")
+
+
+def load_classifier(path: Path | None, threads: int) -> GestureClassifier | None:
+    if path is None:
+        if not GESTURE_MODEL.is_file():
+            log.warning("no gesture model at %s: tracking hands without labels", GESTURE_MODEL)
+            return None
+        path = GESTURE_MODEL
+    classifier = GestureClassifier(path, threads=threads)
+    log.info("%r", classifier)
+    return classifier
+
+
+def save_snapshot(folder: Path, canvas: np.ndarray, result: FrameResult) -> Path:
+    """The annotated frame, each raw crop and the predictions as JSON, under one timestamp."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = folder / datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    cv2.imwrite(f"{stem}_frame.png", canvas)
+    for i, hand in enumerate(result.hands):
+        cv2.imwrite(f"{stem}_crop{i}.png", hand.crop)
+    Path(f"{stem}_predictions.json").write_text(json.dumps(result.to_json(), indent=1))
+    return Path(f"{stem}_frame.png")
+
+
+class Recorder:
+    """Writes annotated frames to a video; opens lazily so the first frame sets the size."""
+
+    def __init__(self, path: Path | None, fps: float) -> None:
+        self.path, self.fps, self._writer = path, fps, None
+
+    def write(self, canvas: np.ndarray) -> None:
+        if self.path is None:
+            return
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            h, w = canvas.shape[:2]
+            self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
+            if not self._writer.isOpened():
+                raise HandSignError(f"cannot write video {self.path}")
+        self._writer.write(canvas)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.release()
+
+
+class LiveApp:
+    """The loop: frames through the pipeline, then a window with keys, or JSON lines."""
+
+    def __init__(self, args: argparse.Namespace, source: Source, pipeline: GesturePipeline) -> None:
+        self.args, self.source, self.pipeline = args, source, pipeline
+        self.mirror = source.live if args.mirror is None else args.mirror
+        self.show_crops, self.show_help, self.paused = args.crop_view, True, False
+        self.message, self.message_until = "", 0.0
+        self.annotator = Annotator(args.threshold)
+        self.recorder = Recorder(args.record, source.fps or 30.0)
+        self.frames, self.hands_seen, self.fps = 0, 0, 0.0
+
+    def annotate(self, result: FrameResult) -> np.ndarray:
+        if self.show_crops:
+            self.pipeline.model_views(result.hands)
+        banner = None
+        if self.pipeline.classifier is None:
+            banner = NO_MODEL_BANNER
+        elif self.paused:
+            banner = "paused (space resumes)"
+        elif time.monotonic() < self.message_until:
+            banner = self.message
+        return self.annotator.draw(result, self.fps, self.show_crops, self.show_help, banner)
+
+    def handle_key(self, key: int, canvas: np.ndarray, result: FrameResult) -> bool:
+        """Apply a key; returns False to quit."""
+        if key in (ord("q"), 27):
+            return False
+        if key == ord("s"):
+            path = save_snapshot(self.args.snapshot_dir, canvas, result)
+            self.say(f"snapshot saved: {path}")
+        elif key == ord("c"):
+            self.show_crops = not self.show_crops
+        elif key == ord("m"):
+            self.mirror = not self.mirror
+            self.pipeline.smoother.reset()
+        elif key == ord("h"):
+            self.show_help = not self.show_help
+        elif key == ord(" "):
+            self.paused = not self.paused
+        return True
+
+    def say(self, text: str) -> None:
+        log.info(text)
+        self.message, self.message_until = text, time.monotonic() + 3.0
+
+    def run(self) -> int:
+        headless = self.args.headless
+        if not headless:
+            cv2.namedWindow(WINDOW, cv2.WINDOW_AUTOSIZE)
+        started = last = time.perf_counter()
+        wait_start = time.perf_counter()
+        frames = iter(self.source)
+        while True:
+            frame = next(frames, None)
+            if frame is None:
+                break
+            capture_ms = (time.perf_counter() - wait_start) * 1000
+            result = self.pipeline.process(frame, self.mirror, capture_ms)
+            self.frames += 1
+            self.hands_seen += len(result.hands)
+            now = time.perf_counter()
+            self.fps = 0.9 * self.fps + 0.1 * (1.0 / max(now - last, 1e-6)) if self.fps else 1.0 / max(now - last, 1e-6)
+            last = now
+            if headless:
+                print(json.dumps(result.to_json()), flush=True)
+                if self.args.record:
+                    self.recorder.write(self.annotate(result))
+            else:
+                canvas = self.annotate(result)
+                self.recorder.write(canvas)
+                if not self.show(canvas, result):
+                    break
+            if self.args.max_frames and self.frames >= self.args.max_frames:
+                break
+            wait_start = time.perf_counter()
+        elapsed = time.perf_counter() - started
+        log.info("%d frames in %.1f s (%.1f fps), %d hand detections, source %s",
+                 self.frames, elapsed, self.frames / max(elapsed, 1e-6), self.hands_seen, self.source.name)
+        return 0
+
+    def show(self, canvas: np.ndarray, result: FrameResult) -> bool:
+        """Show a frame and handle keys (waiting here while paused); False to quit."""
+        while True:
+            cv2.imshow(WINDOW, canvas)
+            key = cv2.waitKey(1 if not self.paused else 30) & 0xFF
+            if key != 0xFF:
+                if not self.handle_key(key, canvas, result):
+                    return False
+                canvas = self.annotate(result)
+                cv2.imshow(WINDOW, canvas)
+            if cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1:
+                return False  # the user closed the window
+            if not self.paused:
+                return True
+
+    def close(self) -> None:
+        self.recorder.close()
+        if not self.args.headless:
+            cv2.destroyAllWindows()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    setup_logging(args.verbose)
+    if not args.headless:
+        check_display()
+    check_writable(args.snapshot_dir, "snapshot folder")
+    if args.record:
+        check_writable(args.record.parent, "recording folder")
+    classifier = load_classifier(args.model, args.threads)
+    with open_source(args.camera, args.source, args.width, args.height) as source, \
+            HandTracker(args.hand_model, args.max_hands, video=not source.still,
+                        min_detection=args.min_detection) as tracker:
+        pipeline = GesturePipeline(tracker, classifier, args.threshold, args.smooth, args.crop_margin)
+        app = LiveApp(args, source, pipeline)
+        try:
+            return app.run()
+        finally:
+            app.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_main(main))
