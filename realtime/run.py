@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +42,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     src = p.add_argument_group("source")
     src.add_argument("--camera", type=int, default=None, help="camera index (used when no --source; default 0)")
     src.add_argument("--source", type=Path, default=None, help="video file, image file or folder of images")
+    src.add_argument("--loop", action="store_true", help="replay a file source until quit")
     src.add_argument("--width", type=int, default=640, help="width requested from the camera")
     src.add_argument("--height", type=int, default=480, help="height requested from the camera")
     src.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=None,
@@ -78,12 +80,17 @@ def check_display() -> None:
 
 
 def check_writable(folder: Path, what: str) -> None:
-    """Fail early, without creating anything, if ``folder`` could not be written."""
+    """Fail early if ``folder`` could not be written; creates nothing that stays."""
     probe = folder.resolve()
     while not probe.exists():
         probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
-        raise HandSignError(f"{what} {folder} is not writable (pass another folder)")
+    try:
+        if not probe.is_dir():
+            raise NotADirectoryError(f"{probe} is a file")
+        tempfile.TemporaryFile(dir=probe).close()
+    except OSError as exc:
+        raise HandSignError(f"{what} {folder} is not writable ({exc.strerror or exc}); "
+                            "pass another folder") from None
 
 
 def load_classifier(path: Path | None, threads: int) -> GestureClassifier | None:
@@ -241,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.record:
         check_writable(args.record.parent, "recording folder")
     classifier = load_classifier(args.model, args.threads)
-    with open_source(args.camera, args.source, args.width, args.height) as source, \
+    with open_source(args.camera, args.source, args.width, args.height, args.loop) as source, \
             HandTracker(args.hand_model, args.max_hands, video=not source.still,
                         min_detection=args.min_detection) as tracker:
         pipeline = GesturePipeline(tracker, classifier, args.threshold, args.smooth, args.crop_margin)

@@ -62,7 +62,12 @@ class CameraSource(Source):
                  stall_seconds: float = 3.0) -> None:
         self.name = f"camera {index}"
         self.stall_seconds = stall_seconds
-        self._cap = cv2.VideoCapture(index)
+        previous = cv2.utils.logging.getLogLevel()
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # our message says it all
+        try:
+            self._cap = cv2.VideoCapture(index)
+        finally:
+            cv2.utils.logging.setLogLevel(previous)
         if not self._cap.isOpened():
             self._cap.release()
             hint = f"try --camera {index + 1}" if index == 0 else "try --camera 0"
@@ -129,8 +134,8 @@ class CameraSource(Source):
 class VideoFileSource(Source):
     """Every frame of a video file, stamped with its position in the video."""
 
-    def __init__(self, path: Path) -> None:
-        self.name = str(path)
+    def __init__(self, path: Path, loop: bool = False) -> None:
+        self.name, self.loop = str(path), loop
         self._cap = cv2.VideoCapture(str(path))
         if not self._cap.isOpened():
             self._cap.release()
@@ -141,6 +146,9 @@ class VideoFileSource(Source):
         index = 0
         while True:
             ok, frame = self._cap.read()
+            if (not ok or frame is None) and self.loop and index > 0:
+                self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                ok, frame = self._cap.read()
             if not ok or frame is None:
                 return
             yield Frame(frame, index, int(round(index * 1000.0 / self.fps)))
@@ -155,8 +163,8 @@ class ImagesSource(Source):
 
     still = True
 
-    def __init__(self, path: Path) -> None:
-        self.name = str(path)
+    def __init__(self, path: Path, loop: bool = False) -> None:
+        self.name, self.loop = str(path), loop
         if path.is_dir():
             self.paths = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
             if not self.paths:
@@ -166,18 +174,28 @@ class ImagesSource(Source):
             self.paths = [path]
 
     def __iter__(self) -> Iterator[Frame]:
-        for index, path in enumerate(self.paths):
-            try:
-                image = read_bgr(path)
-            except ImageReadError as exc:
-                log.warning("skipped %s", exc)
-                continue
-            yield Frame(image, index, index * 1000)
+        index = 0
+        while True:
+            shown = 0
+            for path in self.paths:
+                try:
+                    image = read_bgr(path)
+                except ImageReadError as exc:
+                    log.warning("skipped %s", exc)
+                    continue
+                yield Frame(image, index, index * 1000)
+                index += 1
+                shown += 1
+            if not (self.loop and shown):
+                return
 
 
 def open_source(camera: int | None = None, source: str | Path | None = None,
-                width: int | None = None, height: int | None = None) -> Source:
-    """A camera index or a path (video, image or folder); exactly one of them."""
+                width: int | None = None, height: int | None = None, loop: bool = False) -> Source:
+    """A camera index or a path (video, image or folder); exactly one of them.
+
+    ``loop`` replays a file source until the caller stops.
+    """
     if camera is not None and source is not None:
         raise HandSignError("pass either --camera N or --source PATH, not both")
     if source is None:
@@ -186,5 +204,5 @@ def open_source(camera: int | None = None, source: str | Path | None = None,
     if not path.exists():
         raise HandSignError(f"source not found: {path}")
     if path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES:
-        return ImagesSource(path)
-    return VideoFileSource(path)
+        return ImagesSource(path, loop)
+    return VideoFileSource(path, loop)
