@@ -1,0 +1,114 @@
+"""Shared fixtures: a small generated folder-per-class data set, trained runs, exported models,
+and the real photos and clips in ../shared/fixtures."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT.parent / "shared" / "fixtures"
+PHOTOS = sorted((FIXTURES / "photos").glob("hand_*.jpg"))
+CLIPS = sorted((FIXTURES / "clips").glob("*.mp4"))
+PEER = ROOT.parent / "shared" / "peers" / "hagrid_crops_classifier.onnx"
+CLASSES = ("blue-disc", "green_square", "red_triangle")  # a hyphenated folder, like some Kaggle sets
+
+
+def python(*args: str, env: dict | None = None, timeout: float = 600, cwd: Path = ROOT,
+           stdin=subprocess.DEVNULL) -> subprocess.CompletedProcess:
+    """Run ``python -m ...`` of this project, as a user would, capturing output."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=cwd,
+                          env=full_env, timeout=timeout, stdin=stdin)
+
+
+def draw_sample(cls: int, rng: np.random.Generator) -> np.ndarray:
+    """A non-square image whose class shows in both shape and colour."""
+    h, w = int(rng.integers(56, 80)), int(rng.integers(56, 80))
+    img = np.full((h, w, 3), rng.integers(90, 170), np.uint8)
+    img = cv2.add(img, rng.integers(0, 25, img.shape, dtype=np.uint8))
+    color = [(220, 60, 40), (40, 200, 60), (40, 50, 220)][cls]
+    cx, cy, r = w // 2 + int(rng.integers(-5, 6)), h // 2 + int(rng.integers(-5, 6)), min(h, w) // 3
+    if cls == 0:
+        cv2.circle(img, (cx, cy), r, color, -1)
+    elif cls == 1:
+        cv2.rectangle(img, (cx - r, cy - r), (cx + r, cy + r), color, -1)
+    else:
+        cv2.fillPoly(img, [np.array([[cx, cy - r], [cx - r, cy + r], [cx + r, cy + r]])], color)
+    return img
+
+
+def make_dataset(root: Path, per_class: int = 24, seed: int = 0, kaggle_layout: bool = True) -> Path:
+    """Folder-per-class JPEGs (Kaggle layout: one folder holding the classes), with a corrupt
+    JPEG, an empty file and a non-image file mixed in. Returns the root to pass as --data."""
+    rng = np.random.default_rng(seed)
+    class_root = root / "hagrid-like-512p" if kaggle_layout else root
+    for i, name in enumerate(CLASSES):
+        folder = class_root / name
+        folder.mkdir(parents=True)
+        for j in range(per_class):
+            cv2.imwrite(str(folder / f"{j:03d}.jpg"), draw_sample(i, rng))
+    (class_root / CLASSES[0] / "corrupt.jpg").write_bytes(b"this is not a jpeg")
+    (class_root / CLASSES[1] / "empty.jpg").write_bytes(b"")
+    (class_root / CLASSES[2] / "notes.txt").write_text("not an image")
+    return root
+
+
+@pytest.fixture(scope="session")
+def dataset(tmp_path_factory) -> Path:
+    return make_dataset(tmp_path_factory.mktemp("data"))
+
+
+def train_run(data: Path, out: Path, arch: str, *extra: str) -> subprocess.CompletedProcess:
+    return python("-m", "training.train", "--data", str(data), "--out", str(out), "--arch", arch,
+                  "--image-size", "48", "--batch-size", "8", "--weights", "none", *extra)
+
+
+@pytest.fixture(scope="session")
+def effnet_run(dataset, tmp_path_factory) -> Path:
+    """An EfficientNet-B0 run trained one short epoch per phase (weights=None)."""
+    out = tmp_path_factory.mktemp("runs") / "effb0"
+    result = train_run(dataset, out, "efficientnet_b0", "--epochs", "1", "--fine-tune-epochs", "1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+@pytest.fixture(scope="session")
+def exported(effnet_run, dataset, tmp_path_factory) -> Path:
+    """The EfficientNet run exported to ONNX with the parity check on real (generated) images."""
+    out = tmp_path_factory.mktemp("export") / "handsign.onnx"
+    result = python("-m", "export", "--model", str(effnet_run / "model.keras"), "--out", str(out),
+                    "--check-data", str(dataset), "--check-images", "16")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+@pytest.fixture(scope="session")
+def hagrid_shaped_model(tmp_path_factory) -> Path:
+    """An untrained EfficientNet-B0 exported with HaGRID's 18 labels at 160 px, the shipped shape.
+
+    For the live loop's plumbing only: its labels are meaningless and it is never shipped.
+    """
+    out = tmp_path_factory.mktemp("hagrid_shaped") / "untrained.onnx"
+    code = (
+        "import export, onnx, sys\n"
+        "from export.convert import to_onnx, attach_contract\n"
+        "from realtime.contract import ModelContract, HAGRID_LABELS\n"
+        "from training.model import build_model\n"
+        "m = build_model('efficientnet_b0', 18, 160, weights='none')\n"
+        "onnx.save(attach_contract(to_onnx(m), ModelContract(labels=HAGRID_LABELS, image_size=160)), sys.argv[1])\n"
+    )
+    result = python("-c", code, str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+def require_fixtures() -> None:
+    if not PHOTOS or not CLIPS:
+        pytest.fail(f"real fixtures missing under {FIXTURES} (the shared/ folder beside the repo)")

@@ -1,0 +1,135 @@
+"""Training end to end on a small generated data set (with corrupt and non-image files in it)."""
+
+import csv
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import CLASSES, PHOTOS, python, train_run
+from realtime.contract import prepare_image
+from realtime.images import read_bgr
+
+LABELS = sorted(c.replace("-", "_") for c in CLASSES)
+RUN_FILES = ("model.keras", "labels.json", "history.csv", "split.json", "config.json")
+
+
+def check_run(run, epochs):
+    for name in RUN_FILES:
+        assert (run / name).is_file(), name
+    assert json.loads((run / "labels.json").read_text()) == LABELS
+    split = json.loads((run / "split.json").read_text())
+    assert (len(split["train"]), len(split["val"]), len(split["test"])) == (60, 6, 6)  # 24 per class: 2 val, 2 test each
+    config = json.loads((run / "config.json").read_text())
+    assert config["skipped_files"] == {"not an image": 1, "corrupt or empty": 2}
+    with open(run / "history.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == epochs and {"accuracy", "val_accuracy", "loss", "val_loss"} <= set(rows[0])
+
+
+def test_efficientnet_run_outputs(effnet_run):
+    check_run(effnet_run, epochs=2)  # one head epoch + one fine-tune epoch
+    config = json.loads((effnet_run / "config.json").read_text())
+    assert config["arch"] == "efficientnet_b0" and config["image_size"] == 48
+
+
+def test_baseline_trains_evaluates_and_beats_chance(dataset, tmp_path):
+    run = tmp_path / "baseline"
+    result = train_run(dataset, run, "baseline", "--epochs", "8", "--patience", "8")
+    assert result.returncode == 0, result.stderr[-3000:]
+    check_run(run, epochs=8)
+    out = tmp_path / "eval"
+    result = python("-m", "training.evaluate", "--model", str(run / "model.keras"), "--data", str(dataset),
+                    "--out", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["count"] == 6 and set(metrics["per_class"]) == set(LABELS)
+    assert {"precision", "recall", "f1", "support"} == set(metrics["per_class"][LABELS[0]])
+    assert metrics["accuracy"] > 0.6, metrics  # chance is 1/3 on colour+shape classes
+    assert "macro avg" in (out / "classification_report.txt").read_text()
+    for png in ("confusion_matrix.png", "curves.png", "errors.png"):
+        image = cv2.imread(str(out / png))
+        assert image is not None and image.shape[0] > 100, png
+
+
+def test_evaluate_accepts_the_exported_onnx(exported, effnet_run, dataset, tmp_path):
+    result = python("-m", "training.evaluate", "--model", str(exported), "--data", str(dataset),
+                    "--split-file", str(effnet_run / "split.json"), "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    onnx_metrics = json.loads((tmp_path / "metrics.json").read_text())
+    result = python("-m", "training.evaluate", "--model", str(effnet_run / "model.keras"),
+                    "--data", str(dataset), "--out", str(tmp_path / "keras"))
+    keras_metrics = json.loads((tmp_path / "keras" / "metrics.json").read_text())
+    assert onnx_metrics["count"] == keras_metrics["count"] == 6
+    assert onnx_metrics["accuracy"] == pytest.approx(keras_metrics["accuracy"])
+
+
+def test_resume_continues_from_the_last_epoch(dataset, tmp_path):
+    run = tmp_path / "resume"
+    assert train_run(dataset, run, "baseline", "--epochs", "1").returncode == 0
+    config = json.loads((run / "config.json").read_text())
+    config["epochs"] = 2  # as if the first run had been interrupted after epoch 1 of 2
+    (run / "config.json").write_text(json.dumps(config))
+    result = train_run(dataset, run, "baseline", "--resume")
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open(run / "history.csv") as fh:
+        assert [r["epoch"] for r in csv.DictReader(fh)] == ["0", "1"]
+
+
+def test_training_errors_are_one_line(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = train_run(tmp_path / "empty", tmp_path / "out", "baseline")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("error: ")
+    assert "Traceback" not in result.stderr
+    result = train_run(tmp_path, tmp_path / "out2", "baseline", "--resume")
+    assert result.returncode == 2 and "nothing to resume" in result.stderr
+
+
+def test_pipeline_prepares_images_exactly_like_the_live_classifier(dataset):
+    from training.pipeline import make_dataset
+    paths = [PHOTOS[0], PHOTOS[2]]
+    ds = make_dataset(paths, [0, 1], 64, batch_size=2, cache=None)
+    images, targets = next(iter(ds))
+    for got, path in zip(images.numpy(), paths):
+        assert np.array_equal(got, prepare_image(read_bgr(path), 64).astype(np.float32))
+    assert targets.numpy().tolist() == [0, 1]
+
+
+def test_explore_writes_counts_and_sample_grids(dataset, tmp_path):
+    result = python("-m", "training.explore", "--data", str(dataset), "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "total" in result.stdout and "24" in result.stdout
+    for label in LABELS:
+        assert cv2.imread(str(tmp_path / f"samples_{label}.png")) is not None
+    assert cv2.imread(str(tmp_path / "class_counts.png")) is not None
+
+
+def test_predict_top3_and_unreadable_file(effnet_run, dataset, tmp_path):
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"nope")
+    image = next((dataset / "hagrid-like-512p" / "red_triangle").glob("0*.jpg"))
+    result = python("-m", "training.predict", "--model", str(effnet_run / "model.keras"), str(bad), str(image))
+    assert result.returncode == 1  # one file failed; the other still ran
+    assert "error: cannot read" in result.stderr and "Traceback" not in result.stderr
+    line = [l for l in result.stdout.splitlines() if l.startswith(str(image))][0]
+    probs = [float(t.split()[-1]) for t in line.split(": ", 1)[1].split(", ")]
+    assert len(probs) == 3 and probs == sorted(probs, reverse=True) and sum(probs) <= 1.0001
+
+
+def test_missing_imagenet_weights_error_names_the_way_out(dataset, tmp_path):
+    result = python("-m", "training.train", "--data", str(dataset), "--out", str(tmp_path / "r"),
+                    "--weights", str(tmp_path / "missing.h5"))
+    assert result.returncode == 2 and "weights file not found" in result.stderr
+
+
+def test_imagenet_download_failure_is_actionable(dataset, tmp_path):
+    # A proxy on a closed local port makes the download fail the same way with or without internet.
+    env = {"KERAS_HOME": str(tmp_path / "keras"), "HTTPS_PROXY": "http://127.0.0.1:9",
+           "HTTP_PROXY": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9"}
+    result = python("-m", "training.train", "--data", str(dataset), "--out", str(tmp_path / "r"),
+                    "--weights", "imagenet", env=env, timeout=120)
+    assert result.returncode == 2, result.stderr[-2000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: could not download the ImageNet weights") and "--weights none" in last
