@@ -11,7 +11,7 @@ import numpy as np
 from realtime.classifier import GestureClassifier
 from realtime.contract import ModelContract, to_batch
 from realtime.images import IMAGE_SUFFIXES, ImageReadError, read_bgr
-from training.data import label_for_folder
+from training.data import label_for_folder, looks_like_image
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,8 @@ class ParityReport:
 
 def image_files(folder: Path, limit: int) -> list[Path]:
     """Up to ``limit`` image files under ``folder``, spread over its sub-folders (classes)."""
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    files = sorted(p for p in folder.rglob("*")
+                   if p.suffix.lower() in IMAGE_SUFFIXES and looks_like_image(p))
     if len(files) <= limit:
         return files
     step = len(files) / limit

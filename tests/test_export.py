@@ -1,0 +1,113 @@
+"""Export: parity, metadata round trip, the realtime classifier on the exported file, bad files."""
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+
+from conftest import PEER, python
+from realtime.classifier import GestureClassifier, ModelLoadError
+from realtime.contract import ModelContract
+from realtime.images import read_bgr
+
+
+def test_exported_file_carries_the_contract(exported, effnet_run):
+    proto = onnx.load(str(exported))
+    assert [i.name for i in proto.graph.input] == ["image"]
+    assert [o.name for o in proto.graph.output] == ["probabilities"]
+    dims = proto.graph.input[0].type.tensor_type.shape.dim
+    assert dims[0].dim_param == "batch" and [d.dim_value for d in dims[1:]] == [48, 48, 3]
+    meta = {p.key: p.value for p in proto.metadata_props}
+    contract = ModelContract.from_metadata(meta)
+    assert list(contract.labels) == json.loads((effnet_run / "labels.json").read_text())
+    assert (contract.image_size, contract.color_order, contract.value_range) == (48, "RGB", (0.0, 255.0))
+    assert contract.resize_method == "area" and contract.extra["opset"] == "17"
+    assert "best_val_accuracy" in json.loads(contract.extra["metrics"])
+    assert contract.extra["created"].startswith("20")
+    assert not any(n.op_type.startswith("Random") for n in proto.graph.node)
+
+
+def test_realtime_classifier_matches_keras_top1(exported, effnet_run, dataset):
+    import keras
+
+    from realtime.contract import to_batch
+    images = [read_bgr(p) for p in sorted((dataset / "hagrid-like-512p").rglob("0*.jpg"))[:12]]
+    clf = GestureClassifier(exported, threads=1)
+    predictions = clf.predict(images)
+    model = keras.models.load_model(effnet_run / "model.keras", compile=False)
+    expected = model.predict_on_batch(to_batch(images, clf.contract))
+    got = np.stack([p.probabilities for p in predictions])
+    assert [p.index for p in predictions] == expected.argmax(1).tolist()
+    assert np.abs(got - expected).max() < 1e-4
+    assert predictions[0].label in clf.labels and len(predictions[0].top(3)) == 3
+    assert "image" in repr(clf) and "probabilities" in repr(clf)
+
+
+def test_parity_line_and_int8(effnet_run, dataset, tmp_path):
+    out = tmp_path / "m.onnx"
+    result = python("-m", "export", "--model", str(effnet_run / "model.keras"), "--out", str(out),
+                    "--check-data", str(dataset), "--check-images", "12", "--quantize", "int8")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "parity on 12 real images" in result.stdout and "-> OK" in result.stdout
+    assert "int8 model" in result.stdout and "accuracy on the 12 check images" in result.stdout
+    int8 = GestureClassifier(tmp_path / "m.int8.onnx")
+    assert int8.labels == GestureClassifier(out).labels
+    assert any(n.op_type == "QuantizeLinear" for n in onnx.load(str(tmp_path / "m.int8.onnx")).graph.node)
+
+
+def test_export_without_check_data_uses_random_pixels(effnet_run, tmp_path):
+    result = python("-m", "export", "--model", str(effnet_run / "model.keras"), "--out", str(tmp_path / "r.onnx"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "parity on 64 random images" in result.stdout
+
+
+def _strip_metadata(src, dst):
+    proto = onnx.load(str(src))
+    del proto.metadata_props[:]
+    onnx.save(proto, str(dst))
+
+
+def _wrong_label_count(src, dst):
+    proto = onnx.load(str(src))
+    meta = {p.key: p.value for p in proto.metadata_props}
+    meta["handsign.labels"] = json.dumps(["a", "b", "c", "d", "e"])
+    onnx.helper.set_model_props(proto, meta)
+    onnx.save(proto, str(dst))
+
+
+@pytest.mark.parametrize("kind,message", [
+    ("missing", "not found"),
+    ("text", "is not a loadable ONNX model"),
+    ("no_metadata", "no HandSign metadata"),
+    ("label_mismatch", "output has 3 classes but the metadata lists 5 labels"),
+    ("peer", "no HandSign metadata"),
+])
+def test_bad_model_files_are_rejected_clearly(exported, tmp_path, kind, message):
+    path = tmp_path / f"{kind}.onnx"
+    if kind == "text":
+        path.write_text("not a model")
+    elif kind == "no_metadata":
+        _strip_metadata(exported, path)
+    elif kind == "label_mismatch":
+        _wrong_label_count(exported, path)
+    elif kind == "peer":
+        path = PEER  # a real ONNX classifier, but not a HandSign one
+    with pytest.raises(ModelLoadError, match=message) as err:
+        GestureClassifier(path)
+    assert "\n" not in str(err.value)
+
+
+def test_export_rejects_a_non_keras_file(tmp_path):
+    bad = tmp_path / "model.keras"
+    bad.write_text("nope")
+    result = python("-m", "export", "--model", str(bad), "--out", str(tmp_path / "x.onnx"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("error: ") and "Traceback" not in result.stderr
+
+
+def test_classifier_bench_prints_ours_and_the_peer(exported):
+    result = python("-m", "export.bench", "--model", str(exported), "--peer", str(PEER), "--repeats", "5")
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [l for l in result.stdout.splitlines() if l.strip().startswith(("1 ", "2 "))]
+    assert len(rows) == 4 and all(l.rstrip().endswith("x") for l in rows)
