@@ -21,11 +21,11 @@ CLASSES = ("blue-disc", "green_square", "red_triangle")  # a hyphenated folder, 
 
 
 def python(*args: str, env: dict | None = None, timeout: float = 600, cwd: Path = ROOT,
-           stdin=subprocess.DEVNULL) -> subprocess.CompletedProcess:
+           unset: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     """Run ``python -m ...`` of this project, as a user would, capturing output."""
-    full_env = {**os.environ, **(env or {})}
+    full_env = {k: v for k, v in {**os.environ, **(env or {})}.items() if k not in unset}
     return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=cwd,
-                          env=full_env, timeout=timeout, stdin=stdin)
+                          env=full_env, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
 def draw_sample(cls: int, rng: np.random.Generator) -> np.ndarray:

@@ -1,0 +1,150 @@
+"""The live loop run headless on real clips and photos, its sources, smoothing and errors."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from conftest import CLIPS, FIXTURES, PHOTOS, python, require_fixtures
+from realtime.contract import HAGRID_LABELS
+from realtime.smoothing import ProbabilitySmoother
+
+# Frames with a hand, measured with HandLandmarker in VIDEO mode (shared/fixtures/README.md).
+MEASURED = {"dndv2.mp4": (33, 38), "swipe2_up_down.mp4": (60, 69), "swipe_left_right.mp4": (73, 80)}
+
+
+def run_headless(*args, env=None):
+    result = python("-m", "realtime.run", "--headless", *args, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def check_line(line):
+    assert set(line) == {"frame", "timestamp_ms", "width", "height", "hands"}
+    for hand in line["hands"]:
+        x0, y0, x1, y1 = hand["box"]
+        assert 0 <= x0 < x1 <= line["width"] and 0 <= y0 < y1 <= line["height"]
+        assert hand["handedness"] in ("Left", "Right") and 0 < hand["hand_score"] <= 1
+
+
+@pytest.mark.parametrize("clip", CLIPS, ids=lambda p: p.name)
+def test_clips_headless_without_a_gesture_model(clip):
+    require_fixtures()
+    lines = run_headless("--source", str(clip), "--max-hands", "1")
+    with_hand, frames = MEASURED[clip.name]
+    assert len(lines) == frames
+    assert [l["frame"] for l in lines] == list(range(frames))
+    assert all(a["timestamp_ms"] < b["timestamp_ms"] for a, b in zip(lines, lines[1:]))
+    for line in lines:
+        check_line(line)
+        assert all(h["label"] is None and h["top3"] == [] for h in line["hands"])
+    found = sum(1 for l in lines if l["hands"])
+    assert abs(found - with_hand) <= 0.1 * frames, (found, with_hand)
+
+
+def test_clip_with_a_model_labels_every_hand(hagrid_shaped_model):
+    require_fixtures()
+    lines = run_headless("--source", str(CLIPS[-1]), "--model", str(hagrid_shaped_model),
+                         "--max-frames", "30", "--threshold", "0.5")
+    assert len(lines) == 30
+    hands = [h for l in lines for h in l["hands"]]
+    assert len(hands) > 20
+    for hand in hands:
+        top = hand["top3"]
+        assert len(top) == 3 and all(name in HAGRID_LABELS for name, _ in top)
+        assert [p for _, p in top] == sorted((p for _, p in top), reverse=True)
+        assert hand["score"] == top[0][1]
+        # an untrained model is never confident: below the threshold the hand is "unsure"
+        assert hand["label"] == ("unsure" if hand["score"] < 0.5 else top[0][0])
+    assert {h["track"] for h in hands} - {None}
+
+
+def test_folder_of_photos_finds_one_hand_each(tmp_path):
+    require_fixtures()
+    lines = run_headless("--source", str(PHOTOS[0].parent))
+    assert len(lines) == len(PHOTOS)
+    for line in lines:
+        check_line(line)
+        assert len(line["hands"]) == 1
+
+
+def test_record_writes_a_video(tmp_path):
+    require_fixtures()
+    out = tmp_path / "out.mp4"
+    run_headless("--source", str(CLIPS[0]), "--max-frames", "10", "--record", str(out))
+    import cv2
+    cap = cv2.VideoCapture(str(out))
+    count = 0
+    while cap.read()[0]:
+        count += 1
+    assert count == 10
+
+
+def test_runs_from_another_directory(tmp_path):
+    """Default model paths resolve from the project, not from the current directory."""
+    require_fixtures()
+    result = python("-m", "realtime.run", "--headless", "--source", str(PHOTOS[0]), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(json.loads(result.stdout.splitlines()[0])["hands"]) == 1
+
+
+@pytest.mark.parametrize("case,args,message", [
+    ("camera", ["--headless", "--camera", "7"], "camera 7 could not be opened"),
+    ("display", ["--source", "PHOTO"], "no display for a window"),
+    ("missing model", ["--headless", "--source", "PHOTO", "--model", "/nonexistent.onnx"], "gesture model not found"),
+    ("invalid model", ["--headless", "--source", "PHOTO", "--model", "pyproject.toml"], "not a loadable ONNX model"),
+    ("unreadable image", ["--headless", "--source", "pyproject.toml"], "not a readable video"),
+    ("missing source", ["--headless", "--source", "/nonexistent.mp4"], "source not found"),
+    ("snapshot dir", ["--headless", "--source", "PHOTO", "--snapshot-dir", "pyproject.toml/snaps"], "not writable"),
+    ("both sources", ["--headless", "--camera", "0", "--source", "PHOTO"], "not both"),
+])
+def test_bad_input_is_one_line_and_nonzero(case, args, message):
+    require_fixtures()
+    args = [str(PHOTOS[0]) if a == "PHOTO" else a for a in args]
+    result = python("-m", "realtime.run", *args, unset=("DISPLAY", "WAYLAND_DISPLAY"))
+    assert result.returncode == 2, (case, result.stderr[-2000:])
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and message in last, last
+    assert "Traceback" not in result.stderr
+
+
+def test_realtime_never_loads_tensorflow():
+    code = ("import sys, realtime.run, realtime.bench, realtime.hands; "
+            "assert 'tensorflow' not in sys.modules, 'tensorflow imported'; print('ok')")
+    result = python("-c", code)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
+
+
+def test_live_bench_prints_stage_figures(hagrid_shaped_model):
+    require_fixtures()
+    result = python("-m", "realtime.bench", "--source", str(CLIPS[0]), "--model", str(hagrid_shaped_model),
+                    "--loops", "1")
+    assert result.returncode == 0, result.stderr[-2000:]
+    for stage in ("capture", "hands", "classify", "draw", "total"):
+        assert any(l.strip().startswith(stage + " |") for l in result.stdout.splitlines()), stage
+    assert "fps" in result.stdout and "HandLandmarker" in result.stdout
+
+
+def test_smoother_averages_per_hand_and_separates_hands():
+    s = ProbabilitySmoother(window=3)
+    left, right = (0, 0, 100, 100), (400, 0, 500, 100)
+    a, b = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    s.update([left, right], ["Left", "Right"], [a, b])
+    (id_l, p_l), (id_r, p_r) = s.update([(5, 0, 105, 100), right], ["Left", "Right"], [b, b])
+    assert id_l != id_r
+    assert np.allclose(p_l, [0.5, 0.5]) and np.allclose(p_r, [0.0, 1.0])
+    (id_far, p_far), = s.update([(1000, 1000, 1100, 1100)], ["Left"], [a])
+    assert id_far not in (id_l, id_r) and np.allclose(p_far, a)  # too far away: a new hand
+
+
+def test_video_source_loops_and_images_skip_unreadable(tmp_path):
+    require_fixtures()
+    from realtime.sources import ImagesSource, VideoFileSource
+    with VideoFileSource(CLIPS[0], loop=True) as src:
+        frames = [f for _, f in zip(range(50), src)]
+    assert [f.index for f in frames] == list(range(50))  # 38-frame clip played past its end
+    shutil.copy(PHOTOS[0], tmp_path / "a.jpg")
+    (tmp_path / "b.jpg").write_bytes(b"broken")
+    assert [f.index for f in ImagesSource(tmp_path)] == [0]

@@ -1,0 +1,85 @@
+"""The real OpenCV window under Xvfb, driven with xdotool: crop view, snapshot, quit."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import PHOTOS, ROOT, require_fixtures
+
+
+@pytest.fixture(scope="module")
+def display():
+    for tool in ("Xvfb", "xdotool", "import"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is missing: install xvfb, xdotool and imagemagick (see .ci/run)")
+    read, write = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+                              pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write)
+    number = os.read(read, 16).decode().strip()
+    os.close(read)
+    yield f":{number}"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def screenshot(window: str, env: dict) -> np.ndarray:
+    png = subprocess.run(["import", "-window", window, "png:-"], env=env, capture_output=True, check=True).stdout
+    return cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+
+
+def key(window: str, name: str, env: dict) -> None:
+    subprocess.run(["xdotool", "key", "--window", window, name], env=env, check=True, capture_output=True)
+    time.sleep(0.8)
+
+
+def test_window_keys_crop_view_snapshot_and_quit(display, hagrid_shaped_model, tmp_path):
+    require_fixtures()
+    env = {**os.environ, "DISPLAY": display}
+    snaps = tmp_path / "snaps"
+    app = subprocess.Popen([sys.executable, "-m", "realtime.run", "--source", str(PHOTOS[0]), "--loop",
+                            "--model", str(hagrid_shaped_model), "--snapshot-dir", str(snaps)],
+                           env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        found = subprocess.run(["timeout", "60", "xdotool", "search", "--sync", "--name", "^HandSign$"],
+                               env=env, capture_output=True, text=True)
+        assert found.returncode == 0, app.stderr.read() if app.poll() is not None else "no window"
+        window = found.stdout.split()[0]
+        time.sleep(2)
+        key(window, "space", env)  # pause: the frame stays, only what we toggle changes
+        before = screenshot(window, env)
+        key(window, "c", env)
+        after = screenshot(window, env)
+        key(window, "s", env)
+        key(window, "q", env)
+        code = app.wait(timeout=30)
+        stderr = app.stderr.read()
+    finally:
+        if app.poll() is None:
+            app.kill()
+    assert code == 0, stderr[-2000:]
+    assert "Traceback" not in stderr
+
+    assert before.shape == after.shape
+    changed = np.any(cv2.absdiff(before, after) > 30, axis=2)
+    ys, xs = np.nonzero(changed)
+    assert changed.sum() > 40 * 40, "the crop view did not change the window"
+    # the crop view sits in the top-right corner: nearly all the change is there
+    assert np.mean(xs > before.shape[1] * 0.5) > 0.9 and np.mean(ys < before.shape[0] * 0.75) > 0.9
+
+    frames = list(snaps.glob("*_frame.png"))
+    assert len(frames) == 1, list(snaps.iterdir())
+    stem = frames[0].name[: -len("_frame.png")]
+    predictions = json.loads((snaps / f"{stem}_predictions.json").read_text())
+    assert len(predictions["hands"]) == 1 and predictions["hands"][0]["top3"]
+    crop = cv2.imread(str(snaps / f"{stem}_crop0.png"))
+    assert crop is not None and crop.shape[0] == crop.shape[1]
+    assert cv2.imread(str(frames[0])) is not None
+    assert "snapshot saved" in stderr
