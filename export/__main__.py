@@ -14,14 +14,9 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
-import onnx
-
-import export  # noqa: F401  (quiets TensorFlow's start-up log)
-from export.convert import DEFAULT_OPSET, attach_contract, contract_for_run, load_run_model, to_onnx
-from export.parity import check_batch, check_parity
+from export.convert import DEFAULT_OPSET
+from export.workflow import export_model
 from realtime.cli import HelpFormatter, run_main, setup_logging
-from realtime.errors import HandSignError
 
 log = logging.getLogger("export")
 
@@ -38,35 +33,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    help="also write a static int8 (QDQ) model beside --out; fp32 stays the default model")
     p.add_argument("--verbose", action="store_true", help="debug logging")
     return p.parse_args(argv)
-
-
-def export_model(model_path: Path, out: Path, opset: int = DEFAULT_OPSET,
-                 check_data: Path | None = None, check_images: int = 64, quantize: str = "none"):
-    """Convert, attach the contract, save, and check parity; returns the parity report."""
-    model = load_run_model(model_path)
-    contract = contract_for_run(model, model_path.parent, opset)
-    log.info("converting %s (%s, %dpx, %d labels) with opset %d", model_path, model.name,
-             contract.image_size, len(contract.labels), opset)
-    proto = attach_contract(to_onnx(model, opset), contract)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    onnx.save(proto, str(out))
-    batch, source, targets = check_batch(contract, check_data, check_images)
-    report = check_parity(model, out, batch, source)
-    print(report)
-    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
-    if quantize == "int8":
-        from export.quantize import quantize_int8
-        if source != "real":
-            raise HandSignError("--quantize int8 needs real calibration images: pass --check-data DIR")
-        q = quantize_int8(out, out.with_suffix(".int8.onnx"), batch, contract)
-        print(q)
-        if targets is not None:
-            from realtime.classifier import GestureClassifier
-            acc = [float(np.mean(GestureClassifier(p).predict_batch(batch).argmax(1) == targets))
-                   for p in (out, q.path)]
-            print(f"accuracy on the {len(batch)} check images: fp32 {acc[0]:.2%}, int8 {acc[1]:.2%} "
-                  f"({(acc[1] - acc[0]) * 100:+.1f} points)")
-    return report
 
 
 def main(argv: Sequence[str] | None = None) -> int:

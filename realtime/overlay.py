@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -76,24 +75,38 @@ class StatsDrawer:
         _text(canvas, f"ms: {stages}", (8, 44), 0.45)
 
 
+def _wrap(text: str, width: int, scale: float) -> list[str]:
+    """Split ``text`` into lines that fit ``width`` pixels at ``scale``."""
+    lines, line = [], ""
+    for word in text.split():
+        trial = f"{line} {word}".strip()
+        if line and cv2.getTextSize(trial, FONT, scale, 1)[0][0] > width:
+            lines.append(line)
+            line = word
+        else:
+            line = trial
+    return lines + [line] if line else lines
+
+
 class HelpDrawer:
-    """The one-line key help along the bottom."""
+    """The key help along the bottom (wrapped on narrow frames)."""
 
     def draw(self, canvas: np.ndarray, result: FrameResult) -> None:
-        _text(canvas, HELP_TEXT, (8, canvas.shape[0] - 8), 0.45)
+        lines = _wrap(HELP_TEXT, canvas.shape[1] - 20, 0.45)
+        y = canvas.shape[0] - 8 - 18 * (len(lines) - 1)
+        for line in lines:
+            _text(canvas, line, (8, y), 0.45)
+            y += 18
 
 
-@dataclass
 class BannerDrawer:
-    """A message across the top (e.g. no gesture model, paused, snapshot saved)."""
+    """A message across the top, wrapped to the frame (no gesture model, paused, snapshot saved)."""
 
     def draw(self, canvas: np.ndarray, text: str, color=AMBER) -> None:
-        w = canvas.shape[1]
-        scale = 0.5
-        while cv2.getTextSize(text, FONT, scale, 1)[0][0] > w - 20 and scale > 0.3:
-            scale -= 0.05
-        y = 70
-        _text(canvas, text, (10, y), scale, BLACK, 1, background=color)
+        y = 72
+        for line in _wrap(text, canvas.shape[1] - 24, 0.5):
+            _text(canvas, line, (10, y), 0.5, BLACK, 1, background=color)
+            y += 20
 
 
 class CropViewDrawer:
