@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.abc
-import os
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,8 +15,6 @@ from realtime.contract import (DEFAULT_CROP_MARGIN, Box, clamp_box, hand_crop, l
                                square_crop_box)
 from realtime.errors import HandSignError
 from realtime.paths import HAND_MODEL
-
-os.environ.setdefault("GLOG_minloglevel", "2")
 
 
 class _NoTensorFlow(importlib.abc.MetaPathFinder):

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from realtime.classifier import GestureClassifier
-from realtime.contract import DEFAULT_CROP_MARGIN, DEFAULT_IMAGE_SIZE, Box, batch_from_prepared, prepare_image
+from realtime.contract import (DEFAULT_CROP_MARGIN, DEFAULT_IMAGE_SIZE, Box, batch_from_prepared, clamp_box,
+                               prepare_image)
 from realtime.hands import Hand, HandTracker
 from realtime.smoothing import ProbabilitySmoother
 from realtime.sources import Frame
@@ -69,9 +70,10 @@ class GesturePipeline:
         hands: list[Hand] = self.tracker.detect(image, frame.timestamp_ms, mirrored=mirror)
         t1 = time.perf_counter()
         results = []
+        height, width = image.shape[:2]
         for hand in hands:
-            crop, _ = hand.crop(image, self.crop_margin)
-            results.append(HandResult(hand.box(self.crop_margin), hand.handedness, hand.score, crop))
+            crop, box = hand.crop(image, self.crop_margin)
+            results.append(HandResult(clamp_box(box, width, height), hand.handedness, hand.score, crop))
         if self.classifier is not None and results:
             self._classify(results)
         t2 = time.perf_counter()

@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT.parent / "shared" / "fixtures"
+SHARED = Path(os.environ.get("HANDSIGN_SHARED", ROOT.parent / "shared"))  # beside the checkout
+FIXTURES = SHARED / "fixtures"
 PHOTOS = sorted((FIXTURES / "photos").glob("hand_*.jpg"))
 CLIPS = sorted((FIXTURES / "clips").glob("*.mp4"))
-PEER = ROOT.parent / "shared" / "peers" / "hagrid_crops_classifier.onnx"
+PEER = SHARED / "peers" / "hagrid_crops_classifier.onnx"
 CLASSES = ("blue-disc", "green_square", "red_triangle")  # a hyphenated folder, like some Kaggle sets
 
 

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import PHOTOS
+from conftest import PEER, PHOTOS, require_fixtures
 from realtime import contract as C
 
 
@@ -58,7 +58,14 @@ def test_prepare_image_pads_to_square_converts_to_rgb_and_resizes():
     assert out[0, 16].tolist() == [C.PAD_VALUE] * 3  # padded rows above, no stretching
 
 
+def test_shared_fixtures_are_present():
+    """Fixture-driven tests are parametrized over these files: fail loudly rather than collect none."""
+    require_fixtures()
+    assert len(PHOTOS) == 6 and PEER.is_file()
+
+
 def test_prepare_image_on_a_real_photo_matches_cv2_area_resize():
+    require_fixtures()
     bgr = cv2.imread(str(PHOTOS[0]))
     side = min(bgr.shape[:2])
     square = bgr[:side, :side]
