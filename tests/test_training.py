@@ -115,7 +115,7 @@ def test_predict_top3_and_unreadable_file(effnet_run, dataset, tmp_path):
     assert "error: cannot read" in result.stderr and "Traceback" not in result.stderr
     line = [l for l in result.stdout.splitlines() if l.startswith(str(image))][0]
     probs = [float(t.split()[-1]) for t in line.split(": ", 1)[1].split(", ")]
-    assert len(probs) == 3 and probs == sorted(probs, reverse=True) and sum(probs) <= 1.0001
+    assert len(probs) == 3 and probs == sorted(probs, reverse=True) and sum(probs) <= 1.002  # printed to 3 places
 
 
 def test_missing_imagenet_weights_error_names_the_way_out(dataset, tmp_path):

@@ -18,16 +18,25 @@ from conftest import PHOTOS, ROOT, require_fixtures
 def display():
     if not sys.platform.startswith("linux"):
         pytest.skip("the window test drives an X server (Xvfb); it runs on Linux")
-    for tool in ("Xvfb", "xdotool", "import"):
+    for tool in ("Xvfb", "xdotool", "import", "xdpyinfo"):
         if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is missing: install xvfb, xdotool and imagemagick (see .ci/run)")
+            pytest.fail(f"{tool} is missing: install xvfb, xdotool, imagemagick and x11-utils (see .ci/run)")
     read, write = os.pipe()
     server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
                               pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write)
     number = os.read(read, 16).decode().strip()
     os.close(read)
-    yield f":{number}"
+    name = f":{number}"
+    for _ in range(50):  # Xvfb announces its number before every client can connect
+        if subprocess.run(["xdpyinfo", "-display", name], capture_output=True).returncode == 0:
+            break
+        if server.poll() is not None:
+            pytest.fail(f"Xvfb exited with code {server.returncode}")
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"Xvfb display {name} never accepted a connection")
+    yield name
     server.terminate()
     server.wait(timeout=10)
 
