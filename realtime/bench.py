@@ -9,7 +9,6 @@ pipeline and overlay as `realtime.run`, without a window.
 from __future__ import annotations
 
 import argparse
-import logging
 import time
 from pathlib import Path
 from typing import Sequence

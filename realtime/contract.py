@@ -34,7 +34,7 @@ RESIZE_METHOD = "area"  # cv2.INTER_AREA: box-averaging, the right filter for do
 INPUT_NAME = "image"
 OUTPUT_NAME = "probabilities"
 #: Border added around the landmark box, as a fraction of its longer side, on each side.
-DEFAULT_CROP_MARGIN = 0.25
+DEFAULT_CROP_MARGIN = 0.2
 #: Grey used where a square crop reaches past the frame (and to pad non-square training images).
 PAD_VALUE = 114
 

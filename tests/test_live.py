@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import CLIPS, FIXTURES, PHOTOS, python, require_fixtures
+from conftest import CLIPS, PHOTOS, python, require_fixtures
 from realtime.contract import HAGRID_LABELS
 from realtime.smoothing import ProbabilitySmoother
 

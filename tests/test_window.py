@@ -23,16 +23,21 @@ def display():
             pytest.fail(f"{tool} is missing: install xvfb, xdotool, imagemagick and x11-utils (see .ci/run)")
     read, write = os.pipe()
     server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
-                              pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     os.close(write)
-    number = os.read(read, 16).decode().strip()
+    number = b""
+    while not number.endswith(b"\n"):  # Xvfb writes the number and the newline separately:
+        chunk = os.read(read, 16)      # closing the pipe before both arrive kills it (EPIPE)
+        if not chunk:
+            break
+        number += chunk
     os.close(read)
-    name = f":{number}"
+    name = f":{number.decode().strip()}"
     for _ in range(50):  # Xvfb announces its number before every client can connect
         if subprocess.run(["xdpyinfo", "-display", name], capture_output=True).returncode == 0:
             break
         if server.poll() is not None:
-            pytest.fail(f"Xvfb exited with code {server.returncode}")
+            pytest.fail(f"Xvfb exited with code {server.returncode}: {server.stderr.read()[-1500:]}")
         time.sleep(0.1)
     else:
         pytest.fail(f"Xvfb display {name} never accepted a connection")
