@@ -36,7 +36,7 @@ def test_efficientnet_run_outputs(effnet_run):
 
 def test_baseline_trains_evaluates_and_beats_chance(dataset, tmp_path):
     run = tmp_path / "baseline"
-    result = train_run(dataset, run, "baseline", "--epochs", "8", "--patience", "8")
+    result = train_run(dataset, run, "baseline", "--epochs", "5", "--fine-tune-epochs", "3", "--patience", "8")
     assert result.returncode == 0, result.stderr[-3000:]
     check_run(run, epochs=8)
     out = tmp_path / "eval"
@@ -67,7 +67,7 @@ def test_evaluate_accepts_the_exported_onnx(exported, effnet_run, dataset, tmp_p
 
 def test_resume_continues_from_the_last_epoch(dataset, tmp_path):
     run = tmp_path / "resume"
-    assert train_run(dataset, run, "baseline", "--epochs", "1").returncode == 0
+    assert train_run(dataset, run, "baseline", "--epochs", "1", "--fine-tune-epochs", "0").returncode == 0
     config = json.loads((run / "config.json").read_text())
     config["epochs"] = 2  # as if the first run had been interrupted after epoch 1 of 2
     (run / "config.json").write_text(json.dumps(config))

@@ -40,7 +40,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", required=True, type=Path, help="run folder for model, labels, history, split, config")
     p.add_argument("--arch", choices=ARCHS, default="efficientnet_b0", help="model architecture")
     p.add_argument("--image-size", type=int, default=DEFAULT_IMAGE_SIZE, help="square input size in pixels")
-    p.add_argument("--epochs", type=int, default=6, help="phase 1 epochs (head on frozen base; whole baseline)")
+    p.add_argument("--epochs", type=int, default=6,
+                   help="phase 1 epochs (head on the frozen base); the baseline trains --epochs + --fine-tune-epochs")
     p.add_argument("--fine-tune-epochs", type=int, default=12, help="phase 2 epochs (top blocks unfrozen); 0 skips")
     p.add_argument("--batch-size", type=int, default=64, help="images per batch")
     p.add_argument("--learning-rate", type=float, default=1e-3, help="phase 1 learning rate")
@@ -149,8 +150,8 @@ def train(args: argparse.Namespace) -> dict:
     else:
         model = build_model(config["arch"], len(split.labels), size, config["weights"])
     phase1, phase2 = config["epochs"], config["fine_tune_epochs"]
-    if config["arch"] != "efficientnet_b0":
-        phase2 = 0
+    if config["arch"] != "efficientnet_b0":  # no backbone to fine-tune: same epoch budget, one phase
+        phase1, phase2 = phase1 + phase2, 0
     log.info("training %s at %dpx on %d images (%d val), %d classes", config["arch"], size,
              len(train_files), len(val_files), len(split.labels))
     started = time.time()
