@@ -153,12 +153,12 @@ class LiveApp:
         if self.show_crops:
             self.pipeline.model_views(result.hands)
         banner = None
-        if self.pipeline.classifier is None:
-            banner = NO_MODEL_BANNER
-        elif self.paused:
+        if self.paused:
             banner = "paused (space resumes)"
         elif time.monotonic() < self.message_until:
             banner = self.message
+        elif self.pipeline.classifier is None:
+            banner = NO_MODEL_BANNER
         return self.annotator.draw(result, self.fps, self.show_crops, self.show_help, banner)
 
     def handle_key(self, key: int, canvas: np.ndarray, result: FrameResult) -> bool:
@@ -166,8 +166,10 @@ class LiveApp:
         if key in (ord("q"), 27):
             return False
         if key == ord("s"):
-            path = save_snapshot(self.args.snapshot_dir, canvas, result)
-            self.say(f"snapshot saved: {path}")
+            try:
+                self.say(f"snapshot saved: {save_snapshot(self.args.snapshot_dir, canvas, result)}")
+            except OSError as exc:  # e.g. the disk filled up since start-up: report, keep running
+                self.say(f"snapshot failed: {exc.strerror or exc}")
         elif key == ord("c"):
             self.show_crops = not self.show_crops
         elif key == ord("m"):

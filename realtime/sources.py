@@ -58,8 +58,9 @@ class CameraSource(Source):
 
     live = True
 
-    def __init__(self, index: int, width: int | None = None, height: int | None = None,
+    def __init__(self, index: int | str, width: int | None = None, height: int | None = None,
                  stall_seconds: float = 3.0) -> None:
+        """``index`` is a camera number, or any device/stream URL OpenCV opens (tests use a file)."""
         self.name = f"camera {index}"
         self.stall_seconds = stall_seconds
         previous = cv2.utils.logging.getLogLevel()
@@ -70,7 +71,7 @@ class CameraSource(Source):
             cv2.utils.logging.setLogLevel(previous)
         if not self._cap.isOpened():
             self._cap.release()
-            hint = f"try --camera {index + 1}" if index == 0 else "try --camera 0"
+            hint = "try --camera 1" if index == 0 else "try --camera 0"
             raise HandSignError(f"camera {index} could not be opened ({hint}; check that no other "
                                 "program uses it and that this user may access cameras)")
         if width:

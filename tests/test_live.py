@@ -148,3 +148,21 @@ def test_video_source_loops_and_images_skip_unreadable(tmp_path):
     shutil.copy(PHOTOS[0], tmp_path / "a.jpg")
     (tmp_path / "b.jpg").write_bytes(b"broken")
     assert [f.index for f in ImagesSource(tmp_path)] == [0]
+
+
+def test_camera_thread_hands_over_the_newest_frame_and_ends_when_frames_stop():
+    """A stand-in camera (a clip through the camera reader) that a slow consumer cannot keep up with."""
+    require_fixtures()
+    import time
+    from realtime.sources import CameraSource
+    cam = CameraSource(str(CLIPS[-1]), stall_seconds=0.5)
+    try:
+        got = []
+        for frame in cam:
+            got.append(frame)
+            time.sleep(0.05)  # slower than the reader: stale frames must be dropped, not queued
+    finally:
+        cam.close()
+    assert 0 < len(got) < 80 and cam.dropped > 0  # the 80-frame clip, with frames skipped
+    assert len(got) + cam.dropped == 80
+    assert [f.index for f in got] == list(range(len(got)))
