@@ -11,6 +11,7 @@ import onnx
 
 from realtime.contract import (DEFAULT_CROP_MARGIN, INPUT_NAME, OUTPUT_NAME, ModelContract)
 from realtime.errors import HandSignError
+from training.inference import load_keras_model
 
 log = logging.getLogger(__name__)
 
@@ -19,14 +20,7 @@ DEFAULT_OPSET = 17
 
 def load_run_model(path: Path):
     """The Keras model of a training run, with no training-only layers in it."""
-    import keras
-    if not path.is_file():
-        raise HandSignError(f"model not found: {path}")
-    try:
-        model = keras.models.load_model(path, compile=False)
-    except Exception as exc:
-        raise HandSignError(f"{path} is not a loadable Keras model: "
-                            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    model = load_keras_model(path)
     random_layers = [l.name for l in _all_layers(model) if type(l).__name__.startswith("Random")]
     if random_layers:
         raise HandSignError(f"{path} contains augmentation layers {random_layers}; "

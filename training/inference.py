@@ -33,14 +33,7 @@ class Predictor:
             self.contract = self._onnx.contract
             self._keras = None
         elif self.path.suffix in (".keras", ".h5"):
-            import keras
-
-            import training  # noqa: F401
-            try:
-                self._keras = keras.models.load_model(self.path, compile=False)
-            except Exception as exc:
-                raise HandSignError(f"{self.path} is not a loadable Keras model: "
-                                    f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+            self._keras = load_keras_model(self.path)
             self.contract = ModelContract(labels=tuple(keras_labels(self.path, self._keras)),
                                           image_size=int(self._keras.input_shape[1]))
             self._onnx = None
@@ -58,6 +51,20 @@ class Predictor:
         if self._onnx is not None:
             return self._onnx.predict_batch(batch)
         return np.asarray(self._keras.predict_on_batch(batch))
+
+
+def load_keras_model(path: Path):
+    """A saved Keras model, uncompiled; a file Keras cannot read is a one-line HandSignError."""
+    import keras
+
+    import training  # noqa: F401  (quiets TensorFlow's start-up log)
+    if not path.is_file():
+        raise HandSignError(f"model not found: {path}")
+    try:
+        return keras.models.load_model(path, compile=False)
+    except Exception as exc:  # Keras raises ValueError, OSError, zipfile errors...
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise HandSignError(f"{path} is not a loadable Keras model: {reason}") from None
 
 
 def keras_labels(model_path: Path, model) -> list[str]:
