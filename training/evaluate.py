@@ -8,7 +8,6 @@ Writes metrics.json, classification_report.txt, confusion_matrix.png, curves.png
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 from pathlib import Path
@@ -22,6 +21,7 @@ from realtime.errors import HandSignError
 from realtime.images import read_bgr
 from training import plots
 from training.data import SPLITS, Split, find_class_root
+from training.history import read_history
 from training.inference import Predictor, predict_files
 
 log = logging.getLogger("training.evaluate")
@@ -40,14 +40,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--max-errors", type=int, default=24, help="misclassified images shown in errors.png")
     p.add_argument("--verbose", action="store_true", help="debug logging")
     return p.parse_args(argv)
-
-
-def read_history(path: Path) -> dict[str, list[float]]:
-    """history.csv (Keras CSVLogger) as columns of floats."""
-    with open(path, newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    keys = [k for k in (rows[0] if rows else {}) if k != "epoch"]
-    return {k: [float(r[k]) for r in rows if r.get(k) not in (None, "")] for k in keys}
 
 
 def compute_metrics(y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[str]) -> dict:

@@ -9,7 +9,6 @@ Phase 1 trains the head on the frozen EfficientNet-B0 base; phase 2 unfreezes th
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 import time
@@ -24,6 +23,7 @@ from realtime.cli import HelpFormatter, run_main, setup_logging
 from realtime.contract import DEFAULT_CROP_MARGIN, DEFAULT_IMAGE_SIZE
 from realtime.errors import HandSignError
 from training.data import DatasetError, Split, discover, find_class_root, make_split
+from training.history import read_history
 from training.model import ARCHS, augmentation, build_model, compile_model, unfreeze_top
 from training.pipeline import make_dataset
 
@@ -65,13 +65,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if args.epochs < 0 or args.fine_tune_epochs < 0 or args.batch_size < 1:
         p.error("--epochs, --fine-tune-epochs must be >= 0 and --batch-size >= 1")
     return args
-
-
-def read_history(path: Path) -> list[dict[str, str]]:
-    if not path.is_file():
-        return []
-    with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 def class_weights(targets: Sequence[int], num_classes: int) -> dict[int, float]:
@@ -142,8 +135,8 @@ def train(args: argparse.Namespace) -> dict:
     weights = class_weights(train_targets, len(split.labels)) if config["class_weights"] else None
 
     history = read_history(out / HISTORY_FILE)
-    done = len(history)
-    best = max((float(r["val_accuracy"]) for r in history if r.get("val_accuracy")), default=None)
+    done = len(history.get("epoch", []))
+    best = max(history.get("val_accuracy", []), default=None)
     if args.resume:
         model = keras.models.load_model(out / LAST_FILE)
         log.info("resuming %s after epoch %d (best val accuracy %s)", out, done, best)
