@@ -1,8 +1,10 @@
-"""Evaluate a trained model (.keras run model or exported .onnx) on a split of its run's manifest.
+"""Evaluate a trained model (.keras run model or exported .onnx) on a split of its run's manifest,
+or on every image of any labelled folder of crops (``--split all``).
 
 Writes metrics.json, classification_report.txt, confusion_matrix.png, curves.png and errors.png.
 
     python -m training.evaluate --model runs/effb0/model.keras --data data/hagrid --out runs/effb0/eval
+    python -m training.evaluate --model models/handsign.onnx --data other_crops --split all --out runs/other
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from realtime.cli import HelpFormatter, run_main, setup_logging
+from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
 from realtime.errors import HandSignError
 from realtime.images import read_bgr
+from realtime.metrics import compute_metrics
+from realtime.outputs import prepare_out_dir, write_text_atomic
 from training import plots
-from training.data import SPLITS, Split, find_class_root
+from training.data import SPLITS, Split, discover, find_class_root
 from training.history import read_history
 from training.inference import Predictor, predict_files
 
@@ -28,11 +32,14 @@ log = logging.getLogger("training.evaluate")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__,
+    p = ArgumentParser(prog="python -m training.evaluate", description=__doc__,
                                 formatter_class=HelpFormatter)
     p.add_argument("--model", required=True, type=Path, help="RUN_DIR/model.keras or an exported .onnx")
-    p.add_argument("--data", required=True, type=Path, help="the data root the run was trained on")
-    p.add_argument("--split", choices=SPLITS, default="test", help="which subset of the manifest")
+    p.add_argument("--data", required=True, type=Path,
+                   help="the data root the run was trained on (with --split all: any folder-per-class set)")
+    p.add_argument("--split", choices=SPLITS + ("all",), default="test",
+                   help="which subset of the manifest; all: every image under --data, no manifest needed "
+                        "(class folders must be labels of the model)")
     p.add_argument("--split-file", type=Path, default=None,
                    help="split manifest (default: split.json beside the model)")
     p.add_argument("--out", required=True, type=Path, help="folder for the report files")
@@ -40,20 +47,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--max-errors", type=int, default=24, help="misclassified images shown in errors.png")
     p.add_argument("--verbose", action="store_true", help="debug logging")
     return p.parse_args(argv)
-
-
-def compute_metrics(y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[str]) -> dict:
-    """Accuracy, macro F1 and per-class precision/recall/F1/support (scikit-learn)."""
-    from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
-    idx = np.arange(len(labels))
-    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=idx, zero_division=0)
-    return {
-        "accuracy": float(accuracy_score(y_true, y_pred)),
-        "macro_f1": float(f1_score(y_true, y_pred, labels=idx, average="macro", zero_division=0)),
-        "count": int(len(y_true)),
-        "per_class": {name: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
-                             "support": int(s[i])} for i, name in enumerate(labels)},
-    }
 
 
 def errors_figure(paths: Sequence[Path], y_true, y_pred, probs, labels, limit: int):
@@ -64,34 +57,53 @@ def errors_figure(paths: Sequence[Path], y_true, y_pred, probs, labels, limit: i
     return plots.image_grid(images, titles, title=title, title_colors=["red"] * len(images))
 
 
-def evaluate(model: Path, data: Path, out: Path, split_name: str = "test",
-             split_file: Path | None = None, batch_size: int = 64, max_errors: int = 24) -> dict:
-    """Run the whole evaluation and write the report files; returns the metrics."""
+def split_images(model: Path, data: Path, split_name: str, split_file: Path | None,
+                 labels: list[str]) -> tuple[Path, list[str], list[int]]:
+    """Files and targets of one subset of a run's split manifest."""
     split_file = split_file or model.parent / "split.json"
     if not split_file.is_file():
-        raise HandSignError(f"no split manifest at {split_file}; pass --split-file RUN_DIR/split.json")
+        raise HandSignError(f"no split manifest at {split_file}; pass --split-file RUN_DIR/split.json "
+                            "or --split all")
     split = Split.load(split_file)
-    predictor = Predictor(model)
-    if list(predictor.labels) != list(split.labels):
-        raise HandSignError(f"the model's labels {list(predictor.labels)} differ from the "
-                            f"split's {split.labels}")
-    root = find_class_root(data)
+    if labels != list(split.labels):
+        raise HandSignError(f"the model's labels {labels} differ from the split's {split.labels}")
     files, targets = split.files(split_name)
     if not files:
         raise HandSignError(f"the {split_name} split of {split_file} is empty")
+    return find_class_root(data), files, targets
+
+
+def all_images(data: Path, labels: list[str]) -> tuple[Path, list[str], list[int]]:
+    """Every image of a folder-per-class set whose classes are (some of) the model's labels."""
+    found = discover(data)
+    unknown = [c for c in found.labels if c not in labels]
+    if unknown:
+        raise HandSignError(f"class folder(s) {', '.join(unknown)} under {data} are not labels of the "
+                            f"model (it knows {', '.join(labels)})")
+    return found.root, found.files, [labels.index(found.labels[t]) for t in found.targets]
+
+
+def evaluate(model: Path, data: Path, out: Path, split_name: str = "test",
+             split_file: Path | None = None, batch_size: int = 64, max_errors: int = 24) -> dict:
+    """Run the whole evaluation and write the report files; returns the metrics."""
+    predictor = Predictor(model)
+    labels = list(predictor.labels)
+    if split_name == "all":
+        root, files, targets = all_images(data, labels)
+    else:
+        root, files, targets = split_images(model, data, split_name, split_file, labels)
     by_path = {root / f: t for f, t in zip(files, targets)}
     kept, probs = predict_files(predictor, list(by_path), batch_size)
     if not kept:
         raise HandSignError(f"none of the {len(files)} {split_name} images under {root} could be read")
     y_true = np.array([by_path[p] for p in kept])
     y_pred = probs.argmax(axis=1)
-    labels = list(split.labels)
 
     from sklearn.metrics import classification_report, confusion_matrix
-    out.mkdir(parents=True, exist_ok=True)
+    out = prepare_out_dir(out)
     metrics = {"model": str(model), "split": split_name, **compute_metrics(y_true, y_pred, labels)}
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
-    (out / "classification_report.txt").write_text(classification_report(
+    write_text_atomic(out / "metrics.json", json.dumps(metrics, indent=1))
+    write_text_atomic(out / "classification_report.txt", classification_report(
         y_true, y_pred, labels=np.arange(len(labels)), target_names=labels, digits=4, zero_division=0))
     cm = confusion_matrix(y_true, y_pred, labels=np.arange(len(labels)))
     plots.save(plots.confusion_matrix(cm, labels), out / "confusion_matrix.png")
