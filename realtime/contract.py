@@ -33,8 +33,15 @@ LAYOUT = "NHWC"
 RESIZE_METHOD = "area"  # cv2.INTER_AREA: box-averaging, the right filter for downscaling hands
 INPUT_NAME = "image"
 OUTPUT_NAME = "probabilities"
+#: How a hand is cut from a frame (see :func:`crop_box`): "hand" = the landmark box grown by the
+#: margin and padded to square with grey, like HaGRID's tight training crops; "context" = a square
+#: of real surroundings centred on the hand. "hand" won on the live-path measurement (README).
+FRAMINGS = ("hand", "context")
+DEFAULT_FRAMING = "hand"
 #: Border added around the landmark box, as a fraction of its longer side, on each side.
-DEFAULT_CROP_MARGIN = 0.2
+DEFAULT_CROP_MARGIN = 0.1
+#: The class of a hand that shows no gesture: a model may have it; it is never "the gesture".
+NO_GESTURE = "no_gesture"
 #: Grey used where a square crop reaches past the frame (and to pad non-square training images).
 PAD_VALUE = 114
 
@@ -70,6 +77,7 @@ class ModelContract:
     layout: str = LAYOUT
     resize_method: str = RESIZE_METHOD
     crop_margin: float = DEFAULT_CROP_MARGIN
+    crop_framing: str = DEFAULT_FRAMING
     input_name: str = INPUT_NAME
     output_name: str = OUTPUT_NAME
     extra: Mapping[str, str] = field(default_factory=dict)  # opset, metrics, created, arch...
@@ -97,10 +105,11 @@ class ModelContract:
                 raise ContractError(f"metadata schema version {version}, expected {SCHEMA_VERSION}")
             kwargs = {}
             for name in ("labels", "image_size", "color_order", "value_range", "layout",
-                         "resize_method", "crop_margin", "input_name", "output_name"):
+                         "resize_method", "crop_margin", "crop_framing", "input_name", "output_name"):
                 key = METADATA_PREFIX + name
                 if key in meta:
                     kwargs[name] = json.loads(meta[key])
+            kwargs.setdefault("crop_framing", "context")  # models from before the key were framed so
             extra_prefix = METADATA_PREFIX + "extra."
             extra = {k[len(extra_prefix):]: v for k, v in meta.items() if k.startswith(extra_prefix)}
             contract = cls(
@@ -126,6 +135,15 @@ class ModelContract:
             raise ContractError(f"unsupported layout {self.layout!r} (expected {LAYOUT})")
         if self.resize_method not in RESIZE_FLAGS:
             raise ContractError(f"unknown resize method {self.resize_method!r}")
+        if self.crop_framing not in FRAMINGS:
+            raise ContractError(f"unknown crop framing {self.crop_framing!r} (expected one of {FRAMINGS})")
+        if not isinstance(self.crop_margin, (int, float)) or not 0 <= self.crop_margin <= 2:
+            raise ContractError(f"metadata crop_margin {self.crop_margin!r} is not a number in 0..2")
+
+    @property
+    def gesture_indices(self) -> list[int]:
+        """Indices of the labels that are gestures (all but ``no_gesture``)."""
+        return [i for i, l in enumerate(self.labels) if l != NO_GESTURE]
 
 
 RESIZE_FLAGS = {"area": cv2.INTER_AREA, "bilinear": cv2.INTER_LINEAR}
@@ -145,7 +163,7 @@ def landmarks_box(points: np.ndarray) -> tuple[float, float, float, float]:
 def square_crop_box(box: Sequence[float], margin: float = DEFAULT_CROP_MARGIN) -> Box:
     """The square crop for a hand box: centred on it, side = longer side * (1 + 2 * margin).
 
-    The result may reach past the frame; :func:`crop_square` pads that part so the crop stays
+    The result may reach past the frame; :func:`crop_padded` pads that part so the crop stays
     square and the hand stays centred (clamping would shift and distort it near the edges).
     """
     x0, y0, x1, y1 = (float(v) for v in box)
@@ -159,6 +177,27 @@ def square_crop_box(box: Sequence[float], margin: float = DEFAULT_CROP_MARGIN) -
     return left, top, left + s, top + s
 
 
+def grown_box(box: Sequence[float], margin: float = DEFAULT_CROP_MARGIN) -> Box:
+    """The hand box grown by ``margin`` x its longer side on every side; keeps its aspect."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    if x1 < x0 or y1 < y0:
+        raise ContractError(f"box {tuple(box)} has negative size")
+    grow = max(x1 - x0, y1 - y0, 1.0) * margin
+    left, top = int(round(x0 - grow)), int(round(y0 - grow))
+    right, bottom = max(int(round(x1 + grow)), left + 1), max(int(round(y1 + grow)), top + 1)
+    return left, top, right, bottom
+
+
+def crop_box(hand_box: Sequence[float], margin: float = DEFAULT_CROP_MARGIN,
+             framing: str = DEFAULT_FRAMING) -> Box:
+    """The region cut for a hand: :func:`grown_box` ("hand") or :func:`square_crop_box` ("context")."""
+    if framing == "hand":
+        return grown_box(hand_box, margin)
+    if framing == "context":
+        return square_crop_box(hand_box, margin)
+    raise ContractError(f"unknown crop framing {framing!r} (expected one of {FRAMINGS})")
+
+
 def clamp_box(box: Sequence[float], width: int, height: int) -> Box:
     """Clip a box to the frame (for drawing and for JSON output)."""
     x0, y0, x1, y1 = (int(round(v)) for v in box)
@@ -167,8 +206,8 @@ def clamp_box(box: Sequence[float], width: int, height: int) -> Box:
     return x0, y0, x1, y1
 
 
-def crop_square(frame: np.ndarray, box: Box, pad_value: int = PAD_VALUE) -> np.ndarray:
-    """Cut ``box`` (square, possibly past the frame) out of ``frame``, padding the outside part."""
+def crop_padded(frame: np.ndarray, box: Box, pad_value: int = PAD_VALUE) -> np.ndarray:
+    """Cut ``box`` (possibly past the frame) out of ``frame``, padding the outside part with grey."""
     h, w = frame.shape[:2]
     x0, y0, x1, y1 = box
     cx0, cy0, cx1, cy1 = clamp_box(box, w, h)
@@ -181,11 +220,15 @@ def crop_square(frame: np.ndarray, box: Box, pad_value: int = PAD_VALUE) -> np.n
     return inner
 
 
-def hand_crop(frame: np.ndarray, points: np.ndarray, margin: float = DEFAULT_CROP_MARGIN
-              ) -> tuple[np.ndarray, Box]:
-    """The crop the classifier sees for a hand given by landmark pixels, and its (unclamped) box."""
-    box = square_crop_box(landmarks_box(points), margin)
-    return crop_square(frame, box), box
+def hand_crop(frame: np.ndarray, points: np.ndarray, margin: float = DEFAULT_CROP_MARGIN,
+              framing: str = DEFAULT_FRAMING) -> tuple[np.ndarray, Box]:
+    """The crop the classifier sees for a hand given by landmark pixels, and its (unclamped) box.
+
+    With "hand" framing the crop is not square; :func:`prepare_image` pads it to square with grey,
+    exactly as it pads HaGRID's non-square training crops.
+    """
+    box = crop_box(landmarks_box(points), margin, framing)
+    return crop_padded(frame, box), box
 
 
 # --------------------------------------------------------------------------- preprocessing

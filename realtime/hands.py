@@ -11,10 +11,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime.contract import (DEFAULT_CROP_MARGIN, Box, clamp_box, hand_crop, landmarks_box,
-                               square_crop_box)
+from realtime.contract import (DEFAULT_CROP_MARGIN, DEFAULT_FRAMING, Box, clamp_box, crop_box, hand_crop,
+                               landmarks_box)
 from realtime.errors import HandSignError
 from realtime.paths import HAND_MODEL
+from realtime.tiles import is_duplicate, tile_boxes
+
+#: Hands found only in a tile must reach this handedness score (a cheap guard against false hands).
+TILE_MIN_SCORE = 0.8
 
 
 class _NoTensorFlow(importlib.abc.MetaPathFinder):
@@ -57,13 +61,14 @@ class Hand:
     score: float
     frame_size: tuple[int, int]  # width, height
 
-    def crop(self, frame: np.ndarray, margin: float = DEFAULT_CROP_MARGIN) -> tuple[np.ndarray, Box]:
-        """The square crop the classifier sees (contract geometry) and its unclamped box."""
-        return hand_crop(frame, self.landmarks, margin)
+    def crop(self, frame: np.ndarray, margin: float = DEFAULT_CROP_MARGIN,
+             framing: str = DEFAULT_FRAMING) -> tuple[np.ndarray, Box]:
+        """The crop the classifier sees (contract geometry) and its unclamped box."""
+        return hand_crop(frame, self.landmarks, margin, framing)
 
-    def box(self, margin: float = DEFAULT_CROP_MARGIN) -> Box:
+    def box(self, margin: float = DEFAULT_CROP_MARGIN, framing: str = DEFAULT_FRAMING) -> Box:
         """The crop box clipped to the frame, for drawing and JSON output."""
-        return clamp_box(square_crop_box(landmarks_box(self.landmarks), margin), *self.frame_size)
+        return clamp_box(crop_box(landmarks_box(self.landmarks), margin, framing), *self.frame_size)
 
 
 class HandTracker:
@@ -74,13 +79,15 @@ class HandTracker:
     """
 
     def __init__(self, model_path: str | Path = HAND_MODEL, max_hands: int = 2, video: bool = True,
-                 min_detection: float = 0.5, min_presence: float = 0.5, min_tracking: float = 0.5) -> None:
+                 min_detection: float = 0.5, min_presence: float = 0.5, min_tracking: float = 0.5,
+                 tiles: bool = True) -> None:
         model_path = Path(model_path)
         if not model_path.is_file():
             raise HandSignError(f"hand model not found: {model_path} "
                                 "(rebuild it with `python scripts/build_hand_landmarker.py`)")
-        self.video = video
-        self.settings = dict(max_hands=max_hands, mode="VIDEO" if video else "IMAGE",
+        self.video, self.max_hands = video, max_hands
+        self.tiles = tiles and not video  # stills only: the live search is a separate matter
+        self.settings = dict(max_hands=max_hands, mode="VIDEO" if video else "IMAGE", tiles=self.tiles,
                              min_detection=min_detection, min_presence=min_presence,
                              min_tracking=min_tracking, model=model_path.name)
         options = vision.HandLandmarkerOptions(
@@ -100,10 +107,35 @@ class HandTracker:
 
         MediaPipe labels handedness as if the image were mirrored (a selfie view); for an
         unmirrored frame the labels are swapped back so they name the person's own hand.
+        On stills with ``tiles`` on, when the whole frame shows fewer than ``max_hands`` hands,
+        four overlapping tiles are searched too (small, distant hands), duplicates merged.
         """
+        hands = self._detect(frame_bgr, timestamp_ms, mirrored)
+        if self.tiles and len(hands) < self.max_hands:
+            hands = self._search_tiles(frame_bgr, hands, mirrored)
+        return hands
+
+    def _search_tiles(self, frame_bgr: np.ndarray, hands: list[Hand], mirrored: bool) -> list[Hand]:
+        h, w = frame_bgr.shape[:2]
+        boxes = [landmarks_box(x.landmarks) for x in hands]
+        found = list(hands)
+        for x0, y0, x1, y1 in tile_boxes(w, h):
+            for hand in self._detect(frame_bgr[y0:y1, x0:x1], 0, mirrored):
+                points = hand.landmarks + np.array([x0, y0], np.float32)
+                box = landmarks_box(points)
+                if hand.score < TILE_MIN_SCORE or is_duplicate(box, boxes):
+                    continue
+                boxes.append(box)
+                found.append(Hand(points, hand.handedness, hand.score, (w, h)))
+        # deterministic: whole-frame hands first, then tile hands by score
+        extra = sorted(found[len(hands):], key=lambda x: -x.score)
+        return (hands + extra)[: self.max_hands]
+
+    def _detect(self, frame_bgr: np.ndarray, timestamp_ms: int, mirrored: bool) -> list[Hand]:
         h, w = frame_bgr.shape[:2]
         image = mp.Image(image_format=mp.ImageFormat.SRGB,
-                         data=np.ascontiguousarray(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)))
+                         data=np.ascontiguousarray(cv2.cvtColor(np.ascontiguousarray(frame_bgr),
+                                                                cv2.COLOR_BGR2RGB)))
         if self.video:
             ts = max(int(timestamp_ms), self._last_ts + 1)  # VIDEO mode needs increasing stamps
             self._last_ts = ts

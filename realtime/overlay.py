@@ -7,7 +7,8 @@ import time
 import cv2
 import numpy as np
 
-from realtime.pipeline import UNSURE, FrameResult, HandResult
+from realtime.contract import NO_GESTURE
+from realtime.pipeline import FrameResult, HandResult
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 GREEN, GREY, WHITE, BLACK, AMBER = (60, 200, 60), (160, 160, 160), (255, 255, 255), (0, 0, 0), (0, 190, 255)
@@ -28,7 +29,7 @@ def _text(canvas: np.ndarray, text: str, org: tuple[int, int], scale: float = 0.
 def _hand_color(hand: HandResult):
     if hand.label is None:
         return AMBER
-    return GREY if hand.label == UNSURE else GREEN
+    return GREEN if hand.is_gesture else GREY
 
 
 class HandBoxDrawer:
@@ -41,6 +42,8 @@ class HandBoxDrawer:
             cv2.rectangle(canvas, (x0, y0), (x1 - 1, y1 - 1), color, 2)
             if hand.label is None:
                 caption = f"{hand.handedness} hand"
+            elif hand.label == NO_GESTURE:  # a hand doing nothing: no gesture name, no confidence
+                caption = f"no gesture ({hand.handedness})"
             else:
                 caption = f"{hand.label} {hand.score:.0%} ({hand.handedness})"
             _text(canvas, caption, (x0 + 2, max(y0 - 6, 16)), 0.6, BLACK, 2, background=color)
@@ -55,7 +58,7 @@ class ConfidenceBarDrawer:
     def draw(self, canvas: np.ndarray, result: FrameResult) -> None:
         h = canvas.shape[0]
         for hand in result.hands:
-            if hand.score is None:
+            if hand.score is None or hand.label == NO_GESTURE:
                 continue
             x0, _, x1, y1 = hand.box
             top = min(y1 + 4, h - 10)

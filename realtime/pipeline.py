@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from realtime.classifier import GestureClassifier
-from realtime.contract import (DEFAULT_CROP_MARGIN, DEFAULT_IMAGE_SIZE, Box, batch_from_prepared, clamp_box,
-                               prepare_image)
+from realtime.contract import (DEFAULT_CROP_MARGIN, DEFAULT_FRAMING, DEFAULT_IMAGE_SIZE, NO_GESTURE, Box,
+                               batch_from_prepared, clamp_box, prepare_image)
 from realtime.hands import Hand, HandTracker
 from realtime.smoothing import ProbabilitySmoother
 from realtime.sources import Frame
@@ -21,7 +21,7 @@ UNSURE = "unsure"
 class HandResult:
     """What the overlay draws and the JSON line reports for one hand."""
 
-    box: Box  # square crop box clipped to the frame
+    box: Box  # crop box clipped to the frame
     handedness: str
     hand_score: float
     crop: np.ndarray  # raw BGR crop (frame pixels)
@@ -30,6 +30,12 @@ class HandResult:
     score: float | None = None
     top3: list[tuple[str, float]] = field(default_factory=list)
     track: int | None = None
+    probabilities: np.ndarray | None = None  # smoothed, in the model's label order
+
+    @property
+    def is_gesture(self) -> bool:
+        """A named gesture (not unsure, not no_gesture, not unlabelled)."""
+        return self.label not in (None, UNSURE, NO_GESTURE)
 
     def to_json(self) -> dict:
         return {"box": list(map(int, self.box)), "handedness": self.handedness,
@@ -55,30 +61,38 @@ class GesturePipeline:
     """Holds the tracker, the classifier (optional) and the smoother; ``process`` one frame."""
 
     def __init__(self, tracker: HandTracker, classifier: GestureClassifier | None,
-                 threshold: float = 0.6, smoothing: int = 5, crop_margin: float | None = None) -> None:
+                 threshold: float = 0.6, smoothing: int = 5, crop_margin: float | None = None,
+                 framing: str | None = None) -> None:
         self.tracker = tracker
         self.classifier = classifier
         self.threshold = threshold
         self.smoother = ProbabilitySmoother(smoothing)
         if crop_margin is None:
             crop_margin = classifier.contract.crop_margin if classifier else DEFAULT_CROP_MARGIN
-        self.crop_margin = crop_margin
+        if framing is None:
+            framing = classifier.contract.crop_framing if classifier else DEFAULT_FRAMING
+        self.crop_margin, self.framing = crop_margin, framing
 
     def process(self, frame: Frame, mirror: bool = False, capture_ms: float = 0.0) -> FrameResult:
         image = frame.image[:, ::-1].copy() if mirror else frame.image
         t0 = time.perf_counter()
         hands: list[Hand] = self.tracker.detect(image, frame.timestamp_ms, mirrored=mirror)
         t1 = time.perf_counter()
-        results = []
-        height, width = image.shape[:2]
-        for hand in hands:
-            crop, box = hand.crop(image, self.crop_margin)
-            results.append(HandResult(clamp_box(box, width, height), hand.handedness, hand.score, crop))
-        if self.classifier is not None and results:
-            self._classify(results)
+        results = self.classify_hands(image, hands)
         t2 = time.perf_counter()
         timings = {"capture": capture_ms, "hands": (t1 - t0) * 1000, "classify": (t2 - t1) * 1000}
         return FrameResult(frame, image, results, timings)
+
+    def classify_hands(self, image: np.ndarray, hands: list[Hand]) -> list[HandResult]:
+        """Crop each detected hand by the contract and classify the crops in one batch."""
+        results = []
+        height, width = image.shape[:2]
+        for hand in hands:
+            crop, box = hand.crop(image, self.crop_margin, self.framing)
+            results.append(HandResult(clamp_box(box, width, height), hand.handedness, hand.score, crop))
+        if self.classifier is not None and results:
+            self._classify(results)
+        return results
 
     def _classify(self, results: list[HandResult]) -> None:
         c = self.classifier.contract
@@ -90,7 +104,7 @@ class GesturePipeline:
         for r, (track, probs) in zip(results, smoothed):
             order = np.argsort(probs)[::-1]
             best = int(order[0])
-            r.track, r.score = track, float(probs[best])
+            r.track, r.score, r.probabilities = track, float(probs[best]), probs
             r.label = c.labels[best] if r.score >= self.threshold else UNSURE
             r.top3 = [(c.labels[i], float(probs[i])) for i in order[:3]]
 

@@ -34,14 +34,14 @@ def test_crop_square_pads_outside_the_frame_and_keeps_the_hand_centred():
     frame = np.zeros((100, 200, 3), np.uint8)
     frame[:10, :10] = 255  # a white "hand" in the top-left corner
     box = C.square_crop_box((0, 0, 10, 10), margin=0.5)  # reaches past the top-left edge
-    crop = C.crop_square(frame, box)
+    crop = C.crop_padded(frame, box)
     assert crop.shape == (20, 20, 3)
     assert (crop[:5, :5] == C.PAD_VALUE).all()  # padding where the frame ends
     assert (crop[5:15, 5:15] == 255).all()  # the hand in the middle
 
 
 def test_crop_square_outside_frame_is_all_padding():
-    crop = C.crop_square(np.zeros((50, 50, 3), np.uint8), (100, 100, 120, 120))
+    crop = C.crop_padded(np.zeros((50, 50, 3), np.uint8), (100, 100, 120, 120))
     assert crop.shape == (20, 20, 3) and (crop == C.PAD_VALUE).all()
 
 
@@ -102,3 +102,40 @@ def test_to_batch_is_float_nhwc_in_value_range():
     batch = C.to_batch(crops, C.ModelContract(labels=("x",), image_size=24))
     assert batch.shape == (2, 24, 24, 3) and batch.dtype == np.float32
     assert 0 <= batch.min() and batch.max() <= 255
+
+
+def test_grown_box_keeps_the_aspect_and_adds_the_margin_of_the_longer_side():
+    assert C.grown_box((10, 20, 50, 100), 0.1) == (2, 12, 58, 108)  # longer side 80: 8 px each way
+    assert C.grown_box((10, 20, 50, 100), 0.0) == (10, 20, 50, 100)
+
+
+def test_crop_box_chooses_the_framing():
+    box = (10, 20, 50, 100)
+    assert C.crop_box(box, 0.1, "hand") == C.grown_box(box, 0.1)
+    assert C.crop_box(box, 0.1, "context") == C.square_crop_box(box, 0.1)
+    with pytest.raises(C.ContractError, match="framing"):
+        C.crop_box(box, 0.1, "wide")
+
+
+def test_hand_framing_crop_is_grey_padded_to_square_like_a_training_crop():
+    frame = np.full((200, 200, 3), 30, np.uint8)
+    points = np.array([[50, 40], [90, 140]], np.float32)  # a tall hand: 40 x 100
+    crop, box = C.hand_crop(frame, points, 0.1, "hand")
+    assert crop.shape[:2] == (120, 60)  # real pixels only, no context added sideways
+    prepared = C.prepare_image(crop, 60)
+    assert (prepared[:, :10] == C.PAD_VALUE).all() and (prepared[:, 20:40] == 30).all()
+
+
+def test_old_models_without_framing_key_read_as_context():
+    meta = C.ModelContract(labels=("a", "b")).to_metadata()
+    assert C.ModelContract.from_metadata(meta).crop_framing == C.DEFAULT_FRAMING == "hand"
+    del meta["handsign.crop_framing"]
+    assert C.ModelContract.from_metadata(meta).crop_framing == "context"
+    meta["handsign.crop_framing"] = '"sideways"'
+    with pytest.raises(C.ContractError, match="framing"):
+        C.ModelContract.from_metadata(meta)
+
+
+def test_no_gesture_is_not_a_gesture_index():
+    contract = C.ModelContract(labels=("call", "no_gesture", "palm"))
+    assert contract.gesture_indices == [0, 2]

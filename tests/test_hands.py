@@ -7,6 +7,7 @@ import pytest
 from conftest import PHOTOS, require_fixtures
 from realtime.contract import PAD_VALUE, landmarks_box
 from realtime.hands import HandTracker
+from realtime.tiles import tile_boxes
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +49,20 @@ def test_the_hand_is_where_the_box_says(tracker, photo):
     assert tracker.detect(masked) == []
 
 
-def test_crop_is_square_and_centred_on_the_hand(tracker):
+def test_hand_framing_crop_is_the_grown_landmark_box(tracker):
     frame = cv2.imread(str(PHOTOS[0]))
     hand = tracker.detect(frame)[0]
-    crop, box = hand.crop(frame, margin=0.25)
+    crop, box = hand.crop(frame, margin=0.1, framing="hand")
+    x0, y0, x1, y1 = landmarks_box(hand.landmarks)
+    grow = 0.1 * max(x1 - x0, y1 - y0)
+    assert crop.shape[:2] == (box[3] - box[1], box[2] - box[0])
+    assert abs(box[0] - (x0 - grow)) <= 1 and abs(box[3] - (y1 + grow)) <= 1
+
+
+def test_context_crop_is_square_and_centred_on_the_hand(tracker):
+    frame = cv2.imread(str(PHOTOS[0]))
+    hand = tracker.detect(frame)[0]
+    crop, box = hand.crop(frame, margin=0.25, framing="context")
     assert crop.shape[0] == crop.shape[1] == box[2] - box[0]
     again = tracker.detect(crop)  # the crop alone still shows the hand, near its middle
     assert len(again) == 1
@@ -75,3 +86,43 @@ def test_missing_hand_model_is_a_clear_error(tmp_path):
     bad.write_text("not a bundle")
     with pytest.raises(HandSignError, match="not a usable hand_landmarker.task"):
         HandTracker(bad)
+
+
+def paste_small(photo, scale: float, centre: tuple[int, int], canvas_size=(1440, 1080)):
+    """A real photo shrunk to ``scale`` of the canvas width, pasted on a grey canvas; returns canvas, box."""
+    image = cv2.imread(str(photo))
+    h, w = image.shape[:2]
+    nw = int(canvas_size[0] * scale)
+    nh = int(h * nw / w)
+    small = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA)
+    canvas = np.full((canvas_size[1], canvas_size[0], 3), PAD_VALUE, np.uint8)
+    x0, y0 = centre[0] - nw // 2, centre[1] - nh // 2
+    canvas[y0:y0 + nh, x0:x0 + nw] = small
+    return canvas, (x0, y0, x0 + nw, y0 + nh)
+
+
+@pytest.mark.parametrize("name,scale", [("hand_1.jpg", 0.1), ("hand_5.jpg", 0.2)])
+def test_tiles_find_a_hand_too_small_for_the_whole_frame(name, scale):
+    """Measured: the whole-frame pass misses these shrunken photos; the tile search finds them."""
+    require_fixtures()
+    photo = next(p for p in PHOTOS if p.name == name)
+    canvas, (x0, y0, x1, y1) = paste_small(photo, scale, (300, 250))
+    with HandTracker(max_hands=1, video=False, tiles=False) as whole:
+        assert whole.detect(canvas) == []  # the flag turns the search off
+    with HandTracker(max_hands=1, video=False) as tiled:
+        hands = tiled.detect(canvas)
+    assert len(hands) == 1
+    bx0, by0, bx1, by1 = landmarks_box(hands[0].landmarks)
+    assert x0 <= bx0 < bx1 <= x1 and y0 <= by0 < by1 <= y1  # in frame pixels, inside the pasted photo
+    assert hands[0].frame_size == (1440, 1080)
+
+
+def test_a_hand_seen_by_several_tiles_is_reported_once():
+    require_fixtures()
+    photo = next(p for p in PHOTOS if p.name == "hand_2.jpg")
+    canvas, _ = paste_small(photo, 0.1, (720, 540))  # the centre: inside all four overlapping tiles
+    with HandTracker(max_hands=2, video=False) as tiled:  # one hand < 2 allowed: the tiles are searched
+        assert all(len(tiled._detect(canvas[y0:y1, x0:x1], 0, False)) == 1 for x0, y0, x1, y1 in tile_boxes(1440, 1080))
+        first, second = tiled.detect(canvas), tiled.detect(canvas)
+    assert len(first) == 1
+    assert np.array_equal(first[0].landmarks, second[0].landmarks)  # deterministic
