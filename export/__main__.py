@@ -16,13 +16,14 @@ from typing import Sequence
 
 from export.convert import DEFAULT_OPSET
 from export.workflow import export_model
-from realtime.cli import HelpFormatter, run_main, setup_logging
+from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
+from realtime.contract import FRAMINGS
 
 log = logging.getLogger("export")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m export", description=__doc__, formatter_class=HelpFormatter)
+    p = ArgumentParser(prog="python -m export", description=__doc__, formatter_class=HelpFormatter)
     p.add_argument("--model", required=True, type=Path, help="RUN_DIR/model.keras from training.train")
     p.add_argument("--out", type=Path, default=Path("models/handsign.onnx"), help="ONNX file to write")
     p.add_argument("--opset", type=int, default=DEFAULT_OPSET, help="ONNX opset")
@@ -31,8 +32,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--check-images", type=int, default=64, help="images used from --check-data")
     p.add_argument("--quantize", choices=("none", "int8"), default="none",
                    help="also write a static int8 (QDQ) model beside --out; fp32 stays the default model")
+    p.add_argument("--crop-margin", type=float, default=None,
+                   help="crop margin stored in the model (default: the training run's)")
+    p.add_argument("--framing", choices=FRAMINGS, default=None,
+                   help="crop framing stored in the model (default: the training run's)")
+    p.add_argument("--live-metrics", type=Path, default=None,
+                   help="metrics.json of `python -m realtime.evaluate` to store in the model")
+    p.add_argument("--data-sources", default=None, help="text naming the training data, stored in the model")
     p.add_argument("--verbose", action="store_true", help="debug logging")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.check_images < 1:
+        p.error("--check-images must be >= 1")
+    if args.crop_margin is not None and not 0 <= args.crop_margin <= 2:
+        p.error("--crop-margin must be within 0..2")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.verbose:
         logging.getLogger("tf2onnx").setLevel(logging.WARNING)
     report = export_model(args.model, args.out, args.opset, args.check_data, args.check_images,
-                          args.quantize)
+                          args.quantize, args.crop_margin, args.framing, args.live_metrics, args.data_sources)
     if not report.ok:
         print(f"error: the ONNX model disagrees with Keras: {report}", file=sys.stderr)
         return 1

@@ -8,7 +8,6 @@ Prints median and p95 latency for batch 1 and 2 at 1 and 2 threads, and the rati
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import tempfile
@@ -19,7 +18,7 @@ import numpy as np
 import onnxruntime as ort
 
 from realtime.classifier import GestureClassifier, session_options
-from realtime.cli import HelpFormatter, run_main, setup_logging
+from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
 from realtime.contract import DEFAULT_IMAGE_SIZE
 from realtime.errors import HandSignError
 from realtime.paths import PEER_CLASSIFIER
@@ -61,9 +60,9 @@ def peer_runner(path: Path, threads: int):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m export.bench", description=__doc__, formatter_class=HelpFormatter)
+    p = ArgumentParser(prog="python -m export.bench", description=__doc__, formatter_class=HelpFormatter)
     p.add_argument("--model", type=Path, default=None, help="HandSign ONNX model to time")
-    p.add_argument("--untrained", choices=("efficientnet_b0", "baseline"), default=None,
+    p.add_argument("--untrained", choices=("efficientnet_b0", "efficientnet_lite0", "baseline"), default=None,
                    help="time an untrained export of this architecture instead of --model (needs the train extra)")
     p.add_argument("--image-size", type=int, default=DEFAULT_IMAGE_SIZE, help="input size for --untrained")
     p.add_argument("--peer", type=Path, default=PEER_CLASSIFIER, help="peer ONNX classifier (skipped if missing)")

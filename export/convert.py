@@ -9,7 +9,7 @@ from pathlib import Path
 
 import onnx
 
-from realtime.contract import (DEFAULT_CROP_MARGIN, INPUT_NAME, OUTPUT_NAME, ModelContract)
+from realtime.contract import (DEFAULT_CROP_MARGIN, DEFAULT_FRAMING, INPUT_NAME, OUTPUT_NAME, ModelContract)
 from realtime.errors import HandSignError
 from training.inference import load_keras_model
 
@@ -38,8 +38,14 @@ def _all_layers(model):
             yield from _all_layers(layer)
 
 
-def contract_for_run(model, run_dir: Path, opset: int) -> ModelContract:
-    """The contract to store: labels and settings from the run folder, metrics when evaluated."""
+def contract_for_run(model, run_dir: Path, opset: int, crop_margin: float | None = None,
+                     framing: str | None = None, live_metrics: Path | None = None,
+                     data_sources: str | None = None) -> ModelContract:
+    """The contract to store: labels and settings from the run folder, metrics when evaluated.
+
+    ``crop_margin``/``framing`` override the run's; ``live_metrics`` is a ``realtime.evaluate``
+    metrics.json whose summary is stored as ``live_metrics``.
+    """
     labels_file = run_dir / "labels.json"
     if not labels_file.is_file():
         raise HandSignError(f"no labels.json in {run_dir}; export a model from a training run folder")
@@ -59,9 +65,24 @@ def contract_for_run(model, run_dir: Path, opset: int) -> ModelContract:
     if config.get("best_val_accuracy") is not None:
         summary["best_val_accuracy"] = config["best_val_accuracy"]
     extra["metrics"] = json.dumps(summary)
-    return ModelContract(labels=tuple(labels), image_size=int(model.input_shape[1]),
-                         crop_margin=float(config.get("crop_margin", DEFAULT_CROP_MARGIN)),
-                         extra=extra)
+    if live_metrics is not None:
+        live = _read_json(live_metrics)
+        if "hand_found_rate" not in live:
+            raise HandSignError(f"{live_metrics} is not a metrics.json of realtime.evaluate")
+        keys = ("data", "accuracy", "gesture_accuracy", "hand_found_rate", "accuracy_given_hand",
+                "macro_f1", "count", "framing", "crop_margin")
+        extra["live_metrics"] = json.dumps({k: live[k] for k in keys if k in live})
+    if data_sources:
+        extra["data_sources"] = data_sources
+    contract = ModelContract(
+        labels=tuple(labels), image_size=int(model.input_shape[1]),
+        crop_margin=float(crop_margin if crop_margin is not None else config.get("crop_margin", DEFAULT_CROP_MARGIN)),
+        crop_framing=framing or config.get("crop_framing", DEFAULT_FRAMING), extra=extra)
+    try:
+        contract.validate()
+    except ValueError as exc:
+        raise HandSignError(str(exc)) from None
+    return contract
 
 
 def _read_json(path: Path) -> dict:

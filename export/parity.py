@@ -11,7 +11,7 @@ import numpy as np
 from realtime.classifier import GestureClassifier
 from realtime.contract import ModelContract, to_batch
 from realtime.images import IMAGE_SUFFIXES, ImageReadError, read_bgr
-from training.data import label_for_folder, looks_like_image
+from realtime.datasets import label_for_folder, looks_like_image
 
 log = logging.getLogger(__name__)
 

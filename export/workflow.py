@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -12,21 +13,33 @@ import export  # noqa: F401  (quiets TensorFlow's start-up log)
 from export.convert import DEFAULT_OPSET, attach_contract, contract_for_run, load_run_model, to_onnx
 from export.parity import ParityReport, check_batch, check_parity
 from realtime.errors import HandSignError
+from realtime.outputs import prepare_out_dir
 
 log = logging.getLogger("export")
 
 
 def export_model(model_path: Path, out: Path, opset: int = DEFAULT_OPSET,
                  check_data: Path | None = None, check_images: int = 64,
-                 quantize: str = "none") -> ParityReport:
-    """Convert, attach the contract, save, and check parity; returns the parity report."""
+                 quantize: str = "none", crop_margin: float | None = None, framing: str | None = None,
+                 live_metrics: Path | None = None, data_sources: str | None = None) -> ParityReport:
+    """Convert, attach the contract, save, and check parity; returns the parity report.
+
+    The file is written under a temporary name and renamed only once complete.
+    """
     model = load_run_model(model_path)
-    contract = contract_for_run(model, model_path.parent, opset)
+    contract = contract_for_run(model, model_path.parent, opset, crop_margin, framing, live_metrics,
+                                data_sources)
     log.info("converting %s (%s, %dpx, %d labels) with opset %d", model_path, model.name,
              contract.image_size, len(contract.labels), opset)
     proto = attach_contract(to_onnx(model, opset), contract)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    onnx.save(proto, str(out))
+    prepare_out_dir(out.parent)
+    tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp.onnx")
+    try:
+        onnx.save(proto, str(tmp))
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
     batch, source, targets = check_batch(contract, check_data, check_images)
     report = check_parity(model, out, batch, source)
     print(report)

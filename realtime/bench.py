@@ -16,7 +16,7 @@ from typing import Sequence
 import cv2
 import onnxruntime as ort
 
-from realtime.cli import HelpFormatter, run_main, setup_logging
+from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
 from realtime.errors import HandSignError
 from realtime.hands import HandTracker
 from realtime.overlay import Annotator
@@ -38,7 +38,7 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m realtime.bench", description=__doc__, formatter_class=HelpFormatter)
+    p = ArgumentParser(prog="python -m realtime.bench", description=__doc__, formatter_class=HelpFormatter)
     p.add_argument("--source", required=True, type=Path, help="video clip")
     p.add_argument("--size", type=parse_size, default=(640, 480), help="frame size WIDTHxHEIGHT fed to the loop")
     p.add_argument("--model", type=Path, default=None, help="gesture model (.onnx); default models/handsign.onnx if present")

@@ -12,6 +12,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -23,9 +24,11 @@ import cv2
 import numpy as np
 
 from realtime.classifier import GestureClassifier
-from realtime.cli import HelpFormatter, run_main, setup_logging
+from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
+from realtime.contract import FRAMINGS
 from realtime.errors import HandSignError
 from realtime.hands import HandTracker
+from realtime.outputs import write_image_atomic, write_text_atomic
 from realtime.overlay import Annotator
 from realtime.paths import GESTURE_MODEL, HAND_MODEL
 from realtime.pipeline import FrameResult, GesturePipeline
@@ -33,16 +36,18 @@ from realtime.sources import Source, open_source
 
 log = logging.getLogger("realtime.run")
 WINDOW = "HandSign"
-NO_MODEL_BANNER = ("No gesture model: hands are tracked, not labelled. Train one (README: Train) "
-                   "and export it to models/handsign.onnx, or pass --model FILE.onnx")
+NO_MODEL_BANNER = ("No gesture model (--model none, or models/handsign.onnx missing): hands are tracked, "
+                   "not labelled. Pass --model FILE.onnx (README: Train)")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m realtime.run", description=__doc__, formatter_class=HelpFormatter)
+    p = ArgumentParser(prog="python -m realtime.run", description=__doc__, formatter_class=HelpFormatter)
     src = p.add_argument_group("source")
     src.add_argument("--camera", type=int, default=None, help="camera index (used when no --source; default 0)")
     src.add_argument("--source", type=Path, default=None, help="video file, image file or folder of images")
     src.add_argument("--loop", action="store_true", help="replay a file source until quit")
+    src.add_argument("--reconnect-seconds", type=float, default=10.0,
+                     help="a camera that stops delivering frames is re-opened for this long, then the run ends")
     src.add_argument("--width", type=int, default=640, help="width requested from the camera")
     src.add_argument("--height", type=int, default=480, help="height requested from the camera")
     src.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=None,
@@ -50,14 +55,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     mdl = p.add_argument_group("models")
     mdl.add_argument("--model", type=Path, default=None,
                      help=f"gesture model (.onnx); default {GESTURE_MODEL.relative_to(GESTURE_MODEL.parents[1])} "
-                          "if present, else hands are tracked without labels")
+                          "(shipped); 'none' tracks hands without labels")
     mdl.add_argument("--hand-model", type=Path, default=HAND_MODEL, help="MediaPipe hand_landmarker.task")
     mdl.add_argument("--max-hands", type=int, default=2, help="hands tracked at once")
     mdl.add_argument("--min-detection", type=float, default=0.5, help="MediaPipe palm detection confidence")
+    mdl.add_argument("--no-tiles", action="store_true",
+                     help="images only: do not search overlapping tiles for small hands the whole-image pass misses")
     mdl.add_argument("--threshold", type=float, default=0.6, help="below this smoothed confidence a hand is 'unsure'")
     mdl.add_argument("--smooth", type=int, default=5, help="frames averaged per hand (1 = off)")
     mdl.add_argument("--crop-margin", type=float, default=None,
                      help="margin around the hand, fraction of its size (default: the model's own)")
+    mdl.add_argument("--framing", choices=FRAMINGS, default=None,
+                     help="crop framing: hand (grown landmark box, grey-padded) or context (square with "
+                          "surroundings); default: the model's own")
     mdl.add_argument("--threads", type=int, default=2, help="onnxruntime threads for the classifier")
     out = p.add_argument_group("output")
     out.add_argument("--headless", action="store_true", help="no window: one JSON line per frame on stdout")
@@ -69,6 +79,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.max_hands < 1 or args.smooth < 1 or not 0 <= args.threshold <= 1:
         p.error("--max-hands and --smooth must be >= 1 and --threshold within 0..1")
+    if args.crop_margin is not None and not 0 <= args.crop_margin <= 2:
+        p.error("--crop-margin must be within 0..2")
+    if not 0 <= args.reconnect_seconds <= 3600:
+        p.error("--reconnect-seconds must be within 0..3600")
+    if args.max_frames is not None and args.max_frames < 1:
+        p.error("--max-frames must be >= 1")
+    if not 0 <= args.min_detection <= 1 or args.threads < 0 or args.width < 1 or args.height < 1:
+        p.error("--min-detection must be within 0..1, --threads >= 0, --width and --height >= 1")
     return args
 
 
@@ -94,6 +112,9 @@ def check_writable(folder: Path, what: str) -> None:
 
 
 def load_classifier(path: Path | None, threads: int) -> GestureClassifier | None:
+    """The gesture model: ``path``, else the shipped one; ``none`` tracks hands without labels."""
+    if path is not None and str(path).lower() == "none":
+        return None
     if path is None:
         if not GESTURE_MODEL.is_file():
             log.warning("no gesture model at %s: tracking hands without labels", GESTURE_MODEL)
@@ -107,12 +128,11 @@ def load_classifier(path: Path | None, threads: int) -> GestureClassifier | None
 def save_snapshot(folder: Path, canvas: np.ndarray, result: FrameResult) -> Path:
     """The annotated frame, each raw crop and the predictions as JSON, under one timestamp."""
     folder.mkdir(parents=True, exist_ok=True)
-    stem = folder / datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    cv2.imwrite(f"{stem}_frame.png", canvas)
+    stem = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     for i, hand in enumerate(result.hands):
-        cv2.imwrite(f"{stem}_crop{i}.png", hand.crop)
-    Path(f"{stem}_predictions.json").write_text(json.dumps(result.to_json(), indent=1))
-    return Path(f"{stem}_frame.png")
+        write_image_atomic(folder / f"{stem}_crop{i}.png", hand.crop)
+    write_text_atomic(folder / f"{stem}_predictions.json", json.dumps(result.to_json(), indent=1))
+    return write_image_atomic(folder / f"{stem}_frame.png", canvas)
 
 
 class Recorder:
@@ -157,6 +177,8 @@ class LiveApp:
             banner = "paused (space resumes)"
         elif time.monotonic() < self.message_until:
             banner = self.message
+        elif getattr(self.source, "status", None):
+            banner = self.source.status
         elif self.pipeline.classifier is None:
             banner = NO_MODEL_BANNER
         return self.annotator.draw(result, self.fps, self.show_crops, self.show_help, banner)
@@ -189,13 +211,30 @@ class LiveApp:
         headless = self.args.headless
         if not headless:
             cv2.namedWindow(WINDOW, cv2.WINDOW_AUTOSIZE)
-        started = last = time.perf_counter()
-        wait_start = time.perf_counter()
+        started = time.perf_counter()
+        code = 0
+        try:
+            self._loop(headless)
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: keep what was recorded, still print the summary
+            log.warning("interrupted: stopping")
+            code = 130
+        elapsed = time.perf_counter() - started
+        log.info("%d frames in %.1f s (%.1f fps), %d hand detections, source %s",
+                 self.frames, elapsed, self.frames / max(elapsed, 1e-6), self.hands_seen, self.source.name)
+        return code
+
+    def _loop(self, headless: bool) -> None:
+        last = wait_start = time.perf_counter()
         frames = iter(self.source)
+        result = None
         while True:
             frame = next(frames, None)
             if frame is None:
                 break
+            if frame.stale:  # the camera is reconnecting: keep the window alive, showing the status
+                if not headless and result is not None and not self.show(self.annotate(result), result):
+                    break
+                continue
             capture_ms = (time.perf_counter() - wait_start) * 1000
             result = self.pipeline.process(frame, self.mirror, capture_ms)
             self.frames += 1
@@ -215,10 +254,6 @@ class LiveApp:
             if self.args.max_frames and self.frames >= self.args.max_frames:
                 break
             wait_start = time.perf_counter()
-        elapsed = time.perf_counter() - started
-        log.info("%d frames in %.1f s (%.1f fps), %d hand detections, source %s",
-                 self.frames, elapsed, self.frames / max(elapsed, 1e-6), self.hands_seen, self.source.name)
-        return 0
 
     def show(self, canvas: np.ndarray, result: FrameResult) -> bool:
         """Show a frame and handle keys (waiting here while paused); False to quit."""
@@ -241,8 +276,13 @@ class LiveApp:
             cv2.destroyAllWindows()
 
 
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _raise_interrupt)  # a kill ends the run like Ctrl-C: video closed, summary
     setup_logging(args.verbose)
     if not args.headless:
         check_display()
@@ -250,10 +290,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.record:
         check_writable(args.record.parent, "recording folder")
     classifier = load_classifier(args.model, args.threads)
-    with open_source(args.camera, args.source, args.width, args.height, args.loop) as source, \
+    with open_source(args.camera, args.source, args.width, args.height, args.loop,
+                     args.reconnect_seconds) as source, \
             HandTracker(args.hand_model, args.max_hands, video=not source.still,
-                        min_detection=args.min_detection) as tracker:
-        pipeline = GesturePipeline(tracker, classifier, args.threshold, args.smooth, args.crop_margin)
+                        min_detection=args.min_detection, tiles=not args.no_tiles) as tracker:
+        pipeline = GesturePipeline(tracker, classifier, args.threshold, args.smooth, args.crop_margin,
+                                   args.framing)
         app = LiveApp(args, source, pipeline)
         try:
             return app.run()

@@ -6,8 +6,9 @@ import pytest
 
 from conftest import python
 
-COMMANDS = ["realtime.run", "realtime.bench", "training.train", "training.evaluate", "training.explore",
-            "training.predict", "training.bench", "export", "export.bench"]
+COMMANDS = ["realtime.run", "realtime.bench", "realtime.evaluate", "training.train", "training.evaluate",
+            "training.explore", "training.predict", "training.bench", "training.pseudolabel", "export",
+            "export.bench"]
 
 
 @pytest.mark.parametrize("module", COMMANDS)

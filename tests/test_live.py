@@ -3,6 +3,8 @@
 import json
 import shutil
 
+import cv2
+
 import numpy as np
 import pytest
 
@@ -32,7 +34,7 @@ def check_line(line):
 @pytest.mark.parametrize("clip", CLIPS, ids=lambda p: p.name)
 def test_clips_headless_without_a_gesture_model(clip):
     require_fixtures()
-    lines = run_headless("--source", str(clip), "--max-hands", "1")
+    lines = run_headless("--source", str(clip), "--max-hands", "1", "--model", "none")
     with_hand, frames = MEASURED[clip.name]
     assert len(lines) == frames
     assert [l["frame"] for l in lines] == list(range(frames))
@@ -155,14 +157,48 @@ def test_camera_thread_hands_over_the_newest_frame_and_ends_when_frames_stop():
     require_fixtures()
     import time
     from realtime.sources import CameraSource
-    cam = CameraSource(str(CLIPS[-1]), stall_seconds=0.5)
+    opens = []
+
+    def open_once(index):  # the "camera" never comes back once the clip has ended
+        opens.append(index)
+        return cv2.VideoCapture(index if len(opens) == 1 else "/nonexistent.mp4")
+
+    cam = CameraSource(str(CLIPS[-1]), reconnect_seconds=0.5, opener=open_once)
     try:
         got = []
         for frame in cam:
-            got.append(frame)
+            if not frame.stale:
+                got.append(frame)
             time.sleep(0.05)  # slower than the reader: stale frames must be dropped, not queued
     finally:
         cam.close()
     assert 0 < len(got) < 80 and cam.dropped > 0  # the 80-frame clip, with frames skipped
     assert len(got) + cam.dropped == 80
     assert [f.index for f in got] == list(range(len(got)))
+    assert cam.reconnects == 0 and len(opens) >= 2  # it did try to re-open
+
+
+def test_lost_camera_is_reopened_with_backoff_and_the_run_goes_on():
+    """A camera that stops, fails to re-open once, then comes back (another clip), then is gone."""
+    require_fixtures()
+    from realtime.sources import CameraSource
+    plan = [str(CLIPS[-1]), "/nonexistent.mp4", str(CLIPS[0]), "/nonexistent.mp4"]
+    opened, statuses = [], []
+
+    def flaky(index):
+        opened.append(plan[min(len(opened), len(plan) - 1)])
+        return cv2.VideoCapture(opened[-1])
+
+    cam = CameraSource(0, reconnect_seconds=3.0, opener=flaky)
+    try:
+        got, stale = [], []
+        for frame in cam:
+            (stale if frame.stale else got).append(frame)
+            statuses.append(cam.status)
+    finally:
+        cam.close()
+    assert cam.reconnects == 1
+    assert stale and any(s and "reconnecting" in s for s in statuses)  # the window keeps showing why
+    assert len(got) + cam.dropped == 80 + 38  # every frame of both "sessions" of the camera
+    assert [f.index for f in got] == list(range(len(got)))
+    assert opened[:3] == plan[:3]

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import shutil
 
 import cv2
 import numpy as np
@@ -133,3 +134,45 @@ def test_imagenet_download_failure_is_actionable(dataset, tmp_path):
     assert result.returncode == 2, result.stderr[-2000:]
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: could not download the ImageNet weights") and "--weights none" in last
+    assert "--arch efficientnet_lite0" in last
+
+
+def test_evaluate_split_all_scores_any_labelled_folder(exported, dataset, tmp_path):
+    """No manifest: every image of the folder; a subset of the model's classes is fine."""
+    result = python("-m", "training.evaluate", "--model", str(exported), "--data", str(dataset),
+                    "--split", "all", "--out", str(tmp_path / "all"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((tmp_path / "all" / "metrics.json").read_text())
+    assert metrics["count"] == 72 and metrics["split"] == "all"  # 24 per class; 3 bad files skipped
+    subset = tmp_path / "subset"
+    for name in CLASSES[:2]:
+        shutil.copytree(dataset / "hagrid-like-512p" / name, subset / name)
+    result = python("-m", "training.evaluate", "--model", str(exported), "--data", str(subset),
+                    "--split", "all", "--out", str(tmp_path / "sub"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((tmp_path / "sub" / "metrics.json").read_text())
+    assert metrics["count"] == 48
+    assert [metrics["per_class"][l]["support"] for l in LABELS] == [24, 24, 0]
+    (subset / "zebra").mkdir()
+    shutil.copy(next((subset / CLASSES[0]).glob("0*.jpg")), subset / "zebra" / "z.jpg")
+    result = python("-m", "training.evaluate", "--model", str(exported), "--data", str(subset),
+                    "--split", "all", "--out", str(tmp_path / "bad"))
+    assert result.returncode == 2 and "error: class folder(s) zebra" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_lite0_imagenet_head_only_trains_and_exports(dataset, tmp_path):
+    """The offline ImageNet backbone end to end: frozen Lite0, head only, then ONNX export."""
+    run = tmp_path / "lite0"
+    result = python("-m", "training.train", "--data", str(dataset), "--out", str(run), "--arch",
+                    "efficientnet_lite0", "--image-size", "64", "--batch-size", "8", "--epochs", "2",
+                    "--fine-tune-epochs", "0")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads((run / "config.json").read_text())["arch"] == "efficientnet_lite0"
+    out = tmp_path / "lite0.onnx"
+    result = python("-m", "export", "--model", str(run / "model.keras"), "--out", str(out),
+                    "--check-data", str(dataset), "--check-images", "8")
+    assert result.returncode == 0, result.stderr[-3000:]
+    from realtime.classifier import GestureClassifier
+    clf = GestureClassifier(out)
+    assert clf.contract.crop_framing == "hand" and clf.contract.extra["arch"] == "efficientnet_lite0"

@@ -8,7 +8,6 @@ If the pipeline is not several times faster than the step, training waits on dat
 
 from __future__ import annotations
 
-import argparse
 import logging
 import tempfile
 import time
@@ -19,7 +18,7 @@ import cv2
 import numpy as np
 
 import training  # noqa: F401
-from realtime.cli import HelpFormatter, run_main, setup_logging
+from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
 from realtime.contract import DEFAULT_IMAGE_SIZE
 from training.data import discover
 from training.model import ARCHS, augmentation, base_of, build_model, compile_model, unfreeze_top
@@ -70,7 +69,7 @@ def step_rate(arch: str, image_size: int, batch_size: int, steps: int, fine_tune
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m training.bench", description=__doc__,
+    p = ArgumentParser(prog="python -m training.bench", description=__doc__,
                                 formatter_class=HelpFormatter)
     p.add_argument("--data", type=Path, default=None, help="folder-per-class data (default: synthetic JPEGs)")
     p.add_argument("--images", type=int, default=512, help="images read for the pipeline figure")

