@@ -18,7 +18,7 @@ import numpy as np
 import onnxruntime as ort
 
 from realtime.classifier import GestureClassifier, session_options
-from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
+from realtime.cli import ArgumentParser, HelpFormatter, positive_int, run_main, setup_logging
 from realtime.contract import DEFAULT_IMAGE_SIZE
 from realtime.errors import HandSignError
 from realtime.paths import PEER_CLASSIFIER
@@ -64,9 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--model", type=Path, default=None, help="HandSign ONNX model to time")
     p.add_argument("--untrained", choices=("efficientnet_b0", "efficientnet_lite0", "baseline"), default=None,
                    help="time an untrained export of this architecture instead of --model (needs the train extra)")
-    p.add_argument("--image-size", type=int, default=DEFAULT_IMAGE_SIZE, help="input size for --untrained")
+    p.add_argument("--image-size", type=positive_int, default=DEFAULT_IMAGE_SIZE, help="input size for --untrained")
     p.add_argument("--peer", type=Path, default=PEER_CLASSIFIER, help="peer ONNX classifier (skipped if missing)")
-    p.add_argument("--repeats", type=int, default=100, help="timed runs per setting")
+    p.add_argument("--repeats", type=positive_int, default=100, help="timed runs per setting")
     p.add_argument("--verbose", action="store_true", help="debug logging")
     args = p.parse_args(argv)
     setup_logging(args.verbose)

@@ -9,6 +9,8 @@ pipeline and overlay as `realtime.run`, without a window.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import time
 from pathlib import Path
 from typing import Sequence
@@ -32,6 +34,8 @@ STAGES = ("capture", "hands", "classify", "draw")
 def parse_size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
+        if w < 1 or h < 1:
+            raise ValueError
         return w, h
     except ValueError:
         raise argparse.ArgumentTypeError(f"size {text!r} is not WIDTHxHEIGHT") from None
@@ -46,10 +50,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--max-hands", type=int, default=2, help="hands tracked at once")
     p.add_argument("--threads", type=int, default=2, help="onnxruntime threads for the classifier")
     p.add_argument("--loops", type=int, default=3, help="times the clip is played (more samples)")
+    p.add_argument("--seconds", type=float, default=None,
+                   help="soak: replay the clip for this long instead of --loops, and report memory growth")
     p.add_argument("--crop-view", action="store_true", help="also draw the crop view")
     p.add_argument("--verbose", action="store_true", help="debug logging")
     args = p.parse_args(argv)
+    if args.loops < 1 or args.max_hands < 1 or args.threads < 0 or (args.seconds is not None and not args.seconds > 0):
+        p.error("--loops and --max-hands must be >= 1, --threads >= 0, --seconds > 0")
     setup_logging(args.verbose)
+    if not args.source.is_file():
+        raise HandSignError(f"source not found: {args.source}")
     with VideoFileSource(args.source) as src:
         frames = [cv2.resize(f.image, args.size, interpolation=cv2.INTER_AREA) for f in src]
     if not frames:
@@ -61,8 +71,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     fps_ms = 1000.0 / 15
     with HandTracker(args.hand_model, args.max_hands, video=True) as tracker:
         pipeline = GesturePipeline(tracker, classifier)
-        index = 0
-        for _ in range(args.loops):
+        index, loop = 0, 0
+        memory_start = None
+        soak_end = None if args.seconds is None else time.monotonic() + args.seconds
+        while (loop < args.loops) if soak_end is None else (loop < 1 or time.monotonic() < soak_end):
+            if loop == 1:
+                memory_start = resident_mb()  # after one warm-up pass: models and buffers allocated
+            loop += 1
             for image in frames:
                 start = time.perf_counter()
                 frame = Frame(image.copy(), index, int(index * fps_ms))  # the copy stands in for capture
@@ -78,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 index += 1
         settings = tracker.settings
     w, h = args.size
-    print(f"clip {args.source.name}: {len(frames)} frames x {args.loops} loops at {w}x{h}, "
+    print(f"clip {args.source.name}: {len(frames)} frames x {loop} loops at {w}x{h}, "
           f"{hands} hands found ({hands / len(totals):.2f} per frame)")
     print(f"hand tracking: MediaPipe HandLandmarker {settings}")
     if classifier:
@@ -94,7 +109,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     med, p95 = summarize_ms(totals)
     print(f"{'total':>9} | {med:9.2f} | {p95:7.2f}")
     print(f"end to end: {len(totals) / sum(totals):.1f} fps (mean), {1000 / med:.1f} fps at the median frame")
+    if memory_start is not None:
+        end = resident_mb()
+        print(f"memory: start {memory_start:.1f} MB, end {end:.1f} MB, growth {(end / memory_start - 1) * 100:+.1f} % "
+              f"(resident, after the first pass; {sum(totals):.0f} s of frames)")
     return 0
+
+
+def resident_mb() -> float:
+    """This process's resident memory in MB (Linux /proc; elsewhere the peak from getrusage)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+    except (OSError, ValueError, IndexError):
+        import resource
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / 1e6 if sys.platform == "darwin" else peak / 1e3
 
 
 if __name__ == "__main__":

@@ -155,6 +155,8 @@ def landmarks_box(points: np.ndarray) -> tuple[float, float, float, float]:
     pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     if len(pts) == 0:
         raise ContractError("no landmark points")
+    if not np.isfinite(pts).all():
+        raise ContractError("landmark points are not finite")
     x0, y0 = pts.min(axis=0)
     x1, y1 = pts.max(axis=0)
     return float(x0), float(y0), float(x1), float(y1)
@@ -228,7 +230,23 @@ def hand_crop(frame: np.ndarray, points: np.ndarray, margin: float = DEFAULT_CRO
     exactly as it pads HaGRID's non-square training crops.
     """
     box = crop_box(landmarks_box(points), margin, framing)
-    return crop_padded(frame, box), box
+    return crop_padded(as_bgr_uint8(frame), box), box
+
+
+def as_bgr_uint8(image: np.ndarray) -> np.ndarray:
+    """Any decoded image (grey, BGR, BGRA; 8-bit, 16-bit or float 0..255) as BGR uint8."""
+    if not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or image.size == 0 \
+            or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
+        raise ContractError("empty or malformed image")
+    if image.dtype == np.uint16:
+        image = (image >> 8).astype(np.uint8)
+    elif image.dtype != np.uint8:
+        image = np.clip(np.nan_to_num(image.astype(np.float32)), 0, 255).astype(np.uint8)
+    if image.ndim == 2 or image.shape[2] == 1:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    return image
 
 
 # --------------------------------------------------------------------------- preprocessing
@@ -249,13 +267,7 @@ def prepare_image(bgr: np.ndarray, image_size: int, color_order: str = COLOR_ORD
 
     Training (through tf.data) and the live classifier both call this, so they resize alike.
     """
-    if bgr is None or bgr.ndim not in (2, 3) or bgr.size == 0:
-        raise ContractError("empty or malformed image")
-    if bgr.ndim == 2:
-        bgr = cv2.cvtColor(bgr, cv2.COLOR_GRAY2BGR)
-    elif bgr.shape[2] == 4:
-        bgr = cv2.cvtColor(bgr, cv2.COLOR_BGRA2BGR)
-    square = pad_to_square(bgr)
+    square = pad_to_square(as_bgr_uint8(bgr))
     interp = RESIZE_FLAGS[resize_method]
     if square.shape[0] < image_size:  # upscaling: area falls back to nearest-like, use linear
         interp = cv2.INTER_LINEAR

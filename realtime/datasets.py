@@ -37,27 +37,36 @@ def looks_like_image(path: Path) -> bool:
     return head.startswith(_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
 
 
-def find_class_root(root: str | Path) -> Path:
+def _listing(folder: Path) -> tuple[list[Path], list[Path]]:
+    subdirs = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+    return subdirs, files
+
+
+def find_class_root(root: str | Path, min_classes: int = 2) -> Path:
     """The folder whose sub-folders are the classes.
 
     Accepts the class folders directly under ``root`` and the Kaggle layout, where ``root``
     holds a single folder (e.g. ``hagrid-classification-512p``) that holds the class folders.
+    With ``min_classes=1`` (scoring a subset of a model's classes), one class folder will do.
     """
     root = Path(root)
     if not root.is_dir():
         raise DatasetError(f"data folder not found: {root}")
     current = root
     for _ in range(3):
-        subdirs = sorted(p for p in current.iterdir() if p.is_dir() and not p.name.startswith("."))
-        files = [p for p in current.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+        subdirs, files = _listing(current)
         if len(subdirs) == 1 and not files:
+            if min_classes == 1 and _listing(subdirs[0])[1] and not _listing(subdirs[0])[0]:
+                return current  # one class folder of images
             current = subdirs[0]
             continue
         if len(subdirs) >= 2:
             return current
         break
+    need = "at least two class folders" if min_classes > 1 else "class folders"
     raise DatasetError(
-        f"{root} is not a folder-per-class data set: expected at least two class folders of "
+        f"{root} is not a folder-per-class data set: expected {need} of "
         f"images (e.g. {root}/call/*.jpg, {root}/fist/*.jpg)")
 
 
@@ -78,9 +87,9 @@ class Dataset:
         return out
 
 
-def discover(root: str | Path) -> Dataset:
+def discover(root: str | Path, min_classes: int = 2) -> Dataset:
     """Scan a folder-per-class root; non-image and unreadable files are skipped and counted."""
-    class_root = find_class_root(root)
+    class_root = find_class_root(root, min_classes)
     folders = {}
     for d in sorted(p for p in class_root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         label = label_for_folder(d.name)

@@ -207,7 +207,7 @@ def evaluate_live(model: Path, data: Path, out: Path, max_hands: int = 2, crop_m
                   sweep: Sequence[tuple[str, float]] = ()) -> dict:
     """The whole evaluation; writes the report files into ``out`` and returns the metrics."""
     classifier = GestureClassifier(model, threads=threads)
-    dataset = discover(data)
+    dataset = discover(data, min_classes=1)
     check_classes(dataset.labels, classifier.labels, data)
     out = prepare_out_dir(out)
     items = [(dataset.root / f, dataset.labels[t]) for f, t in zip(dataset.files, dataset.targets)]
@@ -218,8 +218,9 @@ def evaluate_live(model: Path, data: Path, out: Path, max_hands: int = 2, crop_m
     main_pipe = pipelines[0]
     settings = {"max_hands": max_hands, "min_detection": min_detection, "tiles": tiles,
                 "crop_margin": main_pipe.crop_margin, "framing": main_pipe.framing}
-    if not outcomes[0]:
-        raise HandSignError(f"none of the {len(items)} images under {dataset.root} could be read")
+    unread = sorted(set(dataset.labels) - {o.true for o in outcomes[0]})
+    if unread:
+        raise HandSignError(f"no readable image in class folder(s) {', '.join(unread)} under {dataset.root}")
     if sweep:
         rows = []
         for pipe, result in zip(pipelines[1:], outcomes[1:]):

@@ -1,6 +1,7 @@
 """The live loop run headless on real clips and photos, its sources, smoothing and errors."""
 
 import json
+import re
 import shutil
 
 import cv2
@@ -127,6 +128,18 @@ def test_live_bench_prints_stage_figures(hagrid_shaped_model):
     for stage in ("capture", "hands", "classify", "draw", "total"):
         assert any(l.strip().startswith(stage + " |") for l in result.stdout.splitlines()), stage
     assert "fps" in result.stdout and "HandLandmarker" in result.stdout
+
+
+def test_live_bench_soak_reports_memory():
+    require_fixtures()
+    result = python("-m", "realtime.bench", "--source", str(CLIPS[0]), "--model", "none", "--seconds", "4",
+                    "--size", "320x240")
+    assert result.returncode == 0, result.stderr[-2000:]
+    line = next(l for l in result.stdout.splitlines() if l.startswith("memory: "))
+    start, end = (float(v) for v in re.findall(r"(?:start|end) ([\d.]+) MB", line))
+    assert 50 < start < 4000 and 50 < end < 4000
+    loops = int(re.search(r"x (\d+) loops", result.stdout).group(1))
+    assert loops >= 2
 
 
 def test_smoother_averages_per_hand_and_separates_hands():

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 import training  # noqa: F401
-from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
+from realtime.cli import ArgumentParser, HelpFormatter, positive_int, run_main, setup_logging
 from realtime.contract import DEFAULT_IMAGE_SIZE
 from training.data import discover
 from training.model import ARCHS, augmentation, base_of, build_model, compile_model, unfreeze_top
@@ -72,11 +72,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = ArgumentParser(prog="python -m training.bench", description=__doc__,
                                 formatter_class=HelpFormatter)
     p.add_argument("--data", type=Path, default=None, help="folder-per-class data (default: synthetic JPEGs)")
-    p.add_argument("--images", type=int, default=512, help="images read for the pipeline figure")
-    p.add_argument("--image-size", type=int, default=DEFAULT_IMAGE_SIZE, help="model input size")
-    p.add_argument("--batch-size", type=int, default=32, help="batch size")
+    p.add_argument("--images", type=positive_int, default=512, help="images read for the pipeline figure")
+    p.add_argument("--image-size", type=positive_int, default=DEFAULT_IMAGE_SIZE, help="model input size")
+    p.add_argument("--batch-size", type=positive_int, default=32, help="batch size")
     p.add_argument("--arch", choices=ARCHS, default="efficientnet_b0", help="model to time")
-    p.add_argument("--steps", type=int, default=5, help="timed training steps")
+    p.add_argument("--steps", type=positive_int, default=5, help="timed training steps")
     p.add_argument("--verbose", action="store_true", help="debug logging")
     args = p.parse_args(argv)
     setup_logging(args.verbose)

@@ -18,7 +18,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
+from realtime.cli import ArgumentParser, HelpFormatter, non_negative_int, positive_int, run_main, setup_logging
 from realtime.errors import HandSignError
 from realtime.images import read_bgr
 from realtime.metrics import compute_metrics
@@ -43,8 +43,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--split-file", type=Path, default=None,
                    help="split manifest (default: split.json beside the model)")
     p.add_argument("--out", required=True, type=Path, help="folder for the report files")
-    p.add_argument("--batch-size", type=int, default=64, help="images per prediction batch")
-    p.add_argument("--max-errors", type=int, default=24, help="misclassified images shown in errors.png")
+    p.add_argument("--batch-size", type=positive_int, default=64, help="images per prediction batch")
+    p.add_argument("--max-errors", type=non_negative_int, default=24, help="misclassified images shown in errors.png")
     p.add_argument("--verbose", action="store_true", help="debug logging")
     return p.parse_args(argv)
 
@@ -75,7 +75,7 @@ def split_images(model: Path, data: Path, split_name: str, split_file: Path | No
 
 def all_images(data: Path, labels: list[str]) -> tuple[Path, list[str], list[int]]:
     """Every image of a folder-per-class set whose classes are (some of) the model's labels."""
-    found = discover(data)
+    found = discover(data, min_classes=1)
     unknown = [c for c in found.labels if c not in labels]
     if unknown:
         raise HandSignError(f"class folder(s) {', '.join(unknown)} under {data} are not labels of the "

@@ -13,7 +13,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
+from realtime.cli import ArgumentParser, HelpFormatter, positive_int, run_main, setup_logging
 from realtime.images import ImageReadError, read_bgr
 from training import plots
 from training.data import Dataset, discover
@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 formatter_class=HelpFormatter)
     p.add_argument("--data", required=True, type=Path, help="folder-per-class data root")
     p.add_argument("--out", required=True, type=Path, help="folder for counts.txt, class_counts.png, samples_*.png")
-    p.add_argument("--samples", type=int, default=12, help="images per class sample grid")
+    p.add_argument("--samples", type=positive_int, default=12, help="images per class sample grid")
     p.add_argument("--seed", type=int, default=0, help="seed for picking samples")
     p.add_argument("--verbose", action="store_true", help="debug logging")
     args = p.parse_args(argv)

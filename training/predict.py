@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
+from realtime.cli import ArgumentParser, HelpFormatter, positive_int, run_main, setup_logging
 from realtime.images import ImageReadError, read_bgr
 from training.inference import Predictor
 
@@ -27,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = ArgumentParser(prog="python -m training.predict", description=__doc__,
                                 formatter_class=HelpFormatter)
     p.add_argument("--model", required=True, type=Path, help=".keras run model or exported .onnx")
-    p.add_argument("--top", type=int, default=3, help="classes listed per image")
+    p.add_argument("--top", type=positive_int, default=3, help="classes listed per image")
     p.add_argument("images", nargs="+", type=Path, help="image files")
     args = p.parse_args(argv)
     setup_logging()

@@ -21,7 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
-from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
+from realtime.cli import ArgumentParser, HelpFormatter, positive_int, run_main, setup_logging
 from realtime.errors import HandSignError
 from realtime.images import IMAGE_SUFFIXES
 from realtime.outputs import prepare_out_dir, write_text_atomic
@@ -44,7 +44,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    help="a class contributes only if its gated precision on held-out images reaches this")
     p.add_argument("--classes", default=None,
                    help="comma-separated classes that may receive pseudo-labels (default: all)")
-    p.add_argument("--batch-size", type=int, default=64, help="images per prediction batch")
+    p.add_argument("--batch-size", type=positive_int, default=64, help="images per prediction batch")
     p.add_argument("--verbose", action="store_true", help="debug logging")
     args = p.parse_args(argv)
     if not 0 < args.threshold <= 1 or not 0 <= args.min_precision <= 1 or args.batch_size < 1:

@@ -1,0 +1,91 @@
+"""Seeded fuzzing of read -> crop -> preprocess -> classify: only clean errors, bounded in count and time."""
+
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import CLIPS, PHOTOS, require_fixtures
+from realtime.classifier import GestureClassifier
+from realtime.contract import hand_crop, prepare_image
+from realtime.errors import HandSignError
+from realtime.images import read_bgr
+from realtime.sources import VideoFileSource
+
+CASES = 60
+
+
+def classify_file(classifier, path):
+    image = read_bgr(path)
+    h, w = image.shape[:2]
+    points = np.array([[w * 0.3, h * 0.3], [w * 0.6, h * 0.7]], np.float32)
+    for framing in ("hand", "context"):
+        crop, _ = hand_crop(image, points, 0.1, framing)
+        classifier.predict([crop])
+
+
+@pytest.fixture(scope="module")
+def classifier(hagrid_shaped_model):
+    return GestureClassifier(hagrid_shaped_model, threads=1)
+
+
+def test_random_and_truncated_files(classifier, tmp_path):
+    require_fixtures()
+    rng = np.random.default_rng(1234)
+    sources = [PHOTOS[0].read_bytes(), cv2.imencode(".png", cv2.imread(str(PHOTOS[1])))[1].tobytes()]
+    clean_errors = successes = 0
+    started = time.monotonic()
+    for i in range(CASES):
+        kind = i % 3
+        if kind == 0:
+            data = rng.integers(0, 256, int(rng.integers(0, 4000)), dtype=np.uint8).tobytes()
+        else:
+            src = sources[kind - 1]
+            data = src[: int(rng.integers(0, len(src)))]
+            if rng.random() < 0.5 and data:  # flip some bytes too
+                arr = bytearray(data)
+                for j in rng.integers(0, len(arr), 20):
+                    arr[j] = int(rng.integers(0, 256))
+                data = bytes(arr)
+        path = tmp_path / f"f{i}.{'jpg' if kind < 2 else 'png'}"
+        path.write_bytes(data)
+        try:
+            classify_file(classifier, path)
+            successes += 1
+        except HandSignError:
+            clean_errors += 1
+    assert clean_errors + successes == CASES and clean_errors > 0
+    assert time.monotonic() - started < 120
+
+
+def test_truncated_videos(tmp_path):
+    require_fixtures()
+    rng = np.random.default_rng(99)
+    data = CLIPS[0].read_bytes()
+    for i in range(12):
+        path = tmp_path / f"v{i}.mp4"
+        path.write_bytes(data[: int(rng.integers(0, len(data)))])
+        try:
+            with VideoFileSource(path) as source:
+                for frame in source:
+                    assert frame.image.ndim == 3
+        except HandSignError:
+            pass
+
+
+def test_random_arrays_and_landmarks(classifier):
+    rng = np.random.default_rng(7)
+    for _ in range(CASES):
+        shape = tuple(int(v) for v in rng.integers(0, 40, int(rng.integers(1, 5))))
+        dtype = rng.choice([np.uint8, np.uint16, np.float32])
+        array = (rng.random(shape) * 255).astype(dtype)
+        points = rng.normal(20, 30, (int(rng.integers(0, 4)), 2)).astype(np.float32)
+        if rng.random() < 0.2 and points.size:
+            points[0, 0] = rng.choice([np.nan, np.inf, -np.inf])
+        try:
+            crop, _ = hand_crop(array, points, float(rng.uniform(0, 0.5)), rng.choice(["hand", "context"]))
+            prepare_image(crop, 32)
+            classifier.predict([crop])
+        except HandSignError:
+            pass
