@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from typing import Callable, Sequence
 
@@ -56,8 +57,16 @@ def setup_logging(verbose: bool = False) -> None:
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def run_main(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:
-    """Run ``main``; a HandSignError becomes ``error: ...`` on stderr and exit code 2."""
+    """Run ``main``; a HandSignError becomes ``error: ...`` on stderr and exit code 2.
+
+    SIGTERM is handled like Ctrl-C, so a killed command still closes its files cleanly.
+    """
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         return main(argv)
     except HandSignError as exc:

@@ -12,7 +12,6 @@ import argparse
 import json
 import logging
 import os
-import signal
 import sys
 import tempfile
 import time
@@ -276,13 +275,8 @@ class LiveApp:
             cv2.destroyAllWindows()
 
 
-def _raise_interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _raise_interrupt)  # a kill ends the run like Ctrl-C: video closed, summary
     setup_logging(args.verbose)
     if not args.headless:
         check_display()

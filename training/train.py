@@ -12,6 +12,7 @@ import argparse
 import json
 import logging
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Sequence
@@ -252,7 +253,13 @@ def train(args: argparse.Namespace) -> dict:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging(args.verbose)
-    train(args)
+    try:
+        train(args)
+    except KeyboardInterrupt:
+        saved = (args.out / LAST_FILE).is_file()
+        print(f"interrupted: {'continue with --resume (the last finished epoch is in ' + str(args.out / LAST_FILE) + ')' if saved else 'no epoch finished yet, nothing to resume'}",
+              file=sys.stderr)
+        return 130
     return 0
 
 
