@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Sequence
 
@@ -25,10 +26,11 @@ from realtime.overlay import Annotator
 from realtime.paths import HAND_MODEL
 from realtime.pipeline import GesturePipeline
 from realtime.run import load_classifier
+from realtime.search import DistantHandSearch
 from realtime.sources import Frame, VideoFileSource
 from realtime.timing import summarize_ms
 
-STAGES = ("capture", "hands", "classify", "draw")
+STAGES = ("capture", "hands", "search", "classify", "draw")
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -53,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=None,
                    help="soak: replay the clip for this long instead of --loops, and report memory growth")
     p.add_argument("--crop-view", action="store_true", help="also draw the crop view")
+    p.add_argument("--no-tiles", action="store_true",
+                   help="without the background search for distant hands (to compare its cost)")
     p.add_argument("--verbose", action="store_true", help="debug logging")
     args = p.parse_args(argv)
     if args.loops < 1 or args.max_hands < 1 or args.threads < 0 or (args.seconds is not None and not args.seconds > 0):
@@ -67,10 +71,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     classifier = load_classifier(args.model, args.threads)
     annotator = Annotator(0.6)
     samples: dict[str, list[float]] = {s: [] for s in STAGES}
-    totals, hands = [], 0
+    totals, hands, background = [], 0, []
     fps_ms = 1000.0 / 15
-    with HandTracker(args.hand_model, args.max_hands, video=True) as tracker:
-        pipeline = GesturePipeline(tracker, classifier)
+    with HandTracker(args.hand_model, args.max_hands, video=True) as tracker, \
+            (nullcontext() if args.no_tiles else DistantHandSearch(args.hand_model, args.max_hands)) as search:
+        pipeline = GesturePipeline(tracker, classifier, search=search)
         index, loop = 0, 0
         memory_start = None
         soak_end = None if args.seconds is None else time.monotonic() + args.seconds
@@ -89,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 totals.append(time.perf_counter() - start)
                 for s in STAGES:
                     samples[s].append(result.timings_ms.get(s, 0.0) / 1000)
+                if search is not None and search.steps > len(background):
+                    background.append(search.step_ms / 1000)  # one sample per finished worker step
                 hands += len(result.hands)
                 index += 1
         settings = tracker.settings
@@ -108,6 +115,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{s:>9} | {med:9.2f} | {p95:7.2f}")
     med, p95 = summarize_ms(totals)
     print(f"{'total':>9} | {med:9.2f} | {p95:7.2f}")
+    if background:
+        bmed, bp95 = summarize_ms(background)
+        print(f"distant-hand search in the background: {search.steps} steps (one tile or the followed "
+              f"regions each), {bmed:.2f} ms median / {bp95:.2f} ms p95 per step, beside the loop")
+    else:
+        print("distant-hand search: off" if args.no_tiles else "distant-hand search: never needed")
     print(f"end to end: {len(totals) / sum(totals):.1f} fps (mean), {1000 / med:.1f} fps at the median frame")
     if memory_start is not None:
         end = resident_mb()

@@ -11,6 +11,7 @@ from realtime.classifier import GestureClassifier
 from realtime.contract import (DEFAULT_CROP_MARGIN, DEFAULT_FRAMING, DEFAULT_IMAGE_SIZE, NO_GESTURE, Box,
                                batch_from_prepared, clamp_box, prepare_image)
 from realtime.hands import Hand, HandTracker
+from realtime.search import DistantHandSearch
 from realtime.smoothing import ProbabilitySmoother
 from realtime.sources import Frame
 
@@ -62,8 +63,9 @@ class GesturePipeline:
 
     def __init__(self, tracker: HandTracker, classifier: GestureClassifier | None,
                  threshold: float = 0.6, smoothing: int = 5, crop_margin: float | None = None,
-                 framing: str | None = None) -> None:
+                 framing: str | None = None, search: DistantHandSearch | None = None) -> None:
         self.tracker = tracker
+        self.search = search  # live search for distant hands (VIDEO mode), or None
         self.classifier = classifier
         self.threshold = threshold
         self.smoother = ProbabilitySmoother(smoothing)
@@ -78,9 +80,15 @@ class GesturePipeline:
         t0 = time.perf_counter()
         hands: list[Hand] = self.tracker.detect(image, frame.timestamp_ms, mirrored=mirror)
         t1 = time.perf_counter()
+        timings = {"capture": capture_ms, "hands": (t1 - t0) * 1000}
+        if self.search is not None:
+            hands = hands + self.search.update(image, frame.index, hands, mirror)
+            t1b = time.perf_counter()
+            timings["search"] = (t1b - t1) * 1000  # what the loop pays; the worker runs beside it
+            timings["search bg"] = self.search.step_ms
+            t1 = t1b
         results = self.classify_hands(image, hands)
-        t2 = time.perf_counter()
-        timings = {"capture": capture_ms, "hands": (t1 - t0) * 1000, "classify": (t2 - t1) * 1000}
+        timings["classify"] = (time.perf_counter() - t1) * 1000
         return FrameResult(frame, image, results, timings)
 
     def classify_hands(self, image: np.ndarray, hands: list[Hand]) -> list[HandResult]:

@@ -15,6 +15,7 @@ import os
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Sequence
@@ -27,6 +28,7 @@ from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
 from realtime.contract import FRAMINGS
 from realtime.errors import HandSignError
 from realtime.hands import HandTracker
+from realtime.search import DistantHandSearch
 from realtime.outputs import write_image_atomic, write_text_atomic
 from realtime.overlay import Annotator
 from realtime.paths import GESTURE_MODEL, HAND_MODEL
@@ -59,7 +61,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     mdl.add_argument("--max-hands", type=int, default=2, help="hands tracked at once")
     mdl.add_argument("--min-detection", type=float, default=0.5, help="MediaPipe palm detection confidence")
     mdl.add_argument("--no-tiles", action="store_true",
-                     help="images only: do not search overlapping tiles for small hands the whole-image pass misses")
+                     help="do not search overlapping tiles for small, distant hands the whole-frame pass misses "
+                          "(images: in the same step; video and camera: in the background, then followed)")
     mdl.add_argument("--threshold", type=float, default=0.6, help="below this smoothed confidence a hand is 'unsure'")
     mdl.add_argument("--smooth", type=int, default=5, help="frames averaged per hand (1 = off)")
     mdl.add_argument("--crop-margin", type=float, default=None,
@@ -287,9 +290,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     with open_source(args.camera, args.source, args.width, args.height, args.loop,
                      args.reconnect_seconds) as source, \
             HandTracker(args.hand_model, args.max_hands, video=not source.still,
-                        min_detection=args.min_detection, tiles=not args.no_tiles) as tracker:
+                        min_detection=args.min_detection, tiles=not args.no_tiles) as tracker, \
+            (nullcontext() if source.still or args.no_tiles else
+             DistantHandSearch(args.hand_model, args.max_hands, args.min_detection, wait=not source.live)) as search:
         pipeline = GesturePipeline(tracker, classifier, args.threshold, args.smooth, args.crop_margin,
-                                   args.framing)
+                                   args.framing, search)
         app = LiveApp(args, source, pipeline)
         try:
             return app.run()
