@@ -79,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         index, loop = 0, 0
         memory_start = None
         soak_end = None if args.seconds is None else time.monotonic() + args.seconds
-        while (loop < args.loops) if soak_end is None else (loop < 1 or time.monotonic() < soak_end):
+        while (loop < args.loops) if soak_end is None else (loop < 2 or time.monotonic() < soak_end):
             if loop == 1:
                 memory_start = resident_mb()  # after one warm-up pass: models and buffers allocated
             loop += 1
