@@ -30,6 +30,9 @@ FOLLOW_SCALE = 3.0
 FOLLOW_MIN_SIDE = 96
 #: Results about frames older than this are dropped (the hand has moved on).
 MAX_AGE_FRAMES = 5
+#: While nothing is being followed, at most one tile per this many seconds (a full sweep of the
+#: four tiles each second), so the search leaves the live loop its share of the CPU.
+TILE_INTERVAL_S = 0.25
 
 
 @dataclass
@@ -55,8 +58,10 @@ class DistantHandSearch:
     """Background tile search and region following; ``update`` once per frame, ``close`` at the end."""
 
     def __init__(self, model_path: str | Path = HAND_MODEL, max_hands: int = 2, min_detection: float = 0.5,
-                 wait: bool = False) -> None:
+                 wait: bool = False, tile_interval: float = TILE_INTERVAL_S) -> None:
         self.max_hands, self.wait = max_hands, wait
+        self.tile_interval = 0.0 if wait else tile_interval  # files are not real time: no pause
+        self._next_tile_at = 0.0
         self._detector = HandTracker(model_path, max_hands=1, video=False, min_detection=min_detection,
                                      tiles=False)
         self._cond = threading.Condition()
@@ -79,7 +84,8 @@ class DistantHandSearch:
         found for a recent frame that the tracker does not already have."""
         boxes = [landmarks_box(h.landmarks) for h in tracked]
         with self._cond:
-            if len(tracked) < self.max_hands or self._regions:
+            due = self._regions or time.monotonic() >= self._next_tile_at
+            if (len(tracked) < self.max_hands or self._regions) and due:
                 self._request = _Request(image, index, boxes, mirrored)
                 self._cond.notify()
                 if self.wait:
@@ -98,6 +104,7 @@ class DistantHandSearch:
                     return
                 request, self._request = self._request, None
             started = time.perf_counter()
+            self._next_tile_at = time.monotonic() + self.tile_interval
             try:
                 hands = self._step(request)
             except Exception as exc:  # never take the live loop down: log, and find nothing this step

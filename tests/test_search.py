@@ -81,3 +81,20 @@ def test_follow_region_is_square_enlarged_and_inside_the_frame(box, size):
     x0, y0, x1, y1 = follow_region(points, *size)
     assert 0 <= x0 < x1 <= size[0] and 0 <= y0 < y1 <= size[1]
     assert x1 - x0 == y1 - y0 >= min(96, *size)
+
+
+def test_predict_on_photos_finds_small_hands_unless_told_not_to(tmp_path, hagrid_shaped_model):
+    require_fixtures()
+    from test_hands import paste_small
+    photo = next(p for p in PHOTOS if p.name == "hand_1.jpg")
+    canvas, (x0, y0, x1, y1) = paste_small(photo, 0.1, (300, 250))
+    path = tmp_path / "far.png"
+    cv2.imwrite(str(path), canvas)
+    base = ["-m", "training.predict", "--model", str(hagrid_shaped_model), "--photos"]
+    with_tiles = python(*base, str(path))
+    assert with_tiles.returncode == 0, with_tiles.stderr[-2000:]
+    line = with_tiles.stdout.strip().splitlines()[-1]
+    box = json.loads(line.split(" hand at ")[1].split("]:")[0] + "]")
+    assert x0 - 20 <= box[0] < box[2] <= x1 + 20 and y0 - 20 <= box[1] < box[3] <= y1 + 20
+    without = python(*base, "--no-tiles", str(path))
+    assert without.returncode == 0 and without.stdout.strip().endswith("no hand found")

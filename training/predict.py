@@ -1,8 +1,11 @@
 """Top-3 gestures for image files with a trained model (.keras run model or exported .onnx).
 
-    python -m training.predict --model models/handsign.onnx photo1.jpg photo2.jpg
+    python -m training.predict --model models/handsign.onnx crop1.jpg crop2.jpg
+    python -m training.predict --model models/handsign.onnx --photos photo.jpg
 
-Images are classified whole (they should already be hand crops, like the training images).
+Images are classified whole (hand crops, like the training images), or with --photos, as the live
+tool sees them: hands found by the tracker (small ones too, in overlapping tiles, unless
+--no-tiles), each cut by the model's crop contract and classified.
 """
 
 from __future__ import annotations
@@ -28,21 +31,47 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 formatter_class=HelpFormatter)
     p.add_argument("--model", required=True, type=Path, help=".keras run model or exported .onnx")
     p.add_argument("--top", type=positive_int, default=3, help="classes listed per image")
+    p.add_argument("--photos", action="store_true",
+                   help="the images are photos: find the hands first and classify each hand's crop")
+    p.add_argument("--max-hands", type=positive_int, default=2, help="with --photos: hands looked for per photo")
+    p.add_argument("--no-tiles", action="store_true",
+                   help="with --photos: do not search overlapping tiles for small hands")
     p.add_argument("images", nargs="+", type=Path, help="image files")
     args = p.parse_args(argv)
     setup_logging()
     predictor = Predictor(args.model)
+    tracker = None
+    if args.photos:
+        from realtime.hands import HandTracker
+        tracker = HandTracker(max_hands=args.max_hands, video=False, tiles=not args.no_tiles)
     failures = 0
-    for path in args.images:
-        try:
-            probs = predictor.predict([read_bgr(path)])[0]
-        except ImageReadError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            failures += 1
-            continue
-        ranked = ", ".join(f"{name} {score:.3f}" for name, score in top_k(probs, predictor.labels, args.top))
-        print(f"{path}: {ranked}")
+    try:
+        for path in args.images:
+            try:
+                image = read_bgr(path)
+            except ImageReadError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                failures += 1
+                continue
+            if tracker is None:
+                print(f"{path}: {ranked(predictor.predict([image])[0], predictor.labels, args.top)}")
+                continue
+            c = predictor.contract
+            hands = tracker.detect(image)
+            crops = [h.crop(image, c.crop_margin, c.crop_framing)[0] for h in hands]
+            if not crops:
+                print(f"{path}: no hand found")
+            for hand, probs in zip(hands, predictor.predict(crops)):
+                print(f"{path} {hand.handedness.lower()} hand at {list(hand.box(c.crop_margin, c.crop_framing))}: "
+                      f"{ranked(probs, predictor.labels, args.top)}")
+    finally:
+        if tracker is not None:
+            tracker.close()
     return 1 if failures else 0
+
+
+def ranked(probs: np.ndarray, labels: Sequence[str], k: int) -> str:
+    return ", ".join(f"{name} {score:.3f}" for name, score in top_k(probs, labels, k))
 
 
 if __name__ == "__main__":
