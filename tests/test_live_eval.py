@@ -77,8 +77,10 @@ def test_framing_and_margin_options_reach_the_crops(context_subset, tmp_path):
 
 
 # The shipped model's live-path accuracy on all of hagrid_context, as stated in README.md and
-# models/README.md (measured with the command in models/README.md). The test fails if it drops.
+# models/README.md: 0.8928 with the default tile search (stored in the model's metadata) and
+# 0.8864 with --no-tiles, which the test re-measures (4x faster). The test fails if it drops.
 STATED_ACCURACY = 0.8928
+STATED_ACCURACY_NO_TILES = 0.8864
 TOLERANCE = 0.015
 
 
@@ -96,8 +98,9 @@ def test_shipped_model_metadata_is_complete():
 
 
 def test_shipped_model_on_the_live_path_keeps_its_stated_accuracy(tmp_path):
-    result = run_eval(CONTEXT, tmp_path)
+    result = run_eval(CONTEXT, tmp_path, "--no-tiles")
     assert result.returncode == 0, result.stderr[-3000:]
     m = json.loads((tmp_path / "metrics.json").read_text())
-    assert m["count"] == 625
-    assert m["accuracy"] >= STATED_ACCURACY - TOLERANCE, m["accuracy"]
+    assert m["count"] == 625 and (m["framing"], m["crop_margin"]) == ("hand", 0.1)
+    assert m["accuracy"] >= STATED_ACCURACY_NO_TILES - TOLERANCE, m["accuracy"]
+    assert m["per_class"]["three"]["recall"] > 0.5 and m["macro_f1"] > 0.85
