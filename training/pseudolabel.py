@@ -4,8 +4,7 @@ Before any pseudo-label is used, the same confidence gate is applied to the run'
 labelled images (the validation subset of its split): per class, how many would pass and how many
 of those are right. Only classes whose gated precision reaches ``--min-precision`` contribute.
 
-    python -m training.pseudolabel --model runs/r0/model.keras --data ../shared/data/hagrid_crops \\
-        --pool ../shared/data/hagrid_pool --out runs/r0/pseudo.json
+    python -m training.pseudolabel --model runs/r0/model.keras --data crops/ --pool pool/ --out pseudo.json
 
 The JSON lists ``files`` as [path, label] rows; ``training.train --extra-train`` adds them to the
 training subset only.
