@@ -64,9 +64,11 @@ def _interrupt(signum, frame) -> None:
 def run_main(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:
     """Run ``main``; a HandSignError becomes ``error: ...`` on stderr and exit code 2.
 
-    SIGTERM is handled like Ctrl-C, so a killed command still closes its files cleanly.
+    SIGTERM is handled like Ctrl-C, so a killed command still closes its files cleanly. Ctrl-C's
+    handler is installed explicitly: a process started in the background inherits SIGINT ignored.
     """
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return main(argv)
     except HandSignError as exc:

@@ -147,5 +147,6 @@ class DistantHandSearch:
         with self._cond:
             self._stopped = True
             self._cond.notify()
-        self._thread.join(timeout=5)
-        self._detector.close()
+        self._thread.join(timeout=10)
+        if not self._thread.is_alive():  # never close the landmarker under a step still running
+            self._detector.close()
