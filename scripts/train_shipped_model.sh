@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduce models/handsign.onnx from ../shared/data on CPU (2 cores: about 1 hour 20 minutes).
+# Reproduce models/handsign.onnx from ../shared/data on CPU (2 cores: about 1.5 hours).
 # Every step is skipped when its output exists, and an interrupted training step resumes
 # (training.train --resume), so re-running the script continues where it stopped.
 #
