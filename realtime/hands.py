@@ -117,19 +117,26 @@ class HandTracker:
 
     def _search_tiles(self, frame_bgr: np.ndarray, hands: list[Hand], mirrored: bool) -> list[Hand]:
         h, w = frame_bgr.shape[:2]
-        boxes = [landmarks_box(x.landmarks) for x in hands]
-        found = list(hands)
-        for x0, y0, x1, y1 in tile_boxes(w, h):
-            for hand in self._detect(frame_bgr[y0:y1, x0:x1], 0, mirrored):
-                points = hand.landmarks + np.array([x0, y0], np.float32)
-                box = landmarks_box(points)
-                if hand.score < TILE_MIN_SCORE or is_duplicate(box, boxes):
-                    continue
-                boxes.append(box)
-                found.append(Hand(points, hand.handedness, hand.score, (w, h)))
+        known = [landmarks_box(x.landmarks) for x in hands]
+        extra = [hand for tile in tile_boxes(w, h) for hand in self.detect_in_region(frame_bgr, tile, mirrored, known)]
         # deterministic: whole-frame hands first, then tile hands by score
-        extra = sorted(found[len(hands):], key=lambda x: -x.score)
-        return (hands + extra)[: self.max_hands]
+        return (hands + sorted(extra, key=lambda x: -x.score))[: self.max_hands]
+
+    def detect_in_region(self, frame_bgr: np.ndarray, region: Box, mirrored: bool,
+                         known: list[tuple[float, float, float, float]]) -> list[Hand]:
+        """New hands inside ``region`` (a tile), in frame pixels: those below TILE_MIN_SCORE or
+        overlapping a box in ``known`` are dropped; the boxes of those kept are added to ``known``."""
+        h, w = frame_bgr.shape[:2]
+        x0, y0, x1, y1 = region
+        found = []
+        for hand in self._detect(frame_bgr[y0:y1, x0:x1], 0, mirrored):
+            points = hand.landmarks + np.array([x0, y0], np.float32)
+            box = landmarks_box(points)
+            if hand.score < TILE_MIN_SCORE or is_duplicate(box, known):
+                continue
+            known.append(box)
+            found.append(Hand(points, hand.handedness, hand.score, (w, h)))
+        return found
 
     def _detect(self, frame_bgr: np.ndarray, timestamp_ms: int, mirrored: bool) -> list[Hand]:
         h, w = frame_bgr.shape[:2]

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from realtime.contract import Box, landmarks_box
-from realtime.hands import TILE_MIN_SCORE, Hand, HandTracker
+from realtime.hands import Hand, HandTracker
 from realtime.paths import HAND_MODEL
 from realtime.tiles import is_duplicate, tile_boxes
 
@@ -124,15 +124,9 @@ class DistantHandSearch:
             tiles = tile_boxes(w, h)
             regions = [tiles[self._tile % len(tiles)]]
             self._tile += 1
-        hands = []
-        for x0, y0, x1, y1 in regions:
-            for hand in self._detector.detect(r.image[y0:y1, x0:x1], mirrored=r.mirrored):
-                points = hand.landmarks + np.array([x0, y0], np.float32)
-                box = landmarks_box(points)
-                if hand.score < TILE_MIN_SCORE or is_duplicate(box, r.tracked + [landmarks_box(x.landmarks)
-                                                                                  for x in hands]):
-                    continue
-                hands.append(Hand(points, hand.handedness, hand.score, (w, h)))
+        known = list(r.tracked)
+        hands = [hand for region in regions
+                 for hand in self._detector.detect_in_region(r.image, region, r.mirrored, known)]
         # follow what was found (and is not tracked already) until it is lost
         self._regions = [follow_region(x.landmarks, w, h) for x in hands][: self.max_hands]
         return hands
