@@ -12,7 +12,9 @@ import onnx
 import export  # noqa: F401  (quiets TensorFlow's start-up log)
 from export.convert import DEFAULT_OPSET, attach_contract, contract_for_run, load_run_model, to_onnx
 from export.parity import ParityReport, check_batch, check_parity
+from realtime.classifier import FeaturesUnavailable
 from realtime.errors import HandSignError
+from realtime.model_graph import expose_features
 from realtime.outputs import prepare_out_dir
 
 log = logging.getLogger("export")
@@ -32,6 +34,10 @@ def export_model(model_path: Path, out: Path, opset: int = DEFAULT_OPSET,
     log.info("converting %s (%s, %dpx, %d labels) with opset %d", model_path, model.name,
              contract.image_size, len(contract.labels), opset)
     proto = attach_contract(to_onnx(model, opset), contract)
+    try:  # the second output (pooled features) is what realtime.teach embeds new gestures with
+        proto = expose_features(proto)
+    except FeaturesUnavailable as exc:
+        log.warning("no feature output (the model cannot be taught new gestures): %s", exc)
     prepare_out_dir(out.parent)
     tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp.onnx")
     try:

@@ -20,6 +20,10 @@ class ModelLoadError(HandSignError):
     """The gesture model file is missing, not ONNX, or not a HandSign model."""
 
 
+class FeaturesUnavailable(ModelLoadError):
+    """The model does not expose its backbone features (needed to teach new gestures)."""
+
+
 @dataclass(frozen=True)
 class Prediction:
     """One crop's result: probabilities in label order, and the best label."""
@@ -79,27 +83,35 @@ class GestureClassifier:
     def _check_signature(self) -> None:
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
         c = self.contract
-        if len(inputs) != 1 or len(outputs) != 1:
+        names = [o.name for o in outputs]
+        if c.feature_output and c.feature_output not in names:
+            raise ModelLoadError(f"{self.path}: the metadata names a feature output "
+                                 f"{c.feature_output!r} the graph does not have")
+        probs = [o for o in outputs if o.name != c.feature_output]
+        if len(inputs) != 1 or len(probs) != 1:
             raise ModelLoadError(f"{self.path}: expected one input and one output, "
-                                 f"got {len(inputs)} and {len(outputs)}")
+                                 f"got {len(inputs)} and {len(probs)}")
         shape = inputs[0].shape
         if len(shape) != 4 or shape[1:] not in ([c.image_size, c.image_size, 3],):
             raise ModelLoadError(f"{self.path}: input shape {shape} does not match the metadata "
                                  f"({c.layout} {c.image_size}x{c.image_size}x3)")
-        out = outputs[0].shape
+        out = probs[0].shape
         if len(out) != 2 or out[1] != len(c.labels):
             raise ModelLoadError(f"{self.path}: output has {out[-1]} classes but the metadata "
                                  f"lists {len(c.labels)} labels")
-        self.input_name, self.output_name = inputs[0].name, outputs[0].name
+        self.input_name, self.output_name = inputs[0].name, probs[0].name
+        self.feature_name = c.feature_output or None
 
     @property
     def labels(self) -> tuple[str, ...]:
         return self.contract.labels
 
     def __repr__(self) -> str:
-        i, o = self.session.get_inputs()[0], self.session.get_outputs()[0]
+        i = self.session.get_inputs()[0]
+        o = next(o for o in self.session.get_outputs() if o.name == self.output_name)
+        features = f" (+ {self.feature_name})" if self.feature_name else ""
         return (f"GestureClassifier({self.path.name}: {i.name} {i.shape} {i.type} -> "
-                f"{o.name} {o.shape}, {len(self.labels)} labels, "
+                f"{o.name} {o.shape}{features}, {len(self.labels)} labels, "
                 f"{self.contract.color_order} {self.contract.value_range}, "
                 f"resize={self.contract.resize_method})")
 
@@ -113,3 +125,14 @@ class GestureClassifier:
             return []
         probs = self.predict_batch(to_batch(crops_bgr, self.contract))
         return [Prediction(p, self.labels) for p in probs]
+
+    def embed(self, crops_bgr: Sequence[np.ndarray], batch_size: int = 32) -> np.ndarray:
+        """The backbone's pooled features of BGR crops, (N, dim) float32, preprocessed by the contract."""
+        if self.feature_name is None:
+            raise FeaturesUnavailable(
+                f"{self.path} has no backbone feature output (no 'handsign.feature_output' in its "
+                "metadata): expose it with `python -m export.features MODEL.onnx`")
+        parts = [self.session.run([self.feature_name],
+                                  {self.input_name: to_batch(crops_bgr[i:i + batch_size], self.contract)})[0]
+                 for i in range(0, len(crops_bgr), batch_size)]
+        return np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, 0), np.float32)

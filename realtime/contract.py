@@ -33,6 +33,9 @@ LAYOUT = "NHWC"
 RESIZE_METHOD = "area"  # cv2.INTER_AREA: box-averaging, the right filter for downscaling hands
 INPUT_NAME = "image"
 OUTPUT_NAME = "probabilities"
+#: Name of the optional second graph output: the pooled backbone features before the classifier,
+#: which teach mode embeds new gestures with (see realtime.model_graph).
+FEATURES_NAME = "features"
 #: How a hand is cut from a frame (see :func:`crop_box`): "hand" = the landmark box grown by the
 #: margin and padded to square with grey, like HaGRID's tight training crops; "context" = a square
 #: of real surroundings centred on the hand. "hand" won on the live-path measurement (README).
@@ -80,6 +83,7 @@ class ModelContract:
     crop_framing: str = DEFAULT_FRAMING
     input_name: str = INPUT_NAME
     output_name: str = OUTPUT_NAME
+    feature_output: str = ""  # graph output with the backbone features; "" = none (older models)
     extra: Mapping[str, str] = field(default_factory=dict)  # opset, metrics, created, arch...
 
     def to_metadata(self) -> dict[str, str]:
@@ -105,7 +109,8 @@ class ModelContract:
                 raise ContractError(f"metadata schema version {version}, expected {SCHEMA_VERSION}")
             kwargs = {}
             for name in ("labels", "image_size", "color_order", "value_range", "layout",
-                         "resize_method", "crop_margin", "crop_framing", "input_name", "output_name"):
+                         "resize_method", "crop_margin", "crop_framing", "input_name", "output_name",
+                         "feature_output"):
                 key = METADATA_PREFIX + name
                 if key in meta:
                     kwargs[name] = json.loads(meta[key])
@@ -139,6 +144,8 @@ class ModelContract:
             raise ContractError(f"unknown crop framing {self.crop_framing!r} (expected one of {FRAMINGS})")
         if not isinstance(self.crop_margin, (int, float)) or not 0 <= self.crop_margin <= 2:
             raise ContractError(f"metadata crop_margin {self.crop_margin!r} is not a number in 0..2")
+        if not isinstance(self.feature_output, str):
+            raise ContractError(f"metadata feature_output {self.feature_output!r} is not a name")
 
     @property
     def gesture_indices(self) -> list[int]:

@@ -12,7 +12,8 @@ from realtime.pipeline import FrameResult, HandResult
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 GREEN, GREY, WHITE, BLACK, AMBER = (60, 200, 60), (160, 160, 160), (255, 255, 255), (0, 0, 0), (0, 190, 255)
-HELP_TEXT = "s snapshot  c crops  m mirror  space pause  h help  q quit"
+HELP_TEXT = "s snapshot  c crops  m mirror  t teach  space pause  h help  q quit"
+RED = (40, 40, 230)
 
 
 def _text(canvas: np.ndarray, text: str, org: tuple[int, int], scale: float = 0.5,
@@ -112,6 +113,19 @@ class BannerDrawer:
             y += 20
 
 
+class TeachDrawer:
+    """Teach mode's panel: the gesture being recorded, its crop count, the keys; red while recording."""
+
+    def draw(self, canvas: np.ndarray, lines: list[str], recording: bool) -> None:
+        y = canvas.shape[0] - 34 - 22 * len(lines)
+        for i, line in enumerate(lines):
+            _text(canvas, line, (10, y), 0.55 if i == 0 else 0.45, WHITE if i else BLACK, 1 + (i == 0),
+                  background=(RED if recording else AMBER) if i == 0 else BLACK)
+            y += 22
+        if recording:
+            cv2.circle(canvas, (canvas.shape[1] - 24, canvas.shape[0] - 48), 10, RED, cv2.FILLED)
+
+
 class CropViewDrawer:
     """The crops exactly as the model sees them, stacked in the top-right corner."""
 
@@ -143,9 +157,11 @@ class Annotator:
     def __init__(self, threshold: float) -> None:
         self.boxes, self.bars = HandBoxDrawer(), ConfidenceBarDrawer(threshold)
         self.stats, self.help, self.banner, self.crops = StatsDrawer(), HelpDrawer(), BannerDrawer(), CropViewDrawer()
+        self.teach = TeachDrawer()
 
     def draw(self, result: FrameResult, fps: float, show_crops: bool = False, show_help: bool = True,
-             banner: str | None = None) -> np.ndarray:
+             banner: str | None = None, teach: list[str] | None = None,
+             recording: bool = False) -> np.ndarray:
         t0 = time.perf_counter()
         canvas = result.image.copy()
         self.boxes.draw(canvas, result)
@@ -154,6 +170,8 @@ class Annotator:
             self.crops.draw(canvas, result)
         if banner:
             self.banner.draw(canvas, banner)
+        if teach:
+            self.teach.draw(canvas, teach, recording)
         if show_help:
             self.help.draw(canvas, result)
         result.timings_ms["draw"] = (time.perf_counter() - t0) * 1000

@@ -75,6 +75,11 @@ class GesturePipeline:
             framing = classifier.contract.crop_framing if classifier else DEFAULT_FRAMING
         self.crop_margin, self.framing = crop_margin, framing
 
+    def use_classifier(self, classifier: GestureClassifier) -> None:
+        """Switch models at once (teach mode); the crop geometry stays (a taught model keeps its base's)."""
+        self.classifier = classifier
+        self.smoother.reset()  # the label set may have changed
+
     def process(self, frame: Frame, mirror: bool = False, capture_ms: float = 0.0) -> FrameResult:
         image = frame.image[:, ::-1].copy() if mirror else frame.image
         t0 = time.perf_counter()

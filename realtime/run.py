@@ -3,7 +3,9 @@
     python -m realtime.run --camera 0
     python -m realtime.run --source clip.mp4 --headless --max-frames 100 > frames.jsonl
 
-Keys in the window: s snapshot, c crop view, m mirror, space pause, h help, q/Esc quit.
+Keys in the window: s snapshot, c crop view, m mirror, t teach mode, space pause, h help, q/Esc quit.
+In teach mode: type a gesture name + enter, hold r to record the hand, n another gesture, 1-9 pick
+one, enter trains and switches to the taught model, esc leaves.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from realtime.overlay import Annotator
 from realtime.paths import GESTURE_MODEL, HAND_MODEL
 from realtime.pipeline import FrameResult, GesturePipeline
 from realtime.sources import Source, open_source
+from realtime.teach_mode import TeachMode
 
 log = logging.getLogger("realtime.run")
 WINDOW = "HandSign"
@@ -76,6 +79,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     out.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
     out.add_argument("--snapshot-dir", type=Path, default=Path("snapshots"), help="where 's' saves snapshots")
     out.add_argument("--record", type=Path, default=None, help="write the annotated video to this .mp4")
+    out.add_argument("--teach-dir", type=Path, default=Path("teach"),
+                     help="where teach mode ('t') records crops, one folder per gesture, and writes taught.onnx")
+    out.add_argument("--teach-keep-base", action=argparse.BooleanOptionalAction, default=True,
+                     help="taught models keep the base model's gestures and add the new ones")
     out.add_argument("--crop-view", action="store_true", help="start with the crop view on ('c' toggles)")
     out.add_argument("--verbose", action="store_true", help="debug logging")
     args = p.parse_args(argv)
@@ -170,6 +177,8 @@ class LiveApp:
         self.annotator = Annotator(args.threshold)
         self.recorder = Recorder(args.record, source.fps or 30.0)
         self.frames, self.hands_seen, self.fps = 0, 0, 0.0
+        base = pipeline.classifier.path if pipeline.classifier else None
+        self.teach = TeachMode(args.teach_dir, base, args.teach_keep_base, args.threads)
 
     def annotate(self, result: FrameResult) -> np.ndarray:
         if self.show_crops:
@@ -183,10 +192,22 @@ class LiveApp:
             banner = self.source.status
         elif self.pipeline.classifier is None:
             banner = NO_MODEL_BANNER
-        return self.annotator.draw(result, self.fps, self.show_crops, self.show_help, banner)
+        teach = self.teach.lines() if self.teach.state.active else None
+        return self.annotator.draw(result, self.fps, self.show_crops, self.show_help and not teach, banner,
+                                   teach, self.teach.recording)
 
     def handle_key(self, key: int, canvas: np.ndarray, result: FrameResult) -> bool:
         """Apply a key; returns False to quit."""
+        if self.teach.state.active:
+            action = self.teach.handle_key(key)
+            if action == "train":
+                self.train_taught(result)
+            elif action == "leave":
+                self.say("left teach mode")
+            return True
+        if key == ord("t"):
+            self.teach.enter()
+            return True
         if key in (ord("q"), 27):
             return False
         if key == ord("s"):
@@ -204,6 +225,23 @@ class LiveApp:
         elif key == ord(" "):
             self.paused = not self.paused
         return True
+
+    def train_taught(self, result: FrameResult) -> None:
+        """Fit on the recorded gestures and switch to the taught model; problems show as a banner."""
+        self.say("training on the recorded gestures...")
+        if not self.args.headless:
+            cv2.imshow(WINDOW, self.annotate(result))
+            cv2.waitKey(1)
+        try:
+            taught = self.teach.train()
+            self.pipeline.use_classifier(GestureClassifier(taught.out, threads=self.args.threads))
+        except HandSignError as exc:
+            self.say(f"teach: {exc}")
+            return
+        v = taught.validation
+        worst = f", weakest {min(v.per_class, key=v.per_class.get)} {min(v.per_class.values()):.0%}" if v else ""
+        self.say(f"now using {taught.out} ({len(taught.labels)} gestures; cross-validated "
+                 f"{v.accuracy:.0%}{worst}) in {taught.seconds:.1f} s" if v else f"now using {taught.out}")
 
     def say(self, text: str) -> None:
         log.info(text)
@@ -239,6 +277,11 @@ class LiveApp:
                 continue
             capture_ms = (time.perf_counter() - wait_start) * 1000
             result = self.pipeline.process(frame, self.mirror, capture_ms)
+            if self.teach.recording and not self.paused:
+                try:
+                    self.teach.record(result)
+                except OSError as exc:
+                    self.say(f"recording failed: {exc.strerror or exc}")
             self.frames += 1
             self.hands_seen += len(result.hands)
             now = time.perf_counter()

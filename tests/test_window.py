@@ -100,3 +100,48 @@ def test_window_keys_crop_view_snapshot_and_quit(display, hagrid_shaped_model, t
     assert crop is not None and abs(crop.shape[0] - (y1 - y0)) <= 2 and abs(crop.shape[1] - (x1 - x0)) <= 2
     assert cv2.imread(str(frames[0])) is not None
     assert "snapshot saved" in stderr
+
+
+def test_teach_mode_records_trains_and_switches_model(display, tmp_path):
+    """t, type a name, hold r, enter: crops on disk, taught.onnx written, the window uses it at once."""
+    require_fixtures()
+    env = {**os.environ, "DISPLAY": display}
+    teach, snaps = tmp_path / "teach", tmp_path / "snaps"
+    app = subprocess.Popen([sys.executable, "-m", "realtime.run", "--source", str(PHOTOS[2]), "--loop",
+                            "--teach-dir", str(teach), "--snapshot-dir", str(snaps)],
+                           env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        found = subprocess.run(["timeout", "60", "xdotool", "search", "--sync", "--name", "^HandSign$"],
+                               env=env, capture_output=True, text=True)
+        assert found.returncode == 0, app.stderr.read() if app.poll() is not None else "no window"
+        window = found.stdout.split()[0]
+        time.sleep(2)
+        key(window, "t", env)
+        subprocess.run(["xdotool", "key", "--window", window, "--delay", "300", "w", "a", "v", "e"], env=env,
+                       check=True, capture_output=True)
+        key(window, "Return", env)
+        # hold r: the key repeats, as X auto-repeat does for a held key
+        subprocess.run(["xdotool", "key", "--window", window, "--delay", "100", "--repeat", "30", "r"],
+                       env=env, check=True, capture_output=True)
+        time.sleep(1)
+        recorded = sorted((teach / "wave").glob("*.png"))
+        assert len(recorded) >= 5, recorded
+        key(window, "Return", env)  # train
+        for _ in range(120):
+            if (teach / "taught.onnx").exists():
+                break
+            time.sleep(0.5)
+        time.sleep(3)
+        key(window, "Escape", env)  # leave teach mode (does not quit)
+        key(window, "s", env)
+        key(window, "q", env)
+        code = app.wait(timeout=60)
+        stderr = app.stderr.read()
+    finally:
+        if app.poll() is None:
+            app.kill()
+    assert code == 0 and "Traceback" not in stderr, stderr[-3000:]
+    assert "now using" in stderr, stderr[-3000:]
+    assert cv2.imread(str(recorded[0])) is not None
+    predictions = json.loads(next(snaps.glob("*_predictions.json")).read_text())
+    assert predictions["hands"][0]["label"] == "wave", predictions  # the taught gesture, on its own photo

@@ -1,0 +1,51 @@
+"""Expose a HandSign model's backbone features as a second output (needed to teach it gestures).
+
+    python -m export.features models/handsign.onnx              # in place
+    python -m export.features old.onnx --out old_features.onnx
+
+Models exported by `python -m export` already have it; this upgrades older files. The
+probabilities are unchanged: the same graph, one more output named in the metadata.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import onnx
+
+from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
+from realtime.classifier import GestureClassifier
+from realtime.errors import HandSignError
+from realtime.model_graph import expose_features
+from realtime.outputs import write_bytes_atomic
+
+log = logging.getLogger("export.features")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = ArgumentParser(prog="python -m export.features", description=__doc__, formatter_class=HelpFormatter)
+    p.add_argument("model", type=Path, help="HandSign .onnx model")
+    p.add_argument("--out", type=Path, default=None, help="file to write (default: replace MODEL)")
+    p.add_argument("--verbose", action="store_true", help="debug logging")
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    setup_logging(args.verbose)
+    GestureClassifier(args.model)  # a loadable HandSign model, or a one-line error
+    try:
+        proto = expose_features(onnx.load(str(args.model)))
+    except onnx.checker.ValidationError as exc:
+        raise HandSignError(f"{args.model}: the changed graph does not validate: {exc}") from None
+    out = args.out or args.model
+    write_bytes_atomic(out, proto.SerializeToString())
+    print(f"wrote {out}: {GestureClassifier(out)!r}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_main(main))

@@ -1,0 +1,138 @@
+"""Teach mode of the live window: name a gesture, hold `r` to record the hand, `enter` to train.
+
+Recorded crops go to ``TEACH_DIR/<gesture>/`` exactly as the classifier would see them cut (the
+model's crop framing and margin), so they stay usable: `python -m realtime.teach --data TEACH_DIR`
+re-trains from them later. Training writes ``TEACH_DIR/taught.onnx`` and the window switches to it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from realtime.errors import HandSignError
+from realtime.images import IMAGE_SUFFIXES
+from realtime.outputs import write_image_atomic
+from realtime.pipeline import FrameResult
+from realtime.teach import MIN_IMAGES, TeachResult, teach
+
+log = logging.getLogger(__name__)
+
+#: How long one `r` key event keeps recording. Holding the key repeats it (X: every ~30 ms after a
+#: ~0.5 s delay), so recording runs while the key is held and stops soon after it is let go.
+HOLD_SECONDS = 0.6
+TAUGHT_MODEL = "taught.onnx"
+NAME_CHARS = re.compile(r"[a-z0-9_\-]")
+ENTER, ESC, BACKSPACE, DELETE = (10, 13), 27, 8, 127
+
+
+@dataclass
+class TeachState:
+    active: bool = False
+    naming: bool = False
+    name: str = ""  # being typed
+    gesture: str | None = None  # recording into this one
+    recording_until: float = 0.0
+
+
+class TeachMode:
+    """Key handling, recording and training of the window's teach mode (no drawing, no window)."""
+
+    def __init__(self, teach_dir: Path, base: Path | None, keep_base: bool = True, threads: int = 2) -> None:
+        self.dir, self.base, self.keep_base, self.threads = Path(teach_dir), base, keep_base, threads
+        self.state = TeachState()
+
+    # ------------------------------------------------------------------ gestures on disk
+    def gestures(self) -> dict[str, int]:
+        """Gesture folders under the teach folder and their crop counts (the numbered slots)."""
+        if not self.dir.is_dir():
+            return {}
+        return {d.name: sum(1 for f in d.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+                for d in sorted(self.dir.iterdir()) if d.is_dir() and not d.name.startswith(".")}
+
+    @property
+    def recording(self) -> bool:
+        s = self.state
+        return s.active and s.gesture is not None and not s.naming and time.monotonic() < s.recording_until
+
+    # ------------------------------------------------------------------ keys
+    def enter(self) -> None:
+        self.state = TeachState(active=True, naming=True)
+
+    def handle_key(self, key: int) -> str | None:
+        """Apply a key in teach mode; returns "train", "leave" or None."""
+        s = self.state
+        if s.naming:
+            if key in ENTER and s.name:
+                s.gesture, s.naming, s.name = s.name, False, ""
+            elif key == ESC:
+                s.naming, s.name = False, ""
+                if s.gesture is None:
+                    return self.leave()
+            elif key in (BACKSPACE, DELETE):
+                s.name = s.name[:-1]
+            elif 0 < key < 128 and NAME_CHARS.fullmatch(chr(key).lower()) and len(s.name) < 32:
+                s.name += chr(key).lower()
+            return None
+        if key == ord("r"):
+            s.recording_until = time.monotonic() + HOLD_SECONDS
+        elif key == ord("n"):
+            s.naming, s.name = True, ""
+        elif ord("1") <= key <= ord("9"):
+            names = list(self.gestures())
+            if key - ord("1") < len(names):
+                s.gesture = names[key - ord("1")]
+        elif key in ENTER:
+            return "train"
+        elif key == ESC:
+            return self.leave()
+        return None
+
+    def leave(self) -> str:
+        self.state = TeachState()
+        return "leave"
+
+    # ------------------------------------------------------------------ recording and training
+    def record(self, result: FrameResult) -> Path | None:
+        """While recording, save the crop of the largest tracked hand; returns the file written."""
+        if not self.recording or not result.hands:
+            return None
+        hand = max(result.hands, key=lambda h: (h.box[2] - h.box[0]) * (h.box[3] - h.box[1]))
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        folder = self.dir / self.state.gesture
+        folder.mkdir(parents=True, exist_ok=True)
+        return write_image_atomic(folder / f"{stamp}.png", hand.crop)
+
+    def train(self) -> TeachResult:
+        """Fit on every gesture recorded so far; raises HandSignError (shown in the window) if not ready."""
+        if self.base is None:
+            raise HandSignError("teach mode needs a base model (run with a gesture model, not --model none)")
+        counts = self.gestures()
+        few = [n for n, c in counts.items() if c < MIN_IMAGES]
+        if few:
+            raise HandSignError(f"record at least {MIN_IMAGES} crops of {', '.join(few)} (hold r)")
+        need = 1 if self.keep_base else 2
+        if len(counts) < need:
+            raise HandSignError(f"record at least {need} gesture{'s' if need > 1 else ''} first (n names one)")
+        result = teach(self.dir, self.dir / TAUGHT_MODEL, self.base, self.keep_base, hands="none",
+                       threads=self.threads)
+        log.info("%s", result.report())
+        return result
+
+    # ------------------------------------------------------------------ what the overlay shows
+    def lines(self) -> list[str]:
+        s = self.state
+        counts = self.gestures()
+        if s.naming:
+            lines = [f"TEACH  name the gesture: {s.name}_", "type a-z 0-9 _ -   enter: ok   esc: back"]
+        else:
+            rec = "REC " if self.recording else ""
+            lines = [f"TEACH  {rec}{s.gesture}: {counts.get(s.gesture, 0)} crops",
+                     "hold r: record   n: new gesture   1-9: pick   enter: train   esc: leave"]
+        if counts:
+            lines.append("  ".join(f"{i}:{n} ({c})" for i, (n, c) in enumerate(counts.items(), 1)))
+        return lines
