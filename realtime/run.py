@@ -181,7 +181,7 @@ class LiveApp:
         self.teach = TeachMode(args.teach_dir, base, args.teach_keep_base, args.threads)
 
     def annotate(self, result: FrameResult) -> np.ndarray:
-        if self.show_crops:
+        if self.show_crops or self.teach.state.active:
             self.pipeline.model_views(result.hands)
         banner = None
         if self.paused:
@@ -193,7 +193,7 @@ class LiveApp:
         elif self.pipeline.classifier is None:
             banner = NO_MODEL_BANNER
         teach = self.teach.lines() if self.teach.state.active else None
-        return self.annotator.draw(result, self.fps, self.show_crops, self.show_help and not teach, banner,
+        return self.annotator.draw(result, self.fps, self.show_crops or bool(teach), self.show_help and not teach, banner,
                                    teach, self.teach.recording)
 
     def handle_key(self, key: int, canvas: np.ndarray, result: FrameResult) -> bool:
@@ -204,7 +204,7 @@ class LiveApp:
                 self.train_taught(result)
             elif action == "leave":
                 self.say("left teach mode")
-            return True
+            return action != "quit"
         if key == ord("t"):
             self.teach.enter()
             return True

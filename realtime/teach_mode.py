@@ -64,7 +64,7 @@ class TeachMode:
         self.state = TeachState(active=True, naming=True)
 
     def handle_key(self, key: int) -> str | None:
-        """Apply a key in teach mode; returns "train", "leave" or None."""
+        """Apply a key in teach mode; returns "train", "leave", "quit" or None."""
         s = self.state
         if s.naming:
             if key in ENTER and s.name:
@@ -90,6 +90,8 @@ class TeachMode:
             return "train"
         elif key == ESC:
             return self.leave()
+        elif key == ord("q"):
+            return "quit"
         return None
 
     def leave(self) -> str:
@@ -132,7 +134,7 @@ class TeachMode:
         else:
             rec = "REC " if self.recording else ""
             lines = [f"TEACH  {rec}{s.gesture}: {counts.get(s.gesture, 0)} crops",
-                     "hold r: record   n: new gesture   1-9: pick   enter: train   esc: leave"]
+                     "hold r: record   n: new gesture   1-9: pick   enter: train   esc: leave   q: quit"]
         if counts:
             lines.append("  ".join(f"{i}:{n} ({c})" for i, (n, c) in enumerate(counts.items(), 1)))
         return lines
