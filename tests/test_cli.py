@@ -8,7 +8,7 @@ from conftest import python
 
 COMMANDS = ["realtime.run", "realtime.bench", "realtime.evaluate", "training.train", "training.evaluate",
             "training.explore", "training.predict", "training.bench", "training.pseudolabel", "export",
-            "export.bench"]
+            "export.bench", "realtime.teach", "realtime.reference", "export.features"]
 
 
 @pytest.mark.parametrize("module", COMMANDS)

@@ -159,3 +159,25 @@ def test_keep_base_rejects_a_name_the_base_has(tmp_path):
     result = python("-m", "realtime.teach", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "m.onnx"),
                     "--keep-base", "--hands", "none")
     assert result.returncode == 2 and "already labels of the base model" in result.stderr
+
+
+def test_teach_mode_keys_name_pick_and_record_window(tmp_path):
+    """The window's key handling without a window: typing, backspace, slots, hold-to-record."""
+    from realtime.teach_mode import TeachMode
+    mode = TeachMode(tmp_path / "teach", SHIPPED)
+    mode.enter()
+    for k in b"pinchx":
+        mode.handle_key(k)
+    mode.handle_key(8)  # backspace
+    assert mode.state.name == "pinch" and mode.handle_key(ord("q")) is None  # q is a letter while naming
+    mode.handle_key(13)
+    assert mode.state.gesture == "pinchq" and not mode.recording
+    mode.handle_key(ord("r"))
+    assert mode.recording
+    for name in ("a_first", "b_second"):
+        (tmp_path / "teach" / name).mkdir(parents=True)
+    mode.handle_key(ord("2"))
+    assert mode.state.gesture == "b_second"
+    with pytest.raises(Exception, match="at least 5 crops"):
+        mode.train()
+    assert mode.handle_key(ord("q")) == "quit" and mode.handle_key(27) == "leave" and not mode.state.active
