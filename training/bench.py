@@ -4,6 +4,8 @@ If the pipeline is not several times faster than the step, training waits on dat
 
     python -m training.bench --data data/hagrid --image-size 160
     python -m training.bench                   # synthetic 512x512 JPEGs, no data set needed
+    python -m training.bench --data data/hagrid --shards shards/hagrid_160    # shards vs folders
+    python -m training.bench --distribute mirrored --cpu-replicas 2          # a step over 2 replicas
 """
 
 from __future__ import annotations
@@ -48,24 +50,42 @@ def pipeline_rate(paths: Sequence[Path], image_size: int, batch_size: int) -> fl
     return n / (time.perf_counter() - start)
 
 
-def step_rate(arch: str, image_size: int, batch_size: int, steps: int, fine_tune: bool) -> float:
-    """Images/s of train steps (forward + backward + update) on random batches, after warm-up."""
+def shard_rate(folder: Path, batch_size: int, limit: int) -> tuple[float, int, int]:
+    """Images/s read from a shard folder's train split (parse + batch; no augmentation)."""
+    from training.pipeline import make_shard_dataset
+    from training.shards import read_manifest
+    m = read_manifest(folder)
+    ds = make_shard_dataset(m.files("train"), m.image_size, batch_size, m.encoding).take(-(-limit // batch_size))
+    start, n = time.perf_counter(), 0
+    for images, _ in ds:
+        n += int(images.shape[0])
+    return n / (time.perf_counter() - start), n, m.image_size
+
+
+def step_rate(arch: str, image_size: int, batch_size: int, steps: int, fine_tune: bool, strategy=None) -> float:
+    """Images/s of train steps (forward + backward + update) on random batches, after warm-up.
+
+    With a strategy, ``batch_size`` is per replica and the step runs on every replica at once.
+    """
     import tensorflow as tf
-    model = build_model(arch, 18, image_size, weights="none")
-    base = base_of(model)
-    if base is not None:  # as with ImageNet weights: frozen base, then its top blocks unfrozen
-        base.trainable = False
-        if fine_tune:
-            unfreeze_top(model)
-    compile_model(model, 1e-4)
+    strategy = strategy or tf.distribute.get_strategy()
+    global_batch = batch_size * strategy.num_replicas_in_sync
+    with strategy.scope():
+        model = build_model(arch, 18, image_size, weights="none")
+        base = base_of(model)
+        if base is not None:  # as with ImageNet weights: frozen base, then its top blocks unfrozen
+            base.trainable = False
+            if fine_tune:
+                unfreeze_top(model)
+        compile_model(model, 1e-4)
     aug = augmentation()
-    x = tf.random.uniform((batch_size, image_size, image_size, 3), 0, 255)
-    y = tf.zeros((batch_size,), tf.int32)
-    model.train_on_batch(aug(x, training=True), y)  # build + trace
+    x = tf.random.uniform((global_batch, image_size, image_size, 3), 0, 255)
+    y = tf.zeros((global_batch,), tf.int32)
+    ds = tf.data.Dataset.from_tensors((x, y)).repeat().map(lambda a, b: (aug(a, training=True), b))
+    model.fit(ds, steps_per_epoch=1, epochs=1, verbose=0)  # build + trace
     start = time.perf_counter()
-    for _ in range(steps):
-        model.train_on_batch(aug(x, training=True), y)
-    return steps * batch_size / (time.perf_counter() - start)
+    model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0)
+    return steps * global_batch / (time.perf_counter() - start)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,29 +97,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--batch-size", type=positive_int, default=32, help="batch size")
     p.add_argument("--arch", choices=ARCHS, default="efficientnet_b0", help="model to time")
     p.add_argument("--steps", type=positive_int, default=5, help="timed training steps")
+    p.add_argument("--shards", type=Path, default=None,
+                   help="also time reading this shard folder (training.shards) against the folder pipeline")
+    p.add_argument("--distribute", choices=("none", "mirrored"), default="none",
+                   help="time the step mirrored over the local GPUs or --cpu-replicas logical CPUs")
+    p.add_argument("--cpu-replicas", type=int, default=0, help="logical CPU devices for --distribute mirrored")
+    p.add_argument("--no-pipeline", action="store_true", help="skip the input-pipeline figures")
     p.add_argument("--verbose", action="store_true", help="debug logging")
     args = p.parse_args(argv)
     setup_logging(args.verbose)
+    from training.distribute import make_strategy
+    strategy, _ = make_strategy(args.distribute, args.cpu_replicas)  # before TensorFlow starts its devices
     import tensorflow as tf
+    pipe = float("inf")
     with tempfile.TemporaryDirectory() as tmp:
-        if args.data:
+        if args.no_pipeline:
+            pass
+        elif args.data:
             data = discover(args.data)
             paths = [data.root / f for f in data.files[: args.images]]
             source = str(data.root)
         else:
             paths = synthetic_jpegs(Path(tmp), args.images)
             source = "synthetic 512x512 JPEGs"
-        pipe = pipeline_rate(paths, args.image_size, args.batch_size)
+        if not args.no_pipeline:
+            pipe = pipeline_rate(paths, args.image_size, args.batch_size)
+            print(f"input pipeline: {pipe:8.1f} images/s  ({len(paths)} images from {source}, "
+                  f"decode + resize to {args.image_size}px, parallel map, no cache)")
+    if args.shards:
+        rate, n, size = shard_rate(args.shards, args.batch_size, args.images)
+        print(f"shard pipeline: {rate:8.1f} images/s  ({n} images from {args.shards}, {size}px, "
+              "interleaved TFRecord reads, parse + batch)")
+        pipe = max(pipe, rate) if pipe != float("inf") else rate
     devices = ", ".join(d.device_type for d in tf.config.list_physical_devices()) or "CPU"
-    print(f"input pipeline: {pipe:8.1f} images/s  ({len(paths)} images from {source}, "
-          f"decode + resize to {args.image_size}px, parallel map, no cache)")
+    replicas = strategy.num_replicas_in_sync
     for phase, fine in (("head (frozen base)", False), ("fine-tune (top blocks)", True)):
         if args.arch == "baseline" and fine:
             continue
-        rate = step_rate(args.arch, args.image_size, args.batch_size, args.steps, fine)
+        rate = step_rate(args.arch, args.image_size, args.batch_size, args.steps, fine, strategy)
         verdict = "pipeline keeps up" if pipe > rate else "PIPELINE IS THE BOTTLENECK (use --cache)"
-        print(f"train step {args.arch} {phase}: {rate:8.1f} images/s  (batch {args.batch_size}, "
-              f"devices: {devices}) -> {verdict}")
+        print(f"train step {args.arch} {phase}: {rate:8.1f} images/s  (batch {args.batch_size} x "
+              f"{replicas} replica(s), {args.distribute}, devices: {devices})"
+              + ("" if args.no_pipeline else f" -> {verdict}"))
     return 0
 
 

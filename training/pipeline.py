@@ -74,3 +74,31 @@ def make_dataset(paths: Sequence[str], targets: Sequence[int], image_size: int, 
     if training and augment is not None:
         ds = ds.map(augmented, num_parallel_calls=AUTOTUNE)
     return ds.prefetch(AUTOTUNE)
+
+
+def make_shard_dataset(files: Sequence[str], image_size: int, batch_size: int, encoding: str = "raw", *,
+                       training: bool = False, augment: tf.keras.Sequential | None = None, seed: int = 42,
+                       shuffle_buffer: int = 4096, per_worker_files: bool = False) -> tf.data.Dataset:
+    """Batches of (float32 RGB 0..255 NHWC, int label) from TFRecord shards of `training.shards`.
+
+    Shards are read interleaved and in parallel; only ``shuffle_buffer`` images are held for
+    shuffling. ``per_worker_files`` sets the FILE auto-shard policy: under multi-worker training
+    each worker reads its own shards instead of every worker reading (and skipping) all of them.
+    """
+    from training.shards import parse_fn
+    parse = parse_fn(image_size, encoding)
+    ds = tf.data.Dataset.from_tensor_slices(list(map(str, files)))
+    if training:
+        ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.interleave(tf.data.TFRecordDataset, cycle_length=min(8, max(len(files), 1)),
+                       num_parallel_calls=AUTOTUNE, deterministic=not training)
+    ds = ds.map(lambda record: parse(record)[:2], num_parallel_calls=AUTOTUNE)
+    if training:
+        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=AUTOTUNE)
+    if training and augment is not None:
+        ds = ds.map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=AUTOTUNE)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = (
+        tf.data.experimental.AutoShardPolicy.FILE if per_worker_files else tf.data.experimental.AutoShardPolicy.DATA)
+    return ds.with_options(options).prefetch(AUTOTUNE)

@@ -4,6 +4,12 @@ Phase 1 trains the head on the frozen EfficientNet-B0 base; phase 2 unfreezes th
 (BatchNorm stays frozen) at a lower learning rate. The baseline CNN trains whole in phase 1.
 
     python -m training.train --data data/hagrid --out runs/effb0
+    python -m training.train --data shards/hagrid_160 --out runs/effb0 --distribute mirrored
+
+--data is a folder of class folders, or a shard folder of `python -m training.shards` (read in
+parallel from disk, for data sets larger than RAM). --distribute mirrored trains on every local GPU,
+multiworker on the machines of TF_CONFIG; --batch-size is per replica and the learning rates are
+scaled by the number of replicas (README: Train at scale).
 """
 
 from __future__ import annotations
@@ -25,10 +31,12 @@ from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
 from realtime.contract import DEFAULT_CROP_MARGIN, DEFAULT_FRAMING, DEFAULT_IMAGE_SIZE
 from realtime.errors import HandSignError
 from training.data import DatasetError, Split, discover, find_class_root, make_split
+from training.distribute import STRATEGIES, Worker, make_strategy, scaled
 from training.history import read_history
 from training.inference import load_keras_model
 from training.model import ARCHS, BASE_NAMES, augmentation, build_model, compile_model, unfreeze_top
-from training.pipeline import make_dataset
+from training.pipeline import make_dataset, make_shard_dataset
+from training.shards import is_shard_folder, read_manifest
 
 log = logging.getLogger("training.train")
 
@@ -39,14 +47,17 @@ HISTORY_FILE, SPLIT_FILE, CONFIG_FILE = "history.csv", "split.json", "config.jso
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = ArgumentParser(prog="python -m training.train", description=__doc__,
                                 formatter_class=HelpFormatter)
-    p.add_argument("--data", required=True, type=Path, help="folder-per-class data root (Kaggle layout accepted)")
+    p.add_argument("--data", required=True, type=Path,
+                   help="folder-per-class data root (Kaggle layout accepted), or a shard folder of training.shards")
     p.add_argument("--out", required=True, type=Path, help="run folder for model, labels, history, split, config")
     p.add_argument("--arch", choices=ARCHS, default="efficientnet_b0", help="model architecture")
-    p.add_argument("--image-size", type=int, default=DEFAULT_IMAGE_SIZE, help="square input size in pixels")
+    p.add_argument("--image-size", type=int, default=None,
+                   help=f"square input size in pixels (default: a shard folder's own size, else {DEFAULT_IMAGE_SIZE})")
     p.add_argument("--epochs", type=int, default=6,
                    help="phase 1 epochs (head on the frozen base); the baseline trains --epochs + --fine-tune-epochs")
     p.add_argument("--fine-tune-epochs", type=int, default=12, help="phase 2 epochs (top blocks unfrozen); 0 skips")
-    p.add_argument("--batch-size", type=int, default=64, help="images per batch")
+    p.add_argument("--batch-size", type=int, default=64,
+                   help="images per batch per replica (the global batch is this times the replicas)")
     p.add_argument("--learning-rate", type=float, default=1e-3, help="phase 1 learning rate")
     p.add_argument("--fine-tune-learning-rate", type=float, default=1e-4, help="phase 2 learning rate")
     p.add_argument("--fine-tune-from", default="block6a", help="first EfficientNet block unfrozen in phase 2")
@@ -72,11 +83,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--extra-train", type=Path, default=None,
                    help="pseudo-labels JSON of `python -m training.pseudolabel`: images added to the "
                         "training subset only")
+    p.add_argument("--distribute", choices=STRATEGIES, default="none",
+                   help="none (one device), mirrored (all local GPUs, or --cpu-replicas), multiworker (TF_CONFIG)")
+    p.add_argument("--cpu-replicas", type=int, default=0,
+                   help="on a CPU-only machine, split the CPU into this many logical devices to mirror over "
+                        "(a simulation for tests; 0: off)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out from its last epoch")
     p.add_argument("--verbose", action="store_true", help="debug logging")
     args = p.parse_args(argv)
-    if args.image_size < 32:
+    if args.image_size is not None and args.image_size < 32:
         p.error("--image-size must be at least 32")
+    if args.cpu_replicas < 0:
+        p.error("--cpu-replicas must be >= 0")
     if args.epochs < 0 or args.fine_tune_epochs < 0 or args.batch_size < 1:
         p.error("--epochs, --fine-tune-epochs must be >= 0 and --batch-size >= 1")
     return args
@@ -116,8 +134,12 @@ class AtomicCheckpoint(keras.callbacks.Callback):
                 tmp.unlink()
 
 
-def callbacks(out: Path, best_so_far: float | None, patience: int) -> list[keras.callbacks.Callback]:
-    return [
+def callbacks(out: Path, best_so_far: float | None, patience: int,
+              backup: Path | None = None) -> list[keras.callbacks.Callback]:
+    """Checkpoints, LR schedule, early stop, history; with ``backup``, BackupAndRestore there (a
+    distributed worker that dies and is restarted continues from its last epoch)."""
+    extra = [keras.callbacks.BackupAndRestore(str(backup))] if backup is not None else []
+    return extra + [
         AtomicCheckpoint(out / MODEL_FILE, best_only=True, best_so_far=best_so_far),
         AtomicCheckpoint(out / LAST_FILE),
         keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.3,
@@ -137,6 +159,9 @@ def prepare_run(args: argparse.Namespace) -> tuple[Split, dict]:
         return Split.load(out / SPLIT_FILE), config
     if (out / MODEL_FILE).exists():
         raise HandSignError(f"{out} already holds a trained model; pick another --out or pass --resume")
+    if is_shard_folder(args.data):
+        return prepare_shard_run(args)
+    args.image_size = args.image_size or DEFAULT_IMAGE_SIZE
     data = discover(args.data)
     if args.split_file is not None:
         split = Split.load(args.split_file)
@@ -151,7 +176,7 @@ def prepare_run(args: argparse.Namespace) -> tuple[Split, dict]:
     split.save(out / SPLIT_FILE)
     (out / LABELS_FILE).write_text(json.dumps(split.labels, indent=1))
     config = {
-        "data": str(data.root.resolve()), "arch": args.arch, "image_size": args.image_size,
+        "data": str(data.root.resolve()), "data_format": "folders", "arch": args.arch, "image_size": args.image_size,
         "epochs": args.epochs, "fine_tune_epochs": args.fine_tune_epochs,
         "batch_size": args.batch_size, "learning_rate": args.learning_rate,
         "fine_tune_learning_rate": args.fine_tune_learning_rate,
@@ -164,6 +189,37 @@ def prepare_run(args: argparse.Namespace) -> tuple[Split, dict]:
         "extra_train": str(args.extra_train) if args.extra_train else None, "extra_train_count": len(extra),
     }
     (out / CONFIG_FILE).write_text(json.dumps(config, indent=1))
+    return split, config
+
+
+def prepare_shard_run(args: argparse.Namespace) -> tuple[Split, dict]:
+    """The run folder for shard data: the split, labels and image size come from the manifest."""
+    manifest = read_manifest(args.data)
+    if args.image_size not in (None, manifest.image_size):
+        raise HandSignError(f"--image-size {args.image_size}: the shards in {args.data} are "
+                            f"{manifest.image_size} px (make shards at {args.image_size} px, or leave it out)")
+    if args.split_file is not None or args.extra_train is not None:
+        raise HandSignError("--split-file and --extra-train apply to folder data; a shard folder has its split")
+    args.image_size = manifest.image_size
+    split = manifest.split()
+    sizes = {k: manifest.count(k) for k in ("train", "val", "test")}
+    if min(sizes["train"], sizes["val"]) == 0:
+        raise DatasetError(f"too few images in {args.data} for training: {sizes}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    split.save(args.out / SPLIT_FILE)
+    (args.out / LABELS_FILE).write_text(json.dumps(manifest.labels, indent=1))
+    config = {
+        "data": str(Path(args.data).resolve()), "data_format": "shards", "arch": args.arch,
+        "image_size": manifest.image_size, "epochs": args.epochs, "fine_tune_epochs": args.fine_tune_epochs,
+        "batch_size": args.batch_size, "learning_rate": args.learning_rate,
+        "fine_tune_learning_rate": args.fine_tune_learning_rate,
+        "fine_tune_from": args.fine_tune_from, "weights": str(args.weights), "seed": args.seed,
+        "class_weights": args.class_weights, "augment": not args.no_augment,
+        "crop_margin": DEFAULT_CROP_MARGIN, "crop_framing": DEFAULT_FRAMING,
+        "labels": manifest.labels, "split_sizes": sizes, "skipped_files": manifest.raw.get("skipped_files", {}),
+        "init_from": str(args.init_from) if args.init_from else None, "extra_train": None, "extra_train_count": 0,
+    }
+    (args.out / CONFIG_FILE).write_text(json.dumps(config, indent=1))
     return split, config
 
 
@@ -182,11 +238,80 @@ def read_extra_train(path: Path, labels: Sequence[str]) -> list[tuple[str, int]]
 
 def train(args: argparse.Namespace) -> dict:
     """Run both phases; returns the updated config (also written to RUN_DIR/config.json)."""
+    strategy, worker = make_strategy(args.distribute, args.cpu_replicas)  # before TensorFlow starts
+    if not worker.chief:  # only the chief writes the run folder; the others keep theirs beside it
+        args.out = args.out / f".worker-{worker.index}"
     out: Path = args.out
     split, config = prepare_run(args)
     keras.utils.set_random_seed(config["seed"])
+    replicas = strategy.num_replicas_in_sync
+    batch, lr = scaled(config["batch_size"], config["learning_rate"], replicas)
+    _, fine_lr = scaled(config["batch_size"], config["fine_tune_learning_rate"], replicas)
+    config.update(distribute=args.distribute, replicas=replicas, workers=worker.count, global_batch_size=batch,
+                  scaled_learning_rate=lr, scaled_fine_tune_learning_rate=fine_lr)
+    size = config["image_size"]
+    aug = augmentation(config["seed"]) if config["augment"] else None
+    if config.get("data_format") == "shards":
+        train_ds, val_ds, train_targets, n_train, n_val = shard_datasets(args.data, config, batch, aug, worker)
+    else:
+        train_ds, val_ds, train_targets, n_train, n_val = folder_datasets(args, split, config, batch, aug)
+    mode = config["class_weights"]
+    weights = class_weights(train_targets, len(split.labels), "balanced" if mode is True else mode)
+
+    history = read_history(out / HISTORY_FILE)
+    done = len(history.get("epoch", []))
+    best = max(history.get("val_accuracy", []), default=None)
+    with strategy.scope():  # variables (model and optimizer) are created mirrored
+        if args.resume:
+            model = keras.models.load_model(out / LAST_FILE)
+            log.info("resuming %s after epoch %d (best val accuracy %s)", out, done, best)
+        elif config.get("init_from"):
+            model = load_keras_model(Path(config["init_from"]))
+            if tuple(model.input_shape[1:3]) != (size, size) or model.output_shape[-1] != len(split.labels):
+                raise HandSignError(f"--init-from {config['init_from']}: input {model.input_shape} / output "
+                                    f"{model.output_shape} do not fit {size}px and {len(split.labels)} labels")
+            if model.name in ARCHS:
+                config["arch"] = model.name  # the loaded network decides, not the --arch default
+        else:
+            model = build_model(config["arch"], len(split.labels), size, config["weights"])
+    phase1, phase2 = config["epochs"], config["fine_tune_epochs"]
+    if config["arch"] not in BASE_NAMES:  # no backbone to fine-tune: same epoch budget, one phase
+        phase1, phase2 = phase1 + phase2, 0
+    log.info("training %s at %dpx on %d images (%d val), %d classes; %d replica(s), global batch %d, lr %g",
+             config["arch"], size, n_train, n_val, len(split.labels), replicas, batch, lr)
+    distributed = args.distribute != "none"
+    started = time.time()
+    if done < phase1:
+        if not args.resume:
+            with strategy.scope():
+                compile_model(model, lr)
+        fit = model.fit(train_ds, validation_data=val_ds, epochs=phase1, initial_epoch=done,
+                        class_weight=weights,
+                        callbacks=callbacks(out, best, args.patience, out / "backup" / "phase1" if distributed else None))
+        done = phase1  # an early stop here only means the head has converged: go on to phase 2
+        best = max([best or 0.0] + fit.history.get("val_accuracy", []))
+    if phase2 and done < phase1 + phase2:
+        with strategy.scope():
+            unfrozen = unfreeze_top(model, config["fine_tune_from"])
+            log.info("fine-tuning: %d backbone layers unfrozen from %s", unfrozen, config["fine_tune_from"])
+            compile_model(model, fine_lr)  # recompile after changing trainable
+        fit = model.fit(train_ds, validation_data=val_ds, epochs=phase1 + phase2,
+                        initial_epoch=max(done, phase1), class_weight=weights,
+                        callbacks=callbacks(out, best, args.patience, out / "backup" / "phase2" if distributed else None))
+        best = max([best or 0.0] + fit.history.get("val_accuracy", []))
+    if not (out / MODEL_FILE).exists():  # e.g. zero epochs: still leave a usable model
+        model.save(out / MODEL_FILE)
+    config["best_val_accuracy"] = best
+    config["train_seconds"] = config.get("train_seconds", 0.0) + round(time.time() - started, 1)
+    (out / CONFIG_FILE).write_text(json.dumps(config, indent=1))
+    log.info("best val accuracy %.4f; model written to %s", best or 0.0, out / MODEL_FILE)
+    return config
+
+
+def folder_datasets(args: argparse.Namespace, split: Split, config: dict, batch: int, aug):
+    """tf.data from a folder of class folders (decoded, resized and cached once)."""
     root = find_class_root(args.data)
-    size, batch = config["image_size"], config["batch_size"]
+    size = config["image_size"]
     train_files, train_targets = split.files("train")
     train_paths = [root / f for f in train_files]
     if config.get("extra_train"):
@@ -196,58 +321,26 @@ def train(args: argparse.Namespace) -> dict:
         log.info("added %d pseudo-labelled images from %s", len(extra), config["extra_train"])
     val_files, val_targets = split.files("val")
     cache = None if str(args.cache).lower() == "none" else args.cache
-    aug = augmentation(config["seed"]) if config["augment"] else None
     train_ds = make_dataset(train_paths, train_targets, size, batch,
                             training=True, augment=aug, seed=config["seed"],
                             cache=cache if cache in (None, "memory") else f"{cache}-train")
     val_ds = make_dataset([root / f for f in val_files], val_targets, size, batch,
                           cache=cache if cache in (None, "memory") else f"{cache}-val")
-    mode = config["class_weights"]
-    weights = class_weights(train_targets, len(split.labels), "balanced" if mode is True else mode)
+    return train_ds, val_ds, train_targets, len(train_paths), len(val_files)
 
-    history = read_history(out / HISTORY_FILE)
-    done = len(history.get("epoch", []))
-    best = max(history.get("val_accuracy", []), default=None)
-    if args.resume:
-        model = keras.models.load_model(out / LAST_FILE)
-        log.info("resuming %s after epoch %d (best val accuracy %s)", out, done, best)
-    elif config.get("init_from"):
-        model = load_keras_model(Path(config["init_from"]))
-        if tuple(model.input_shape[1:3]) != (size, size) or model.output_shape[-1] != len(split.labels):
-            raise HandSignError(f"--init-from {config['init_from']}: input {model.input_shape} / output "
-                                f"{model.output_shape} do not fit {size}px and {len(split.labels)} labels")
-        if model.name in ARCHS:
-            config["arch"] = model.name  # the loaded network decides, not the --arch default
-    else:
-        model = build_model(config["arch"], len(split.labels), size, config["weights"])
-    phase1, phase2 = config["epochs"], config["fine_tune_epochs"]
-    if config["arch"] not in BASE_NAMES:  # no backbone to fine-tune: same epoch budget, one phase
-        phase1, phase2 = phase1 + phase2, 0
-    log.info("training %s at %dpx on %d images (%d val), %d classes", config["arch"], size,
-             len(train_paths), len(val_files), len(split.labels))
-    started = time.time()
-    if done < phase1:
-        if not args.resume:
-            compile_model(model, config["learning_rate"])
-        fit = model.fit(train_ds, validation_data=val_ds, epochs=phase1, initial_epoch=done,
-                        class_weight=weights, callbacks=callbacks(out, best, args.patience))
-        done = phase1  # an early stop here only means the head has converged: go on to phase 2
-        best = max([best or 0.0] + fit.history.get("val_accuracy", []))
-    if phase2 and done < phase1 + phase2:
-        unfrozen = unfreeze_top(model, config["fine_tune_from"])
-        log.info("fine-tuning: %d backbone layers unfrozen from %s", unfrozen, config["fine_tune_from"])
-        compile_model(model, config["fine_tune_learning_rate"])  # recompile after changing trainable
-        fit = model.fit(train_ds, validation_data=val_ds, epochs=phase1 + phase2,
-                        initial_epoch=max(done, phase1), class_weight=weights,
-                        callbacks=callbacks(out, best, args.patience))
-        best = max([best or 0.0] + fit.history.get("val_accuracy", []))
-    if not (out / MODEL_FILE).exists():  # e.g. zero epochs: still leave a usable model
-        model.save(out / MODEL_FILE)
-    config["best_val_accuracy"] = best
-    config["train_seconds"] = config.get("train_seconds", 0.0) + round(time.time() - started, 1)
-    (out / CONFIG_FILE).write_text(json.dumps(config, indent=1))
-    log.info("best val accuracy %.4f; model written to %s", best or 0.0, out / MODEL_FILE)
-    return config
+
+def shard_datasets(data: Path, config: dict, batch: int, aug, worker: Worker):
+    """tf.data from TFRecord shards; with several workers each reads its own training shards."""
+    manifest = read_manifest(data)
+    files = manifest.files("train")
+    per_worker = worker.count > 1
+    if per_worker and len(files) < worker.count:
+        raise HandSignError(f"{len(files)} training shard(s) for {worker.count} workers: each worker needs "
+                            "its own; re-shard with a smaller --shard-size")
+    train_ds = make_shard_dataset(files, manifest.image_size, batch, manifest.encoding, training=True,
+                                  augment=aug, seed=config["seed"], per_worker_files=per_worker)
+    val_ds = make_shard_dataset(manifest.files("val"), manifest.image_size, batch, manifest.encoding)
+    return train_ds, val_ds, manifest.targets("train"), manifest.count("train"), manifest.count("val")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

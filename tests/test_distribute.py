@@ -1,0 +1,190 @@
+"""Training at scale: TFRecord shards, MirroredStrategy over logical CPUs, two workers on localhost."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, SHARED, draw_sample, python
+
+CROPS = SHARED / "data" / "hagrid_crops"
+#: HaGRIDv2: 33 gestures + no_gesture (nothing in training may assume HaGRID v1's 18)
+HAGRID_V2 = ("call", "dislike", "fist", "four", "grabbing", "grip", "hand_heart", "hand_heart2", "holy", "like",
+             "little_finger", "middle_finger", "mute", "no_gesture", "ok", "one", "palm", "peace",
+             "peace_inverted", "point", "rock", "stop", "stop_inverted", "take_picture", "three", "three2",
+             "three3", "three_gun", "thumb_index", "thumb_index2", "timeout", "two_up", "two_up_inverted", "xsign")
+
+
+def real_subset(folder, classes, count, start=0):
+    if not CROPS.is_dir():
+        pytest.fail(f"HaGRID crops missing under {CROPS}")
+    for cls in classes:
+        (folder / cls).mkdir(parents=True, exist_ok=True)
+        for f in sorted((CROPS / cls).glob("*.jpg"))[start:start + count]:
+            (folder / cls / f.name).symlink_to(f)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """60 real crops each of like, palm, fist, sharded at 64 px in shards of 16, and 60 more held out."""
+    d = tmp_path_factory.mktemp("dist")
+    data = real_subset(d / "data", ("like", "palm", "fist"), 60)
+    held = real_subset(d / "held", ("like", "palm", "fist"), 60, start=200)
+    result = python("-m", "training.shards", "--data", str(data), "--out", str(d / "shards"),
+                    "--image-size", "64", "--shard-size", "16")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return d, data, held, d / "shards"
+
+
+def read_back(shards):
+    """Every record of every split, through the reader training uses."""
+    import tensorflow as tf
+    from training.shards import parse_fn, read_manifest
+    m = read_manifest(shards)
+    out = {}
+    for split in ("train", "val", "test"):
+        ds = tf.data.TFRecordDataset(m.files(split)).map(parse_fn(m.image_size, m.encoding))
+        out[split] = [(p.numpy().decode(), int(y), x.numpy()) for x, y, p in ds]
+    return m, out
+
+
+def test_shard_round_trip_is_byte_identical_to_the_folder_pipeline(small):
+    from training.data import Split
+    from training.pipeline import load_for_model
+    _, data, _, shards = small
+    manifest, records = read_back(shards)
+    split = Split.load(shards / "split.json")
+    for name, rows in records.items():
+        assert sorted((p, y) for p, y, _ in rows) == sorted(split.subsets[name]), name
+        assert manifest.count(name) == len(rows)
+        for path, _, image in rows:
+            assert np.array_equal(image, load_for_model(data / path, 64)), path
+    assert manifest.labels == ["fist", "like", "palm"] and len(manifest.files("train")) == 9
+
+
+def test_shards_resume_skips_finished_shards(small, tmp_path):
+    _, data, _, shards = small
+    copy = tmp_path / "shards"
+    result = python("-m", "training.shards", "--data", str(data), "--out", str(copy), "--image-size", "64",
+                    "--shard-size", "16")
+    assert result.returncode == 0
+    victim = sorted(copy.glob("train-*.tfrecord"))[3]
+    victim.unlink()  # as if the run had died while writing it
+    (copy / "manifest.json").unlink()
+    result = python("-m", "training.shards", "--data", str(data), "--out", str(copy), "--image-size", "64",
+                    "--shard-size", "16")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "13 shards (12 already done)" in result.stdout and victim.is_file()
+    again, before = read_back(copy)[1]["train"], read_back(shards)[1]["train"]
+    assert [(p, y) for p, y, _ in again] == [(p, y) for p, y, _ in before]
+    assert all(np.array_equal(a[2], b[2]) for a, b in zip(again, before))
+    result = python("-m", "training.shards", "--data", str(data), "--out", str(copy), "--image-size", "96")
+    assert result.returncode == 2 and "other settings" in result.stderr
+
+
+def held_out_accuracy(run, held, tmp_path):
+    result = python("-m", "training.evaluate", "--model", str(run / "model.keras"), "--data", str(held),
+                    "--split", "all", "--out", str(tmp_path / run.name))
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads((tmp_path / run.name / "metrics.json").read_text())["accuracy"]
+
+
+def test_mirrored_over_two_cpu_devices_reaches_single_device_accuracy(small, tmp_path):
+    d, _, held, shards = small
+    common = ["--data", str(shards), "--arch", "efficientnet_lite0", "--weights", "imagenet", "--epochs", "3",
+              "--fine-tune-epochs", "0", "--batch-size", "16"]
+    single, mirrored = tmp_path / "single", tmp_path / "mirrored"
+    result = python("-m", "training.train", *common, "--out", str(single))
+    assert result.returncode == 0, result.stderr[-3000:]
+    result = python("-m", "training.train", *common, "--out", str(mirrored), "--distribute", "mirrored",
+                    "--cpu-replicas", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    config = json.loads((mirrored / "config.json").read_text())
+    assert config["replicas"] == 2 and config["global_batch_size"] == 32
+    assert config["scaled_learning_rate"] == pytest.approx(2 * config["learning_rate"])
+    a_single, a_mirrored = held_out_accuracy(single, held, tmp_path), held_out_accuracy(mirrored, held, tmp_path)
+    assert a_single >= 0.6 and a_mirrored >= 0.6, (a_single, a_mirrored)  # chance is 1/3
+    assert abs(a_mirrored - a_single) <= 0.1, (a_single, a_mirrored)
+
+
+def free_ports(n):
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("localhost", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def test_two_workers_on_localhost_complete_an_epoch(small, tmp_path):
+    _, _, _, shards = small
+    ports = free_ports(2)
+    out = tmp_path / "run"
+    procs = []
+    for index in range(2):
+        tf_config = {"cluster": {"worker": [f"localhost:{p}" for p in ports]}, "task": {"type": "worker", "index": index}}
+        env = {**os.environ, "TF_CONFIG": json.dumps(tf_config)}
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "training.train", "--data", str(shards), "--out", str(out), "--arch", "baseline",
+             "--image-size", "64", "--epochs", "1", "--fine-tune-epochs", "0", "--batch-size", "8",
+             "--distribute", "multiworker"], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    try:
+        results = [p.communicate(timeout=300) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    for p, (_, err) in zip(procs, results):
+        assert p.returncode == 0, err[-3000:]
+    config = json.loads((out / "config.json").read_text())
+    assert config["workers"] == 2 and config["replicas"] == 2 and config["global_batch_size"] == 16
+    assert (out / "model.keras").is_file() and len((out / "history.csv").read_text().splitlines()) == 2
+    assert (out / ".worker-1" / "config.json").is_file()  # the other worker never writes the chief's files
+
+
+def test_hagrid_v2_labels_shard_and_train_the_same_way(tmp_path):
+    import cv2
+    rng = np.random.default_rng(0)
+    for i, name in enumerate(HAGRID_V2):
+        (tmp_path / "data" / name).mkdir(parents=True)
+        for j in range(4):
+            cv2.imwrite(str(tmp_path / "data" / name / f"{j}.jpg"), draw_sample(i % 3, rng))
+    result = python("-m", "training.shards", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "shards"),
+                    "--image-size", "32", "--split", "0.5", "0.25", "0.25")
+    assert result.returncode == 0, result.stderr[-2000:]
+    result = python("-m", "training.train", "--data", str(tmp_path / "shards"), "--out", str(tmp_path / "run"),
+                    "--arch", "baseline", "--epochs", "1", "--fine-tune-epochs", "0", "--batch-size", "16")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads((tmp_path / "run" / "labels.json").read_text()) == sorted(HAGRID_V2)
+
+
+@pytest.mark.parametrize("setup, args, env, expected", [
+    ("no_manifest", [], {}, "no manifest.json"),
+    ("missing_shard", [], {}, "are missing"),
+    ("ok", ["--distribute", "multiworker"], {"TF_CONFIG": "{cluster: oops"}, "TF_CONFIG does not parse"),
+    ("ok", ["--distribute", "multiworker"], {"TF_CONFIG": ""}, "needs TF_CONFIG"),
+    ("ok", ["--distribute", "mirrored", "--cpu-replicas", "512"], {}, "more replicas than"),
+    ("ok", ["--cpu-replicas", "2"], {}, "--cpu-replicas needs --distribute"),
+    ("ok", ["--image-size", "96"], {}, "the shards in"),
+])
+def test_bad_distributed_inputs_are_one_line_errors(small, tmp_path, setup, args, env, expected):
+    import shutil
+    _, _, _, shards = small
+    data = tmp_path / "shards"
+    shutil.copytree(shards, data)
+    if setup == "no_manifest":
+        (data / "manifest.json").unlink()
+    elif setup == "missing_shard":
+        sorted(data.glob("val-*.tfrecord"))[0].unlink()
+    result = python("-m", "training.train", "--data", str(data), "--out", str(tmp_path / "run"), "--arch", "baseline",
+                    "--epochs", "1", "--fine-tune-epochs", "0", *args, env=env)
+    assert result.returncode == 2, result.stderr[-2000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error:") and expected in last and "Traceback" not in result.stderr, last
+    assert not (tmp_path / "run" / "model.keras").exists()
