@@ -8,7 +8,7 @@ from conftest import python
 
 COMMANDS = ["realtime.run", "realtime.bench", "realtime.evaluate", "training.train", "training.evaluate",
             "training.explore", "training.predict", "training.bench", "training.pseudolabel", "export",
-            "export.bench", "realtime.teach", "realtime.reference", "export.features"]
+            "export.bench", "realtime.teach", "realtime.reference", "export.features", "training.shards"]
 
 
 @pytest.mark.parametrize("module", COMMANDS)

@@ -188,3 +188,35 @@ def test_bad_distributed_inputs_are_one_line_errors(small, tmp_path, setup, args
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error:") and expected in last and "Traceback" not in result.stderr, last
     assert not (tmp_path / "run" / "model.keras").exists()
+
+
+def test_a_killed_mirrored_run_started_again_continues(small, tmp_path):
+    """SIGKILL after the first epoch (no cleanup at all), then the same command: it continues."""
+    import signal
+    import time
+    _, _, _, shards = small
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "training.train", "--data", str(shards), "--out", str(out), "--arch", "baseline",
+               "--epochs", "4", "--fine-tune-epochs", "0", "--batch-size", "8", "--distribute", "mirrored",
+               "--cpu-replicas", "2"]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    history = out / "history.csv"
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and proc.poll() is None:
+            if history.is_file() and len(history.read_text().splitlines()) >= 2 and (out / "last.keras").is_file():
+                break
+            time.sleep(0.2)
+        assert proc.poll() is None, "the run ended before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    epochs_before = len(history.read_text().splitlines()) - 1
+    assert 1 <= epochs_before < 4
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "continuing after its last finished epoch" in result.stderr
+    rows = history.read_text().splitlines()[1:]
+    assert [int(r.split(",")[0]) for r in rows] == [0, 1, 2, 3], rows  # each epoch once, none repeated

@@ -242,6 +242,10 @@ def train(args: argparse.Namespace) -> dict:
     if not worker.chief:  # only the chief writes the run folder; the others keep theirs beside it
         args.out = args.out / f".worker-{worker.index}"
     out: Path = args.out
+    if args.distribute != "none" and not args.resume and (out / LAST_FILE).is_file() and (out / CONFIG_FILE).is_file():
+        # a worker (or all of them) died and was started again with the same command: continue
+        log.warning("%s holds an interrupted %s run: continuing after its last finished epoch", out, args.distribute)
+        args.resume = True
     split, config = prepare_run(args)
     keras.utils.set_random_seed(config["seed"])
     replicas = strategy.num_replicas_in_sync
