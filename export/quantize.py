@@ -57,7 +57,9 @@ def quantize_int8(fp32_path: Path, out_path: Path, calibration: np.ndarray,
                         quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
     proto = onnx.load(str(out_path))
-    onnx.helper.set_model_props(proto, contract.to_metadata())
+    # the fp32 file's own metadata: it also names the feature output added after conversion
+    meta = {p.key: p.value for p in onnx.load(str(fp32_path), load_external_data=False).metadata_props}
+    onnx.helper.set_model_props(proto, {**contract.to_metadata(), **meta})
     onnx.save(proto, str(out_path))
 
     fp32, int8 = GestureClassifier(fp32_path), GestureClassifier(out_path)

@@ -207,6 +207,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         p.error(f"--out must be an .onnx file, not {args.out}")
     if args.base_data is not None and not args.keep_base:
         p.error("--base-data only applies with --keep-base")
+    if args.out.resolve() == args.base.resolve():
+        p.error("--out would overwrite the base model: write the taught model to another file")
     return args
 
 

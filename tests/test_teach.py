@@ -181,3 +181,12 @@ def test_teach_mode_keys_name_pick_and_record_window(tmp_path):
     with pytest.raises(Exception, match="at least 5 crops"):
         mode.train()
     assert mode.handle_key(ord("q")) == "quit" and mode.handle_key(27) == "leave" and not mode.state.active
+
+
+def test_teach_refuses_to_overwrite_its_base(tmp_path):
+    link_images(CROPS / "palm", tmp_path / "data" / "a", 5)
+    link_images(CROPS / "fist", tmp_path / "data" / "b", 5)
+    before = SHIPPED.read_bytes()
+    result = python("-m", "realtime.teach", "--data", str(tmp_path / "data"), "--out", str(SHIPPED))
+    assert result.returncode == 2 and "overwrite the base model" in result.stderr
+    assert SHIPPED.read_bytes() == before

@@ -6,10 +6,10 @@ Phase 1 trains the head on the frozen EfficientNet-B0 base; phase 2 unfreezes th
     python -m training.train --data data/hagrid --out runs/effb0
     python -m training.train --data shards/hagrid_160 --out runs/effb0 --distribute mirrored
 
---data is a folder of class folders, or a shard folder of `python -m training.shards` (read in
-parallel from disk, for data sets larger than RAM). --distribute mirrored trains on every local GPU,
-multiworker on the machines of TF_CONFIG; --batch-size is per replica and the learning rates are
-scaled by the number of replicas (README: Train at scale).
+The data is a folder of class folders, or a shard folder of `python -m training.shards` (read in
+parallel from disk, for data sets larger than RAM). With --distribute mirrored it trains on every
+local GPU, with multiworker on the machines of TF_CONFIG; the batch size is per replica and the
+learning rates are scaled by the number of replicas (README: Train at scale).
 """
 
 from __future__ import annotations
