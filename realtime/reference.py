@@ -34,7 +34,7 @@ log = logging.getLogger("realtime.reference")
 DEFAULT_PER_CLASS = 64
 
 
-class ReferenceError(HandSignError):
+class ReferenceFileError(HandSignError):
     """The reference features are missing or belong to another backbone."""
 
 
@@ -64,14 +64,17 @@ def build(classifier: GestureClassifier, data: Path, per_class: int = DEFAULT_PE
     crops, labels = [], []
     for index, name in enumerate(dataset.labels):
         files = [f for f, t in zip(dataset.files, dataset.targets) if t == index and (only is None or f in only)]
-        for f in rng.permutation(files)[: per_class * 2]:
-            if sum(1 for l in labels if l == name) >= per_class:
+        taken = 0
+        for f in rng.permutation(files):
+            if taken == per_class:
                 break
             try:
-                crops.append(read_bgr(dataset.root / f))
-                labels.append(name)
+                crops.append(read_bgr(dataset.root / str(f)))
             except ImageReadError as exc:
                 log.warning("skipped: %s", exc)
+                continue
+            labels.append(name)
+            taken += 1
     probe = _probe_image()
     return Reference(classifier.embed(crops), labels, probe, classifier.embed([probe])[0])
 
@@ -87,17 +90,17 @@ def save(reference: Reference, path: Path) -> Path:
 def load(path: Path, classifier: GestureClassifier) -> Reference:
     """Read a reference and check it was made with ``classifier``'s backbone."""
     if not path.is_file():
-        raise ReferenceError(f"no reference features for {classifier.path.name} ({path} is missing): "
+        raise ReferenceFileError(f"no reference features for {classifier.path.name} ({path} is missing): "
                              "pass --base-data DIR with crops of the base model's gestures")
     try:
         with np.load(path, allow_pickle=False) as f:
             ref = Reference(f["features"].astype(np.float32), json.loads(str(f["labels"])), f["probe"],
                             f["probe_features"])
     except (OSError, ValueError, KeyError) as exc:
-        raise ReferenceError(f"{path} is not a HandSign reference file: {exc}") from None
+        raise ReferenceFileError(f"{path} is not a HandSign reference file: {exc}") from None
     got = classifier.embed([ref.probe])[0]
     if got.shape != ref.probe_features.shape or not np.allclose(got, ref.probe_features, atol=1e-3, rtol=1e-3):
-        raise ReferenceError(f"{path} was made with another backbone than {classifier.path.name}'s: "
+        raise ReferenceFileError(f"{path} was made with another backbone than {classifier.path.name}'s: "
                              "rebuild it with `python -m realtime.reference`, or pass --base-data DIR")
     return ref
 

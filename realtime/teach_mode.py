@@ -18,6 +18,7 @@ from realtime.errors import HandSignError
 from realtime.images import IMAGE_SUFFIXES
 from realtime.outputs import write_image_atomic
 from realtime.pipeline import FrameResult
+from realtime.reference import ReferenceFileError
 from realtime.teach import MIN_IMAGES, TeachResult, teach
 
 log = logging.getLogger(__name__)
@@ -120,8 +121,11 @@ class TeachMode:
         need = 1 if self.keep_base else 2
         if len(counts) < need:
             raise HandSignError(f"record at least {need} gesture{'s' if need > 1 else ''} first (n names one)")
-        result = teach(self.dir, self.dir / TAUGHT_MODEL, self.base, self.keep_base, hands="none",
-                       threads=self.threads)
+        try:
+            result = teach(self.dir, self.dir / TAUGHT_MODEL, self.base, self.keep_base, hands="none",
+                           threads=self.threads)
+        except ReferenceFileError as exc:  # a custom base without BASE.reference.npz
+            raise HandSignError(f"{exc}; or run with --no-teach-keep-base to teach only new gestures") from None
         log.info("%s", result.report())
         return result
 

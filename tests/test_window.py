@@ -107,8 +107,10 @@ def test_teach_mode_records_trains_and_switches_model(display, tmp_path):
     require_fixtures()
     env = {**os.environ, "DISPLAY": display}
     teach, snaps = tmp_path / "teach", tmp_path / "snaps"
+    # one hand, no tile search: OpenCV keeps only the last key pressed between two frames, so
+    # the keys below must not come faster than frames
     app = subprocess.Popen([sys.executable, "-m", "realtime.run", "--source", str(PHOTOS[2]), "--loop",
-                            "--teach-dir", str(teach), "--snapshot-dir", str(snaps)],
+                            "--max-hands", "1", "--no-tiles", "--teach-dir", str(teach), "--snapshot-dir", str(snaps)],
                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         found = subprocess.run(["timeout", "60", "xdotool", "search", "--sync", "--name", "^HandSign$"],
@@ -117,7 +119,7 @@ def test_teach_mode_records_trains_and_switches_model(display, tmp_path):
         window = found.stdout.split()[0]
         time.sleep(2)
         key(window, "t", env)
-        subprocess.run(["xdotool", "key", "--window", window, "--delay", "300", "w", "a", "v", "e"], env=env,
+        subprocess.run(["xdotool", "key", "--window", window, "--delay", "700", "w", "a", "v", "e"], env=env,
                        check=True, capture_output=True)
         key(window, "Return", env)
         # hold r: the key repeats, as X auto-repeat does for a held key
@@ -125,6 +127,9 @@ def test_teach_mode_records_trains_and_switches_model(display, tmp_path):
                        env=env, check=True, capture_output=True)
         time.sleep(1)
         recorded = sorted((teach / "wave").glob("*.png"))
+        if len(recorded) < 5:
+            shot = screenshot(window, env)
+            cv2.imwrite(str(tmp_path / "teach_failed.png"), shot)
         assert len(recorded) >= 5, recorded
         key(window, "Return", env)  # train
         for _ in range(120):
