@@ -126,13 +126,17 @@ class GestureClassifier:
         probs = self.predict_batch(to_batch(crops_bgr, self.contract))
         return [Prediction(p, self.labels) for p in probs]
 
-    def embed(self, crops_bgr: Sequence[np.ndarray], batch_size: int = 32) -> np.ndarray:
-        """The backbone's pooled features of BGR crops, (N, dim) float32, preprocessed by the contract."""
+    def require_features(self) -> str:
+        """The name of the feature output; raises FeaturesUnavailable (one line) if there is none."""
         if self.feature_name is None:
             raise FeaturesUnavailable(
                 f"{self.path} has no backbone feature output (no 'handsign.feature_output' in its "
                 "metadata): expose it with `python -m export.features MODEL.onnx`")
-        parts = [self.session.run([self.feature_name],
-                                  {self.input_name: to_batch(crops_bgr[i:i + batch_size], self.contract)})[0]
+        return self.feature_name
+
+    def embed(self, crops_bgr: Sequence[np.ndarray], batch_size: int = 32) -> np.ndarray:
+        """The backbone's pooled features of BGR crops, (N, dim) float32, preprocessed by the contract."""
+        name = self.require_features()
+        parts = [self.session.run([name], {self.input_name: to_batch(crops_bgr[i:i + batch_size], self.contract)})[0]
                  for i in range(0, len(crops_bgr), batch_size)]
         return np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, 0), np.float32)

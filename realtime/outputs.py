@@ -1,7 +1,8 @@
-"""Writing report and snapshot files safely: a temporary name first, then an atomic rename."""
+"""Files: writing reports and snapshots safely (a temporary name, then an atomic rename); checksums."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -49,3 +50,12 @@ def write_image_atomic(path: str | Path, image: np.ndarray) -> Path:
     if not ok:
         raise OSError(f"cannot encode an image as {path.suffix}")
     return write_bytes_atomic(path, encoded.tobytes())
+
+
+def sha256_of(path: str | Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

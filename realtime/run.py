@@ -229,19 +229,18 @@ class LiveApp:
     def train_taught(self, result: FrameResult) -> None:
         """Fit on the recorded gestures and switch to the taught model; problems show as a banner."""
         self.say("training on the recorded gestures...")
-        if not self.args.headless:
-            cv2.imshow(WINDOW, self.annotate(result))
-            cv2.waitKey(1)
+        cv2.imshow(WINDOW, self.annotate(result))  # teach mode only exists in the window
+        cv2.waitKey(1)
         try:
             taught = self.teach.train()
             self.pipeline.use_classifier(GestureClassifier(taught.out, threads=self.args.threads))
         except HandSignError as exc:
             self.say(f"teach: {exc}")
             return
-        v = taught.validation
-        worst = f", weakest {min(v.per_class, key=v.per_class.get)} {min(v.per_class.values()):.0%}" if v else ""
-        self.say(f"now using {taught.out} ({len(taught.labels)} gestures; cross-validated "
-                 f"{v.accuracy:.0%}{worst}) in {taught.seconds:.1f} s" if v else f"now using {taught.out}")
+        v = taught.validation  # always cross-validated in the window
+        weakest = min(v.per_class, key=v.per_class.get)
+        self.say(f"now using {taught.out} ({len(taught.labels)} gestures; cross-validated {v.accuracy:.0%}, "
+                 f"weakest {weakest} {v.per_class[weakest]:.0%}) in {taught.seconds:.1f} s")
 
     def say(self, text: str) -> None:
         log.info(text)

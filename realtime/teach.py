@@ -13,7 +13,6 @@ embeddings, cross-validated, and a complete HandSign model is written: `realtime
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import time
@@ -33,7 +32,7 @@ from realtime.errors import HandSignError
 from realtime.gesture_head import DEFAULT_C, CrossValidation, cross_validate, fit_dense
 from realtime.images import ImageReadError, read_bgr
 from realtime.model_graph import with_taught_head
-from realtime.outputs import prepare_out_dir, write_bytes_atomic
+from realtime.outputs import prepare_out_dir, sha256_of, write_bytes_atomic
 from realtime.paths import GESTURE_MODEL, HAND_MODEL
 from realtime.reference import DEFAULT_PER_CLASS, Reference, build, load, reference_path
 
@@ -129,7 +128,7 @@ def teach(data: Path, out: Path, base: Path = GESTURE_MODEL, keep_base: bool = F
     """Embed, fit, cross-validate and write the taught model; raises HandSignError on bad input."""
     started = time.perf_counter()
     classifier = GestureClassifier(base, threads=threads)
-    classifier.embed([])  # fails early, in one line, if the base has no feature output
+    classifier.require_features()  # fails early, in one line
     names, crops, targets, skipped, found = read_gestures(data, hands, classifier)
     counts = {n: int(np.sum(targets == i)) for i, n in enumerate(names)}
     if keep_base:
@@ -155,7 +154,7 @@ def teach(data: Path, out: Path, base: Path = GESTURE_MODEL, keep_base: bool = F
     weight, bias = fit_dense(features, targets, c)
     extra = {"teach": json.dumps({
         "gestures": names, "images": counts,
-        "keep_base": keep_base, "base": base.name, "base_sha256": sha256(base), "c": c, "flip": flip,
+        "keep_base": keep_base, "base": base.name, "base_sha256": sha256_of(base), "c": c, "flip": flip,
         "hands": hands, "cv_accuracy": None if validation is None else round(validation.accuracy, 4),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}),
         "producer": "handsign realtime.teach"}
@@ -175,10 +174,6 @@ def base_reference(classifier: GestureClassifier, base: Path, base_data: Path | 
         return build(classifier, base_data, DEFAULT_PER_CLASS)
     except DatasetError as exc:
         raise HandSignError(f"--base-data: {exc}") from None
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

@@ -46,14 +46,17 @@ class TeachMode:
     def __init__(self, teach_dir: Path, base: Path | None, keep_base: bool = True, threads: int = 2) -> None:
         self.dir, self.base, self.keep_base, self.threads = Path(teach_dir), base, keep_base, threads
         self.state = TeachState()
+        self.counts: dict[str, int] = {}  # crops per gesture (the numbered slots), kept up to date by record
 
     # ------------------------------------------------------------------ gestures on disk
     def gestures(self) -> dict[str, int]:
-        """Gesture folders under the teach folder and their crop counts (the numbered slots)."""
+        """Re-read the gesture folders under the teach folder and their crop counts (not per frame)."""
         if not self.dir.is_dir():
-            return {}
-        return {d.name: sum(1 for f in d.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
-                for d in sorted(self.dir.iterdir()) if d.is_dir() and not d.name.startswith(".")}
+            self.counts = {}
+        else:
+            self.counts = {d.name: sum(1 for f in d.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+                           for d in sorted(self.dir.iterdir()) if d.is_dir() and not d.name.startswith(".")}
+        return self.counts
 
     @property
     def recording(self) -> bool:
@@ -63,6 +66,7 @@ class TeachMode:
     # ------------------------------------------------------------------ keys
     def enter(self) -> None:
         self.state = TeachState(active=True, naming=True)
+        self.gestures()
 
     def handle_key(self, key: int) -> str | None:
         """Apply a key in teach mode; returns "train", "leave", "quit" or None."""
@@ -106,9 +110,12 @@ class TeachMode:
             return None
         hand = max(result.hands, key=lambda h: (h.box[2] - h.box[0]) * (h.box[3] - h.box[1]))
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-        folder = self.dir / self.state.gesture
+        name = self.state.gesture
+        folder = self.dir / name
         folder.mkdir(parents=True, exist_ok=True)
-        return write_image_atomic(folder / f"{stamp}.png", hand.crop)
+        path = write_image_atomic(folder / f"{stamp}.png", hand.crop)
+        self.counts = dict(sorted({**self.counts, name: self.counts.get(name, 0) + 1}.items()))
+        return path
 
     def train(self) -> TeachResult:
         """Fit on every gesture recorded so far; raises HandSignError (shown in the window) if not ready."""
@@ -131,8 +138,7 @@ class TeachMode:
 
     # ------------------------------------------------------------------ what the overlay shows
     def lines(self) -> list[str]:
-        s = self.state
-        counts = self.gestures()
+        s, counts = self.state, self.counts
         if s.naming:
             lines = [f"TEACH  name the gesture: {s.name}_", "type a-z 0-9 _ -   enter: ok   esc: back"]
         else:

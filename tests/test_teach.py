@@ -95,13 +95,12 @@ def test_keep_base_adds_a_gesture_and_keeps_the_others(tmp_path):
     assert per_class["fist"]["recall"] >= 0.8 and per_class["palm"]["recall"] >= 0.8, per_class
 
 
-def test_mixture_head_keeps_base_probabilities_when_the_new_head_says_base():
+def test_mixture_head_keeps_base_probabilities_when_the_new_head_says_base(tmp_path):
     """The keep-base graph: [p_base * p_new(base), p_new(taught)], checked against numpy."""
     base = onnx.load(str(SHIPPED))
     dim, rng = 1280, np.random.default_rng(0)
     weight, bias = rng.normal(0, 0.01, (dim, 3)).astype(np.float32), np.array([2.0, 0.0, -1.0], np.float32)
-    path = ROOT / ".pytest_cache" / "mixture.onnx"
-    path.parent.mkdir(exist_ok=True)
+    path = tmp_path / "mixture.onnx"
     onnx.save(with_taught_head(base, weight, bias, ["a", "b"], True, {}), str(path))
     model, shipped = GestureClassifier(path), GestureClassifier(SHIPPED)
     crops = [read_bgr(p) for p in PHOTOS[:3]]

@@ -56,19 +56,26 @@ def key(window: str, name: str, env: dict) -> None:
     time.sleep(0.8)
 
 
+def open_window(env: dict, *args: str) -> tuple[subprocess.Popen, str]:
+    """Start `realtime.run ARGS` and wait for its window; returns the process and the window id."""
+    app = subprocess.Popen([sys.executable, "-m", "realtime.run", *args],
+                           env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    found = subprocess.run(["timeout", "60", "xdotool", "search", "--sync", "--name", "^HandSign$"],
+                           env=env, capture_output=True, text=True)
+    if found.returncode != 0:
+        app.kill()
+        pytest.fail(app.stderr.read()[-2000:] if app.poll() is not None else "no window")
+    time.sleep(2)
+    return app, found.stdout.split()[0]
+
+
 def test_window_keys_crop_view_snapshot_and_quit(display, hagrid_shaped_model, tmp_path):
     require_fixtures()
     env = {**os.environ, "DISPLAY": display}
     snaps = tmp_path / "snaps"
-    app = subprocess.Popen([sys.executable, "-m", "realtime.run", "--source", str(PHOTOS[0]), "--loop",
-                            "--model", str(hagrid_shaped_model), "--snapshot-dir", str(snaps)],
-                           env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    app, window = open_window(env, "--source", str(PHOTOS[0]), "--loop", "--model", str(hagrid_shaped_model),
+                              "--snapshot-dir", str(snaps))
     try:
-        found = subprocess.run(["timeout", "60", "xdotool", "search", "--sync", "--name", "^HandSign$"],
-                               env=env, capture_output=True, text=True)
-        assert found.returncode == 0, app.stderr.read() if app.poll() is not None else "no window"
-        window = found.stdout.split()[0]
-        time.sleep(2)
         key(window, "space", env)  # pause: the frame stays, only what we toggle changes
         before = screenshot(window, env)
         key(window, "c", env)
@@ -109,15 +116,9 @@ def test_teach_mode_records_trains_and_switches_model(display, tmp_path):
     teach, snaps = tmp_path / "teach", tmp_path / "snaps"
     # one hand, no tile search: OpenCV keeps only the last key pressed between two frames, so
     # the keys below must not come faster than frames
-    app = subprocess.Popen([sys.executable, "-m", "realtime.run", "--source", str(PHOTOS[2]), "--loop",
-                            "--max-hands", "1", "--no-tiles", "--teach-dir", str(teach), "--snapshot-dir", str(snaps)],
-                           env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    app, window = open_window(env, "--source", str(PHOTOS[2]), "--loop", "--max-hands", "1", "--no-tiles",
+                              "--teach-dir", str(teach), "--snapshot-dir", str(snaps))
     try:
-        found = subprocess.run(["timeout", "60", "xdotool", "search", "--sync", "--name", "^HandSign$"],
-                               env=env, capture_output=True, text=True)
-        assert found.returncode == 0, app.stderr.read() if app.poll() is not None else "no window"
-        window = found.stdout.split()[0]
-        time.sleep(2)
         key(window, "t", env)
         subprocess.run(["xdotool", "key", "--window", window, "--delay", "700", "w", "a", "v", "e"], env=env,
                        check=True, capture_output=True)
@@ -127,9 +128,6 @@ def test_teach_mode_records_trains_and_switches_model(display, tmp_path):
                        env=env, check=True, capture_output=True)
         time.sleep(1)
         recorded = sorted((teach / "wave").glob("*.png"))
-        if len(recorded) < 5:
-            shot = screenshot(window, env)
-            cv2.imwrite(str(tmp_path / "teach_failed.png"), shot)
         assert len(recorded) >= 5, recorded
         key(window, "Return", env)  # train
         for _ in range(120):

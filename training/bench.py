@@ -50,6 +50,20 @@ def pipeline_rate(paths: Sequence[Path], image_size: int, batch_size: int) -> fl
     return n / (time.perf_counter() - start)
 
 
+def report_folder_pipeline(data: Path | None, images: int, image_size: int, batch_size: int) -> float:
+    """Print and return the folder pipeline's images/s on ``data`` (default: synthetic JPEGs)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if data:
+            found = discover(data)
+            paths, source = [found.root / f for f in found.files[:images]], str(found.root)
+        else:
+            paths, source = synthetic_jpegs(Path(tmp), images), "synthetic 512x512 JPEGs"
+        rate = pipeline_rate(paths, image_size, batch_size)
+    print(f"input pipeline: {rate:8.1f} images/s  ({len(paths)} images from {source}, "
+          f"decode + resize to {image_size}px, parallel map, no cache)")
+    return rate
+
+
 def shard_rate(folder: Path, batch_size: int, limit: int) -> tuple[float, int, int]:
     """Images/s read from a shard folder's train split (parse + batch; no augmentation)."""
     from training.pipeline import make_shard_dataset
@@ -109,36 +123,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     from training.distribute import make_strategy
     strategy, _ = make_strategy(args.distribute, args.cpu_replicas)  # before TensorFlow starts its devices
     import tensorflow as tf
-    pipe = float("inf")
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.no_pipeline:
-            pass
-        elif args.data:
-            data = discover(args.data)
-            paths = [data.root / f for f in data.files[: args.images]]
-            source = str(data.root)
-        else:
-            paths = synthetic_jpegs(Path(tmp), args.images)
-            source = "synthetic 512x512 JPEGs"
-        if not args.no_pipeline:
-            pipe = pipeline_rate(paths, args.image_size, args.batch_size)
-            print(f"input pipeline: {pipe:8.1f} images/s  ({len(paths)} images from {source}, "
-                  f"decode + resize to {args.image_size}px, parallel map, no cache)")
+    rates = []  # the input pipelines' images/s, to compare with the step
+    if not args.no_pipeline:
+        rates.append(report_folder_pipeline(args.data, args.images, args.image_size, args.batch_size))
     if args.shards:
         rate, n, size = shard_rate(args.shards, args.batch_size, args.images)
         print(f"shard pipeline: {rate:8.1f} images/s  ({n} images from {args.shards}, {size}px, "
               "interleaved TFRecord reads, parse + batch)")
-        pipe = max(pipe, rate) if pipe != float("inf") else rate
+        rates.append(rate)
     devices = ", ".join(d.device_type for d in tf.config.list_physical_devices()) or "CPU"
     replicas = strategy.num_replicas_in_sync
     for phase, fine in (("head (frozen base)", False), ("fine-tune (top blocks)", True)):
         if args.arch == "baseline" and fine:
             continue
         rate = step_rate(args.arch, args.image_size, args.batch_size, args.steps, fine, strategy)
-        verdict = "pipeline keeps up" if pipe > rate else "PIPELINE IS THE BOTTLENECK (use --cache)"
+        verdict = ("" if not rates else " -> pipeline keeps up" if max(rates) > rate
+                   else " -> PIPELINE IS THE BOTTLENECK (use --cache or shards)")
         print(f"train step {args.arch} {phase}: {rate:8.1f} images/s  (batch {args.batch_size} x "
-              f"{replicas} replica(s), {args.distribute}, devices: {devices})"
-              + ("" if args.no_pipeline else f" -> {verdict}"))
+              f"{replicas} replica(s), {args.distribute}, devices: {devices}){verdict}")
     return 0
 
 

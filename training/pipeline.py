@@ -53,12 +53,6 @@ def make_dataset(paths: Sequence[str], targets: Sequence[int], image_size: int, 
     def drop_flag(image, target, ok):
         return image, target
 
-    def to_float(images, targets):
-        return tf.cast(images, tf.float32), targets
-
-    def augmented(images, targets):
-        return augment(images, training=True), targets
-
     ds = tf.data.Dataset.from_tensor_slices((list(map(str, paths)), np.asarray(targets, np.int32)))
     ds = ds.map(load, num_parallel_calls=AUTOTUNE, deterministic=True)
     ds = ds.filter(decoded).map(drop_flag)
@@ -69,10 +63,14 @@ def make_dataset(paths: Sequence[str], targets: Sequence[int], image_size: int, 
         ds = ds.cache(str(cache))
     if training:
         ds = ds.shuffle(min(len(paths), 10_000), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
-    ds = ds.map(to_float, num_parallel_calls=AUTOTUNE)
-    if training and augment is not None:
-        ds = ds.map(augmented, num_parallel_calls=AUTOTUNE)
+    return _batched(ds, batch_size, augment if training else None)
+
+
+def _batched(ds: tf.data.Dataset, batch_size: int, augment: tf.keras.Sequential | None) -> tf.data.Dataset:
+    """uint8 (image, label) pairs -> prefetched float32 batches, augmented when ``augment`` is given."""
+    ds = ds.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=AUTOTUNE)
+    if augment is not None:
+        ds = ds.map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=AUTOTUNE)
     return ds.prefetch(AUTOTUNE)
 
 
@@ -95,10 +93,7 @@ def make_shard_dataset(files: Sequence[str], image_size: int, batch_size: int, e
     ds = ds.map(lambda record: parse(record)[:2], num_parallel_calls=AUTOTUNE)
     if training:
         ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=AUTOTUNE)
-    if training and augment is not None:
-        ds = ds.map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=AUTOTUNE)
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = (
         tf.data.experimental.AutoShardPolicy.FILE if per_worker_files else tf.data.experimental.AutoShardPolicy.DATA)
-    return ds.with_options(options).prefetch(AUTOTUNE)
+    return _batched(ds, batch_size, augment if training else None).with_options(options)

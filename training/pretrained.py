@@ -9,7 +9,6 @@ cannot download EfficientNet-B0's. The conversion runs once and is cached as a `
 from __future__ import annotations
 
 import copy
-import hashlib
 import importlib.util
 import logging
 import os
@@ -20,6 +19,7 @@ import numpy as np
 from keras import layers
 
 from realtime.errors import HandSignError
+from realtime.outputs import sha256_of
 from training.torch_pickle import load_state_dict
 
 log = logging.getLogger(__name__)
@@ -81,14 +81,6 @@ def lite0_pth_path() -> Path:
     if not path.is_file():
         raise PretrainedError(f"{path} is missing from the installed {LITE0_PACKAGE} package")
     return path
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _torch_groups(state: dict[str, np.ndarray]) -> tuple[list[tuple[str, list[np.ndarray]]], list[np.ndarray]]:

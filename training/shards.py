@@ -34,6 +34,7 @@ from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
 from realtime.contract import COLOR_ORDER, DEFAULT_IMAGE_SIZE, prepare_image
 from realtime.errors import HandSignError
 from realtime.images import ImageReadError, read_bgr
+from realtime.outputs import write_text_atomic
 from training.data import SPLITS, DatasetError, Split, discover, make_split
 
 log = logging.getLogger("training.shards")
@@ -184,7 +185,7 @@ def write_shard(job: ShardJob, root: Path, out: Path, image_size: int, encoding:
             tmp.unlink()
     info = {"file": job.name, "count": count, "unreadable": unreadable,
             "per_class": {str(k): v for k, v in sorted(per_class.items())}}
-    done.write_text(json.dumps(info))
+    write_text_atomic(done, json.dumps(info))
     return info
 
 
@@ -208,7 +209,7 @@ def write_shards(data: Path, out: Path, image_size: int = DEFAULT_IMAGE_SIZE, sh
             raise HandSignError(f"{out} holds shards made with other settings ({diff[:200]}): "
                                 "use another --out, or delete it")
     else:
-        plan_path.write_text(json.dumps(settings))
+        write_text_atomic(plan_path, json.dumps(settings))
     split.save(out / SPLIT_FILE)
     jobs = plan(split, shard_size)
     results: dict[str, dict] = {}
@@ -237,9 +238,7 @@ def write_shards(data: Path, out: Path, image_size: int = DEFAULT_IMAGE_SIZE, sh
                 "unreadable": sum(r["unreadable"] for r in results.values()), "source": str(dataset.root.resolve()),
                 "skipped_files": dataset.skipped, "reused_shards": reused,
                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    tmp = out / f".{MANIFEST}.tmp"
-    tmp.write_text(json.dumps(manifest, indent=1))
-    os.replace(tmp, out / MANIFEST)
+    write_text_atomic(out / MANIFEST, json.dumps(manifest, indent=1))
     return manifest
 
 

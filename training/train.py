@@ -172,24 +172,10 @@ def prepare_run(args: argparse.Namespace) -> tuple[Split, dict]:
     extra = read_extra_train(args.extra_train, split.labels) if args.extra_train else []
     if min(split.sizes()["train"], split.sizes()["val"]) == 0:
         raise DatasetError(f"too few images in {data.root} for a train/val split: {split.sizes()}")
-    out.mkdir(parents=True, exist_ok=True)
-    split.save(out / SPLIT_FILE)
-    (out / LABELS_FILE).write_text(json.dumps(split.labels, indent=1))
-    config = {
-        "data": str(data.root.resolve()), "data_format": "folders", "arch": args.arch, "image_size": args.image_size,
-        "epochs": args.epochs, "fine_tune_epochs": args.fine_tune_epochs,
-        "batch_size": args.batch_size, "learning_rate": args.learning_rate,
-        "fine_tune_learning_rate": args.fine_tune_learning_rate,
-        "fine_tune_from": args.fine_tune_from, "weights": str(args.weights), "seed": args.seed,
-        "class_weights": args.class_weights, "augment": not args.no_augment,
-        "crop_margin": DEFAULT_CROP_MARGIN, "crop_framing": DEFAULT_FRAMING,
-        "labels": split.labels, "split_sizes": split.sizes(),
-        "skipped_files": data.skipped,
-        "init_from": str(args.init_from) if args.init_from else None,
-        "extra_train": str(args.extra_train) if args.extra_train else None, "extra_train_count": len(extra),
-    }
-    (out / CONFIG_FILE).write_text(json.dumps(config, indent=1))
-    return split, config
+    return write_run_folder(args, split, {
+        "data": str(data.root.resolve()), "data_format": "folders", "split_sizes": split.sizes(),
+        "skipped_files": data.skipped, "extra_train": str(args.extra_train) if args.extra_train else None,
+        "extra_train_count": len(extra)})
 
 
 def prepare_shard_run(args: argparse.Namespace) -> tuple[Split, dict]:
@@ -201,25 +187,32 @@ def prepare_shard_run(args: argparse.Namespace) -> tuple[Split, dict]:
     if args.split_file is not None or args.extra_train is not None:
         raise HandSignError("--split-file and --extra-train apply to folder data; a shard folder has its split")
     args.image_size = manifest.image_size
-    split = manifest.split()
     sizes = {k: manifest.count(k) for k in ("train", "val", "test")}
     if min(sizes["train"], sizes["val"]) == 0:
         raise DatasetError(f"too few images in {args.data} for training: {sizes}")
-    args.out.mkdir(parents=True, exist_ok=True)
-    split.save(args.out / SPLIT_FILE)
-    (args.out / LABELS_FILE).write_text(json.dumps(manifest.labels, indent=1))
+    return write_run_folder(args, manifest.split(), {
+        "data": str(Path(args.data).resolve()), "data_format": "shards", "split_sizes": sizes,
+        "skipped_files": manifest.raw.get("skipped_files", {}), "extra_train": None, "extra_train_count": 0})
+
+
+def write_run_folder(args: argparse.Namespace, split: Split, data_config: dict) -> tuple[Split, dict]:
+    """Write split.json, labels.json and config.json (the arguments plus ``data_config``) into --out."""
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    split.save(out / SPLIT_FILE)
+    (out / LABELS_FILE).write_text(json.dumps(split.labels, indent=1))
     config = {
-        "data": str(Path(args.data).resolve()), "data_format": "shards", "arch": args.arch,
-        "image_size": manifest.image_size, "epochs": args.epochs, "fine_tune_epochs": args.fine_tune_epochs,
+        "arch": args.arch, "image_size": args.image_size,
+        "epochs": args.epochs, "fine_tune_epochs": args.fine_tune_epochs,
         "batch_size": args.batch_size, "learning_rate": args.learning_rate,
         "fine_tune_learning_rate": args.fine_tune_learning_rate,
         "fine_tune_from": args.fine_tune_from, "weights": str(args.weights), "seed": args.seed,
         "class_weights": args.class_weights, "augment": not args.no_augment,
         "crop_margin": DEFAULT_CROP_MARGIN, "crop_framing": DEFAULT_FRAMING,
-        "labels": manifest.labels, "split_sizes": sizes, "skipped_files": manifest.raw.get("skipped_files", {}),
-        "init_from": str(args.init_from) if args.init_from else None, "extra_train": None, "extra_train_count": 0,
+        "labels": split.labels, "init_from": str(args.init_from) if args.init_from else None,
+        **data_config,
     }
-    (args.out / CONFIG_FILE).write_text(json.dumps(config, indent=1))
+    (out / CONFIG_FILE).write_text(json.dumps(config, indent=1))
     return split, config
 
 
