@@ -12,7 +12,7 @@ from realtime.pipeline import FrameResult, HandResult
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 GREEN, GREY, WHITE, BLACK, AMBER = (60, 200, 60), (160, 160, 160), (255, 255, 255), (0, 0, 0), (0, 190, 255)
-HELP_TEXT = "s snapshot  c crops  m mirror  t teach  space pause  h help  q quit"
+HELP_TEXT = "s snapshot  c crops  m mirror  t teach  a actions on/off  space pause  h help  q quit"
 RED = (40, 40, 230)
 
 
@@ -106,8 +106,7 @@ class HelpDrawer:
 class BannerDrawer:
     """A message across the top, wrapped to the frame (no gesture model, paused, snapshot saved)."""
 
-    def draw(self, canvas: np.ndarray, text: str, color=AMBER) -> None:
-        y = 72
+    def draw(self, canvas: np.ndarray, text: str, color=AMBER, y: int = 72) -> None:
         for line in _wrap(text, canvas.shape[1] - 24, 0.5):
             _text(canvas, line, (10, y), 0.5, BLACK, 1, background=color)
             y += 20
@@ -151,17 +150,25 @@ class CropViewDrawer:
             y += side + 8
 
 
+class ActionsDrawer:
+    """Whether bindings fire, under the stats: green when on, red when paused (the kill switch)."""
+
+    def draw(self, canvas: np.ndarray, status: str) -> None:
+        color = RED if "PAUSED" in status else (AMBER if "dry run" in status else GREEN)
+        _text(canvas, status, (8, 64), 0.45, BLACK if color != RED else WHITE, 1, background=color)
+
+
 class Annotator:
     """All drawers composed in the live loop's order; ``draw`` returns a new annotated canvas."""
 
     def __init__(self, threshold: float) -> None:
         self.boxes, self.bars = HandBoxDrawer(), ConfidenceBarDrawer(threshold)
         self.stats, self.help, self.banner, self.crops = StatsDrawer(), HelpDrawer(), BannerDrawer(), CropViewDrawer()
-        self.teach = TeachDrawer()
+        self.teach, self.actions = TeachDrawer(), ActionsDrawer()
 
     def draw(self, result: FrameResult, fps: float, show_crops: bool = False, show_help: bool = True,
              banner: str | None = None, teach: list[str] | None = None,
-             recording: bool = False) -> np.ndarray:
+             recording: bool = False, actions: str | None = None) -> np.ndarray:
         t0 = time.perf_counter()
         canvas = result.image.copy()
         self.boxes.draw(canvas, result)
@@ -169,11 +176,13 @@ class Annotator:
         if show_crops:
             self.crops.draw(canvas, result)
         if banner:
-            self.banner.draw(canvas, banner)
+            self.banner.draw(canvas, banner, y=92 if actions else 72)  # below the actions line
         if teach:
             self.teach.draw(canvas, teach, recording)
         if show_help:
             self.help.draw(canvas, result)
         result.timings_ms["draw"] = (time.perf_counter() - t0) * 1000
         self.stats.draw(canvas, result, fps)
+        if actions:
+            self.actions.draw(canvas, actions)
         return canvas

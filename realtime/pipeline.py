@@ -32,6 +32,7 @@ class HandResult:
     top3: list[tuple[str, float]] = field(default_factory=list)
     track: int | None = None
     probabilities: np.ndarray | None = None  # smoothed, in the model's label order
+    landmarks: np.ndarray | None = None  # (21, 2) pixels of the shown frame
 
     @property
     def is_gesture(self) -> bool:
@@ -102,7 +103,8 @@ class GesturePipeline:
         height, width = image.shape[:2]
         for hand in hands:
             crop, box = hand.crop(image, self.crop_margin, self.framing)
-            results.append(HandResult(clamp_box(box, width, height), hand.handedness, hand.score, crop))
+            results.append(HandResult(clamp_box(box, width, height), hand.handedness, hand.score, crop,
+                                      landmarks=hand.landmarks))
         if self.classifier is not None and results:
             self._classify(results)
         return results

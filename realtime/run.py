@@ -3,7 +3,9 @@
     python -m realtime.run --camera 0
     python -m realtime.run --source clip.mp4 --headless --max-frames 100 > frames.jsonl
 
-Keys in the window: s snapshot, c crop view, m mirror, t teach mode, space pause, h help, q/Esc quit.
+Keys in the window: s snapshot, c crop view, m mirror, t teach mode, a actions on/off, space pause,
+h help, q/Esc quit. With --bindings FILE, gestures and swipes press keys or run commands (README:
+Control your desktop); nothing fires without it, and --dry-run only logs what would.
 In teach mode: type a gesture name + enter, hold r to record the hand, n another gesture, 1-9 pick
 one, enter trains and switches to the taught model, esc leaves.
 """
@@ -14,6 +16,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -25,10 +28,14 @@ from typing import Sequence
 import cv2
 import numpy as np
 
+from realtime.actions import ActionRunner
+from realtime.bindings import BindingEngine, load_bindings
 from realtime.classifier import GestureClassifier
 from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
 from realtime.contract import FRAMINGS
 from realtime.errors import HandSignError
+from realtime.event_detector import EventDetector
+from realtime.events import DEFAULT_HOLD_EVERY_MS, DEFAULT_MIN_HOLD_MS, GestureEvents
 from realtime.hands import HandTracker
 from realtime.search import DistantHandSearch
 from realtime.outputs import write_image_atomic, write_text_atomic
@@ -36,6 +43,7 @@ from realtime.overlay import Annotator
 from realtime.paths import GESTURE_MODEL, HAND_MODEL
 from realtime.pipeline import FrameResult, GesturePipeline
 from realtime.sources import Source, open_source
+from realtime.swipes import DEFAULT_MIN_DISTANCE, SwipeDetector
 from realtime.teach_mode import TeachMode
 
 log = logging.getLogger("realtime.run")
@@ -74,6 +82,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                      help="crop framing: hand (grown landmark box, grey-padded) or context (square with "
                           "surroundings); default: the model's own")
     mdl.add_argument("--threads", type=int, default=2, help="onnxruntime threads for the classifier")
+    act = p.add_argument_group("events and actions")
+    act.add_argument("--bindings", type=Path, default=None,
+                     help="TOML file binding gestures and swipes to keys, commands or printed events "
+                          "(examples/bindings/); nothing fires without it")
+    act.add_argument("--dry-run", action="store_true", help="with --bindings: log what would fire, do nothing")
+    act.add_argument("--events-only", action="store_true",
+                     help="headless, printing only the gesture events on stdout, one JSON line each "
+                          "(instead of frame lines)")
+    act.add_argument("--min-hold", type=int, default=DEFAULT_MIN_HOLD_MS,
+                     help="ms a gesture must be shown before its start event (a passing shape fires nothing)")
+    act.add_argument("--hold-every", type=int, default=DEFAULT_HOLD_EVERY_MS,
+                     help="ms between hold events while a gesture stays (0: no hold events)")
+    act.add_argument("--swipe-distance", type=float, default=DEFAULT_MIN_DISTANCE,
+                     help="how far a swipe must move, in hand sizes, within 0.8 s")
     out = p.add_argument_group("output")
     out.add_argument("--headless", action="store_true", help="no window: one JSON line per frame on stdout")
     out.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
@@ -94,6 +116,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         p.error("--reconnect-seconds must be within 0..3600")
     if args.max_frames is not None and args.max_frames < 1:
         p.error("--max-frames must be >= 1")
+    if not 0 <= args.min_hold <= 10000 or not 0 <= args.hold_every <= 60000 or not 0.2 <= args.swipe_distance <= 20:
+        p.error("--min-hold must be within 0..10000 ms, --hold-every within 0..60000 ms, "
+                "--swipe-distance within 0.2..20")
+    args.headless = args.headless or args.events_only
+    if args.dry_run and args.bindings is None:
+        p.error("--dry-run goes with --bindings FILE")
     if not 0 <= args.min_detection <= 1 or args.threads < 0 or args.width < 1 or args.height < 1:
         p.error("--min-detection must be within 0..1, --threads >= 0, --width and --height >= 1")
     return args
@@ -169,8 +197,13 @@ class Recorder:
 class LiveApp:
     """The loop: frames through the pipeline, then a window with keys, or JSON lines."""
 
-    def __init__(self, args: argparse.Namespace, source: Source, pipeline: GesturePipeline) -> None:
+    def __init__(self, args: argparse.Namespace, source: Source, pipeline: GesturePipeline,
+                 engine: BindingEngine | None = None, actions: ActionRunner | None = None) -> None:
         self.args, self.source, self.pipeline = args, source, pipeline
+        self.events = EventDetector(GestureEvents(args.min_hold, hold_every_ms=args.hold_every),
+                                    SwipeDetector(args.swipe_distance))
+        self.engine, self.actions = engine, actions
+        self.actions_paused = False
         self.mirror = source.live if args.mirror is None else args.mirror
         self.show_crops, self.show_help, self.paused = args.crop_view, True, False
         self.message, self.message_until = "", 0.0
@@ -194,7 +227,22 @@ class LiveApp:
             banner = NO_MODEL_BANNER
         teach = self.teach.lines() if self.teach.state.active else None
         return self.annotator.draw(result, self.fps, self.show_crops or bool(teach), self.show_help and not teach, banner,
-                                   teach, self.teach.recording)
+                                   teach, self.teach.recording, self.actions_status())
+
+    def actions_status(self) -> str | None:
+        if self.engine is None:
+            return None
+        if self.actions_paused:
+            return "actions PAUSED (a resumes)"
+        return "actions: dry run (a pauses)" if self.args.dry_run else "actions on (a pauses)"
+
+    def toggle_actions(self, *_) -> None:
+        """The kill switch: pause or resume every binding at once (key a, or SIGUSR1)."""
+        if self.engine is None:
+            self.say("no --bindings: nothing to pause")
+            return
+        self.actions_paused = not self.actions_paused
+        self.say("actions paused: nothing fires (a resumes)" if self.actions_paused else "actions resumed")
 
     def handle_key(self, key: int, canvas: np.ndarray, result: FrameResult) -> bool:
         """Apply a key; returns False to quit."""
@@ -220,8 +268,11 @@ class LiveApp:
         elif key == ord("m"):
             self.mirror = not self.mirror
             self.pipeline.smoother.reset()
+            self.events.reset()
         elif key == ord("h"):
             self.show_help = not self.show_help
+        elif key == ord("a"):
+            self.toggle_actions()
         elif key == ord(" "):
             self.paused = not self.paused
         return True
@@ -242,14 +293,18 @@ class LiveApp:
         self.say(f"now using {taught.out} ({len(taught.labels)} gestures; cross-validated {v.accuracy:.0%}, "
                  f"weakest {weakest} {v.per_class[weakest]:.0%}) in {taught.seconds:.1f} s")
 
-    def say(self, text: str) -> None:
-        log.info(text)
-        self.message, self.message_until = text, time.monotonic() + 3.0
+    def say(self, text: str, seconds: float = 3.0, logged: bool = False) -> None:
+        """A banner for ``seconds``; logged too unless the caller has logged it already."""
+        if not logged:
+            log.info(text)
+        self.message, self.message_until = text, time.monotonic() + seconds
 
     def run(self) -> int:
         headless = self.args.headless
         if not headless:
             cv2.namedWindow(WINDOW, cv2.WINDOW_AUTOSIZE)
+        if self.engine is not None and hasattr(signal, "SIGUSR1"):
+            signal.signal(signal.SIGUSR1, self.toggle_actions)
         started = time.perf_counter()
         code = 0
         try:
@@ -281,13 +336,18 @@ class LiveApp:
                     self.teach.record(result)
                 except OSError as exc:
                     self.say(f"recording failed: {exc.strerror or exc}")
+            events = self.act(result)
             self.frames += 1
             self.hands_seen += len(result.hands)
             now = time.perf_counter()
             self.fps = 0.9 * self.fps + 0.1 * (1.0 / max(now - last, 1e-6)) if self.fps else 1.0 / max(now - last, 1e-6)
             last = now
+            if self.args.events_only:
+                for event in events:
+                    print(json.dumps(event.to_json()), flush=True)
+            elif headless:
+                print(json.dumps({**result.to_json(), "events": [e.to_json() for e in events]}), flush=True)
             if headless:
-                print(json.dumps(result.to_json()), flush=True)
                 if self.args.record:
                     self.recorder.write(self.annotate(result))
             else:
@@ -298,6 +358,22 @@ class LiveApp:
             if self.args.max_frames and self.frames >= self.args.max_frames:
                 break
             wait_start = time.perf_counter()
+        if self.args.events_only and result is not None:  # gestures still shown when the source ended
+            for event in self.events.gestures.flush(result.frame.timestamp_ms, result.frame.index):
+                print(json.dumps(event.to_json()), flush=True)
+
+    def act(self, result: FrameResult) -> list:
+        """This frame's gesture events; fire the bindings they trigger (unless paused)."""
+        events = self.events.update(result, self.mirror)
+        if self.engine is None:
+            return events
+        for firing in self.engine.update(result.frame.timestamp_ms, events, self.events.gestures.active,
+                                         result.frame.index):
+            if self.actions_paused:
+                log.info("paused: not firing %s", firing.binding.describe())
+                continue
+            self.say(f"-> {self.actions.fire(firing)}", seconds=1.5, logged=True)
+        return events
 
     def show(self, canvas: np.ndarray, result: FrameResult) -> bool:
         """Show a frame and handle keys (waiting here while paused); False to quit."""
@@ -316,6 +392,8 @@ class LiveApp:
 
     def close(self) -> None:
         self.recorder.close()
+        if self.actions is not None:
+            self.actions.close()
         if not self.args.headless:
             cv2.destroyAllWindows()
 
@@ -329,6 +407,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.record:
         check_writable(args.record.parent, "recording folder")
     classifier = load_classifier(args.model, args.threads)
+    engine = actions = None
+    if args.bindings is not None:
+        bindings = load_bindings(args.bindings, classifier.labels if classifier else ())
+        actions = ActionRunner(bindings, args.bindings, args.dry_run)
+        engine = BindingEngine(bindings)
+        log.info("%d bindings from %s%s: %s", len(bindings), args.bindings, " (dry run)" if args.dry_run else "",
+                 "; ".join(b.describe() for b in bindings))
     with open_source(args.camera, args.source, args.width, args.height, args.loop,
                      args.reconnect_seconds) as source, \
             HandTracker(args.hand_model, args.max_hands, video=not source.still,
@@ -337,7 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
              DistantHandSearch(args.hand_model, args.max_hands, args.min_detection, wait=not source.live)) as search:
         pipeline = GesturePipeline(tracker, classifier, args.threshold, args.smooth, args.crop_margin,
                                    args.framing, search)
-        app = LiveApp(args, source, pipeline)
+        app = LiveApp(args, source, pipeline, engine, actions)
         try:
             return app.run()
         finally:
