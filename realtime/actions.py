@@ -94,12 +94,12 @@ class ActionRunner:
                 try:
                     self._chords[b.index] = parse_chord(b.key, names)
                 except ValueError as exc:
-                    raise BindingsError(f"{bindings_path} line {b.key_line}: {exc}") from None
+                    raise BindingsError(f"{bindings_path} line {b.action_line}: {exc}") from None
             if not dry_run:
                 self._controller = keyboard.Controller()
         for b in bindings:
             if b.action == "command" and shutil.which(b.command[0]) is None:
-                message = f"{bindings_path} line {b.line}: command {b.command[0]!r} not found on PATH"
+                message = f"{bindings_path} line {b.action_line}: command {b.command[0]!r} not found on PATH"
                 if not dry_run:
                     raise BindingsError(message)
                 log.warning("%s", message)

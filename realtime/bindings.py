@@ -56,7 +56,7 @@ class Binding:
     repeat: float = 0.0
     cooldown: float = DEFAULT_COOLDOWN
     name: str = ""
-    key_line: int | None = None  # where the key is written, for errors found once the keyboard is known
+    action_line: int | None = None  # where the action is written, for errors found after loading
 
     @property
     def swipe(self) -> bool:
@@ -183,7 +183,7 @@ def _binding(t: dict[str, Any], index: int, path: Path, gestures: list[str], lab
         fail("name", "name must be a string")
     return Binding(index, start, gesture, action, key, command, number("timeout", DEFAULT_TIMEOUT), hand.lower(),
                    shape, number("hold", 0.0), number("repeat", 0.0), number("cooldown", DEFAULT_COOLDOWN), name,
-                   line_of("key") if key else None)
+                   line_of(action))
 
 
 # ---------------------------------------------------------------------------------------------- matching

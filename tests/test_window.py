@@ -11,7 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import PHOTOS, ROOT, require_fixtures
+from conftest import CLIPS, PHOTOS, ROOT, require_fixtures
+
+CLIPS_BY_NAME = {p.name: p for p in CLIPS}
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +150,75 @@ def test_teach_mode_records_trains_and_switches_model(display, tmp_path):
     assert cv2.imread(str(recorded[0])) is not None
     predictions = json.loads(next(snaps.glob("*_predictions.json")).read_text())
     assert predictions["hands"][0]["label"] == "wave", predictions  # the taught gesture, on its own photo
+
+
+def test_key_binding_presses_the_key_in_another_x_client(display, tmp_path):
+    """A swipe on a real clip presses the bound chord; xev, a real X client, receives it."""
+    require_fixtures()
+    if shutil.which("xev") is None:
+        pytest.fail("xev is missing: install x11-utils (see .ci/run)")
+    env = {**os.environ, "DISPLAY": display}
+    bindings = tmp_path / "keys.toml"
+    bindings.write_text('[[binding]]\ngesture = "swipe_left"\nkey = "ctrl+alt+right"\n\n'
+                        '[[binding]]\ngesture = "swipe_right"\nkey = "b"\n')
+    log = (tmp_path / "xev.log").open("w")
+    xev = subprocess.Popen(["xev", "-geometry", "300x200+0+0", "-event", "keyboard"], env=env, stdout=log,
+                           stderr=subprocess.STDOUT)
+    try:
+        found = subprocess.run(["timeout", "20", "xdotool", "search", "--sync", "--name", "Event Tester"],
+                               env=env, capture_output=True, text=True)
+        assert found.returncode == 0, "xev's window never appeared"
+        subprocess.run(["xdotool", "windowfocus", "--sync", found.stdout.split()[0]], env=env, check=True)
+        result = subprocess.run([sys.executable, "-m", "realtime.run", "--source", str(CLIPS_BY_NAME["swipe_left_right.mp4"]),
+                                 "--events-only", "--model", "none", "--bindings", str(bindings)],
+                                env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        time.sleep(1)
+    finally:
+        xev.terminate()
+        xev.wait(timeout=10)
+        log.close()
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    swipes = [json.loads(l)["gesture"] for l in result.stdout.splitlines()]
+    assert swipes == ["swipe_left", "swipe_right", "swipe_left"], swipes
+    pressed = [l.split("keysym ")[1].split(")")[0] for l in (tmp_path / "xev.log").read_text().splitlines()
+               if "keysym" in l]
+    # each KeyPress and KeyRelease line: ctrl, alt, right down (right with ctrl+alt held), then up; b; again
+    chord = ["0xffe3, Control_L", "0xffe9, Alt_L", "0xff53, Right", "0xff53, Right", "0xffe9, Alt_L",
+             "0xffe3, Control_L"]
+    assert pressed == chord + ["0x62, b", "0x62, b"] + chord, pressed
+
+
+def test_a_pauses_every_binding_at_once(display, tmp_path):
+    """The kill switch: after `a` nothing fires and the window says PAUSED in red; `a` again resumes."""
+    require_fixtures()
+    env = {**os.environ, "DISPLAY": display}
+    bindings = tmp_path / "print.toml"
+    bindings.write_text('[[binding]]\ngesture = "swipe_left"\nprint = true\ncooldown = 0\n')
+    app, window = open_window(env, "--source", str(CLIPS_BY_NAME["swipe_left_right.mp4"]), "--loop",
+                              "--model", "none", "--bindings", str(bindings))
+    try:
+        time.sleep(4)
+        before = screenshot(window, env)
+        key(window, "a", env)
+        after = screenshot(window, env)
+        time.sleep(8)  # several loops of the clip, each with two left swipes
+        key(window, "a", env)
+        time.sleep(6)
+        key(window, "q", env)
+        code = app.wait(timeout=30)
+        stderr = app.stderr.read()
+    finally:
+        if app.poll() is None:
+            app.kill()
+    assert code == 0 and "Traceback" not in stderr, stderr[-3000:]
+    log = [l for l in stderr.splitlines() if "actions paused" in l or "actions resumed" in l
+           or "fired swipe_left" in l or "paused: not firing" in l]
+    paused_at = next(i for i, l in enumerate(log) if "actions paused" in l)
+    resumed_at = next(i for i, l in enumerate(log) if "actions resumed" in l)
+    assert any("fired swipe_left" in l for l in log[:paused_at]), log  # it fired before
+    during = log[paused_at + 1:resumed_at]
+    assert during and all("paused: not firing" in l for l in during), log  # swipes came, nothing fired
+    assert any("fired swipe_left" in l for l in log[resumed_at:]), log  # and fires again after
+    cv2.imwrite(str(tmp_path / "paused.png"), after)
+    red = lambda img: int(np.sum((img[..., 2] > 200) & (img[..., 1] < 80) & (img[..., 0] < 80)))
+    assert red(after) > red(before) + 200, (red(before), red(after))

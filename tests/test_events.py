@@ -1,0 +1,262 @@
+"""Gesture events, swipes and bindings: the pure logic on synthetic sequences, swipes on the real
+fixture clips, bindings files good and bad, and a command binding run end to end on a real clip."""
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import CLIPS, ROOT, python, require_fixtures
+from realtime.bindings import BindingEngine, BindingsError, load_bindings
+from realtime.contract import HAGRID_LABELS, NO_GESTURE
+from realtime.events import GestureEvents, HandObservation
+from realtime.swipes import SwipeDetector, swipe_direction
+
+LABELS = HAGRID_LABELS + (NO_GESTURE,)
+CLIP = {p.name: p for p in CLIPS}
+STEP = 33  # ms between frames, a 30 fps camera
+
+
+def hand(label, track=0, x=320.0, y=240.0, size=100.0, side="Right", conf=0.9):
+    return HandObservation(track, side, label, conf, (x, y), size)
+
+
+def feed(events: GestureEvents, labels, start=0):
+    """One hand showing ``labels`` frame by frame (None: no hand); returns every event."""
+    out = []
+    for i, label in enumerate(labels):
+        out += events.update(start + i * STEP, [] if label is None else [hand(label)], 640, 480, i)
+    return out
+
+
+# ------------------------------------------------------------------------------------------ gesture events
+def test_a_held_gesture_starts_after_min_hold_and_ends_when_it_changes():
+    ev = feed(GestureEvents(min_hold_ms=300, release_ms=200, hold_every_ms=0), ["palm"] * 20 + ["fist"] * 20)
+    assert [(e.type, e.gesture) for e in ev] == [("start", "palm"), ("end", "palm"), ("start", "fist")]
+    start, end, fist = ev
+    assert start.t_ms == 330 and start.held_ms == 330  # the first frame at or past 300 ms
+    assert end.reason == "changed" and end.held_ms == 19 * STEP  # shown from frame 0 to frame 19
+    assert start.hand == "Right" and start.track == 0 and (start.x, start.y) == (0.5, 0.5)
+    assert fist.t_ms - 20 * STEP >= 300  # the new gesture needs its own min-hold, from its first frame
+
+
+def test_a_passing_shape_unsure_and_no_gesture_fire_nothing():
+    assert feed(GestureEvents(), ["palm"] * 5 + ["unsure"] * 30 + [NO_GESTURE] * 30 + ["fist"] * 8) == []
+
+
+def test_a_short_flicker_does_not_end_or_restart_a_gesture():
+    labels = ["like"] * 15 + ["unsure"] * 3 + ["like"] * 15 + [None] * 2 + ["like"] * 10
+    ev = feed(GestureEvents(hold_every_ms=0), labels)
+    assert [e.type for e in ev] == ["start"]
+
+
+def test_end_reasons_unsure_and_lost_and_hold_repeats():
+    ev = feed(GestureEvents(hold_every_ms=500), ["ok"] * 60 + ["unsure"] * 10)  # start at 330 ms, 1980 ms shown
+    kinds = [e.type for e in ev]
+    assert kinds[0] == "start" and kinds[-1] == "end" and ev[-1].reason == "unsure"
+    holds = [e for e in ev if e.type == "hold"]
+    assert len(holds) == 3 and all(b.t_ms - a.t_ms >= 500 for a, b in zip(holds, holds[1:]))
+    lost = feed(GestureEvents(hold_every_ms=0), ["ok"] * 20 + [None] * 10)
+    assert [(e.type, e.reason) for e in lost] == [("start", None), ("end", "lost")]
+
+
+def test_two_hands_have_their_own_events():
+    g = GestureEvents(hold_every_ms=0)
+    out = []
+    for i in range(20):
+        out += g.update(i * STEP, [hand("palm", 0, x=100), hand("fist", 1, x=500, side="Left")], 640, 480)
+    assert sorted((e.gesture, e.hand, e.track) for e in out) == [("fist", "Left", 1), ("palm", "Right", 0)]
+
+
+# ------------------------------------------------------------------------------------------------- swipes
+def trajectory(points, size=100.0, label="palm", gap=()):
+    """Feed a synthetic palm trajectory (one point per frame, ``gap`` frames unseen)."""
+    det = SwipeDetector()
+    out = []
+    for i, (x, y) in enumerate(points):
+        hands = [] if i in gap else [hand(label, x=x, y=y, size=size)]
+        out += det.update(i * STEP, hands, 640, 480, mirrored=True, frame=i)
+    return out
+
+
+def line(x0, y0, x1, y1, frames):
+    return [(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t) for t in np.linspace(0, 1, frames)]
+
+
+@pytest.mark.parametrize("end,expected", [((100, 240), "swipe_left"), ((540, 240), "swipe_right"),
+                                          ((320, 40), "swipe_up"), ((320, 440), "swipe_down")])
+def test_straight_swipes_in_the_mirror_view(end, expected):
+    still = [(320, 240)] * 5
+    ev = trajectory(still + line(320, 240, *end, 10) + [end] * 5)
+    assert [e.gesture for e in ev] == [expected]
+    assert ev[0].type == "swipe" and ev[0].shape == "palm" and ev[0].distance >= 1.5
+
+
+def test_directions_are_the_persons_own():
+    assert swipe_direction(-50, 3, mirrored=True) == "swipe_left"  # mirror: the person's left is screen left
+    assert swipe_direction(-50, 3, mirrored=False) == "swipe_right"  # camera view: screen left is their right
+    assert swipe_direction(2, -50, mirrored=False) == "swipe_up"
+
+
+def test_no_swipe_for_diagonals_slow_drift_jitter_or_short_moves():
+    rng = np.random.default_rng(0)
+    assert trajectory(line(100, 100, 400, 400, 10)) == []  # diagonal: neither axis dominates
+    assert trajectory(line(100, 240, 500, 240, 120)) == []  # 4 s drift: never 1.5 sizes within 0.8 s
+    assert trajectory([(320 + rng.normal(0, 8), 240 + rng.normal(0, 8)) for _ in range(90)]) == []
+    assert trajectory(line(320, 240, 420, 240, 6)) == []  # one hand size only
+
+
+def test_a_swipe_across_frames_where_the_hand_is_lost():
+    # seen at the top, lost for 5 frames (motion blur), found at the bottom: it swiped down
+    points = [(300, 60)] * 5 + [(300, 150)] * 5 + [(300, 300)] * 5
+    ev = trajectory(points, size=80, gap=range(5, 10))
+    assert [e.gesture for e in ev] == ["swipe_down"]
+
+
+def test_one_long_stroke_is_one_swipe_and_the_way_back_is_another():
+    ev = trajectory(line(60, 240, 600, 240, 14) + line(600, 240, 60, 240, 14))
+    assert [e.gesture for e in ev] == ["swipe_right", "swipe_left"]
+
+
+def clip_swipes(clip: Path) -> list[str]:
+    result = python("-m", "realtime.run", "--source", str(clip), "--events-only", "--model", "none")
+    assert result.returncode == 0, result.stderr[-2000:]
+    return [json.loads(l)["gesture"] for l in result.stdout.splitlines()]
+
+
+def test_swipes_on_real_clips_go_along_the_right_axis():
+    require_fixtures()
+    left_right = clip_swipes(CLIP["swipe_left_right.mp4"])
+    # the hand goes right, left, right across the frame (camera view, not mirrored)
+    assert left_right == ["swipe_left", "swipe_right", "swipe_left"], left_right
+    up_down = clip_swipes(CLIP["swipe2_up_down.mp4"])
+    assert up_down == ["swipe_down", "swipe_up"], up_down
+    assert clip_swipes(CLIP["dndv2.mp4"]) == []  # a hand that stays put
+
+
+# ------------------------------------------------------------------------------------------------ bindings
+def write(tmp_path, text, name="b.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("text,line,words", [
+    ('[[binding]]\ngesture = "thumbs_up"\nprint = true\n', 2, "unknown gesture 'thumbs_up'"),
+    ('[[binding]]\ngesture = "palm"\nprint = true\ncolour = "red"\n', 4, "unknown field 'colour'"),
+    ('[[binding]]\ngesture = "palm"\nprint = true\n\n[[binding]]\ngesture = "fist"\nhold = -1\nprint = true\n',
+     7, "hold must be a number of seconds"),
+    ('[[binding]]\ngesture = "palm"\nkey = "x"\ncommand = ["ls"]\n', 4, "exactly one action"),
+    ('[[binding]]\ngesture = "palm"\ncommand = "rm -rf /tmp/x"\n', 3, "never through a shell"),
+    ('[[binding]]\ngesture = "palm"\nhand = "both"\nprint = true\n', 3, "hand must be one of"),
+    ('[[binding]]\ngesture = "swipe_up"\nhold = 1\nprint = true\n', 3, "does not apply to swipes"),
+    ('[[binding]]\ngesture = "palm"\nshape = "fist"\nprint = true\n', 3, "does not apply to held gestures"),
+    ('[[binding]]\ngesture = "palm"\nprint = true\ncooldown = "soon"\n', 4, "cooldown must be"),
+    ('[[binding]\ngesture = "palm"\n', 1, "not valid TOML"),
+    ('[settings]\nx = 1\n', 1, "unknown table or key 'settings'"),
+    ('# nothing\n', None, "no [[binding]] tables"),
+])
+def test_bad_bindings_files_are_refused_with_their_line(tmp_path, text, line, words):
+    with pytest.raises(BindingsError) as err:
+        load_bindings(write(tmp_path, text), LABELS)
+    message = str(err.value)
+    assert words in message and "\n" not in message, message
+    if line is not None:
+        assert f"line {line}" in message, message
+
+
+def test_a_gesture_binding_needs_a_model_with_that_gesture(tmp_path):
+    with pytest.raises(BindingsError, match="only swipes"):
+        load_bindings(write(tmp_path, '[[binding]]\ngesture = "palm"\nprint = true\n'), ())
+
+
+@pytest.mark.parametrize("example", sorted((ROOT / "examples" / "bindings").glob("*.toml")), ids=lambda p: p.name)
+def test_example_bindings_load_with_the_shipped_gestures_and_real_key_names(example):
+    from realtime.actions import ActionRunner  # dry run: pynput's dummy backend, nothing is pressed
+    bindings = load_bindings(example, LABELS)
+    assert bindings
+    ActionRunner(bindings, example, dry_run=True).close()
+
+
+def test_unknown_key_names_the_line_and_the_allowed_keys(tmp_path):
+    path = write(tmp_path, '[[binding]]\ngesture = "palm"\nprint = true\n\n[[binding]]\n'
+                           'gesture = "fist"\nkey = "ctrl+hyper"\n')
+    result = python("-m", "realtime.run", "--source", str(CLIPS[0]), "--events-only", "--bindings", str(path),
+                    "--dry-run")
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = [l for l in result.stderr.splitlines() if l.startswith("error:")]
+    assert len(lines) == 1 and "line 7" in lines[0] and "'hyper'" in lines[0] and "media_play_pause" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_key_bindings_without_x_are_a_clear_error(tmp_path):
+    path = write(tmp_path, '[[binding]]\ngesture = "swipe_left"\nkey = "right"\n')
+    result = python("-m", "realtime.run", "--source", str(CLIPS[0]), "--events-only", "--model", "none",
+                    "--bindings", str(path), env={"WAYLAND_DISPLAY": "wayland-0"}, unset=("DISPLAY",))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "error: key bindings cannot work here: this is a Wayland session without XWayland" in result.stderr
+
+
+def test_engine_fires_once_per_hold_with_cooldown_and_repeats():
+    path_text = ('[[binding]]\ngesture = "palm"\nprint = true\ncooldown = 2\n\n'
+                 '[[binding]]\ngesture = "like"\nprint = true\nrepeat = 0.3\nhand = "left"\n')
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        engine = BindingEngine(load_bindings(write(Path(d), path_text), LABELS))
+    g = GestureEvents(hold_every_ms=0)
+    fired = []
+    # palm held 1 s, dropped 0.5 s, held again (inside the 2 s cooldown), dropped, held after it
+    script = (["palm"] * 30 + [None] * 15 + ["palm"] * 30 + [None] * 15 + [None] * 30 + ["palm"] * 30)
+    for i, label in enumerate(script):
+        t = i * STEP
+        events = g.update(t, [] if label is None else [hand(label)], 640, 480)
+        fired += [(f.binding.index, t) for f in engine.update(t, events, g.active)]
+    assert [i for i, _ in fired] == [1, 1], fired  # the second hold was within the cooldown
+    assert fired[1][1] - fired[0][1] >= 2000
+    g, engine2, fired = GestureEvents(hold_every_ms=0), BindingEngine(engine.bindings), []
+    for i in range(60):  # a left thumb up for 2 s: fires at start, then every 0.3 s
+        t = i * STEP
+        events = g.update(t, [hand("like", side="Left")], 640, 480)
+        fired += [t for f in engine2.update(t, events, g.active)]
+    assert 5 <= len(fired) <= 6 and all(b - a >= 300 for a, b in zip(fired, fired[1:]))
+    g, engine3 = GestureEvents(hold_every_ms=0), BindingEngine(engine.bindings)
+    right = [f for i in range(60) for f in engine3.update(i * STEP, g.update(i * STEP, [hand("like")], 640, 480),
+                                                           g.active)]
+    assert right == []  # bound to the left hand only
+
+
+def test_a_held_gesture_runs_its_command_once_per_hold_respecting_the_cooldown(tmp_path):
+    """The shipped model on a real clip: the hand shows 'one' for ~0.8 s once per 4.6 s loop."""
+    require_fixtures()
+    log = tmp_path / "fired.txt"
+    script = ("import os, sys; open(sys.argv[1], 'a').write(os.environ['HANDSIGN_GESTURE'] + ' ' "
+              "+ os.environ['HANDSIGN_EVENT'] + '\\n')")
+    import sys
+    path = write(tmp_path, f'[[binding]]\ngesture = "one"\ncommand = {json.dumps([sys.executable, "-c", script, str(log)])}\n'
+                           'cooldown = 6\n\n[[binding]]\ngesture = "swipe_up"\nprint = true\n')
+    result = python("-m", "realtime.run", "--source", str(CLIP["swipe2_up_down.mp4"]), "--loop",
+                    "--max-frames", "207", "--events-only", "--bindings", str(path))
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-3000:]
+    lines = [json.loads(l) for l in result.stdout.splitlines()]
+    starts = [l["t_ms"] for l in lines if l.get("type") == "start" and l["gesture"] == "one"]
+    assert len(starts) == 3, lines  # one hold per loop of the clip
+    fired = [json.loads(l.split(" ", 1)[1]) for l in log.read_text().splitlines()]
+    # 6 s cooldown: the first and third holds (4.6 s apart from the second) run it, the second does not
+    assert [f["t_ms"] for f in fired] == [starts[0], starts[2]], (fired, starts)
+    assert all(f["gesture"] == "one" and f["type"] == "start" for f in fired)
+    printed = [l for l in lines if "binding" in l]
+    assert len(printed) == 3 and all(p["event"]["gesture"] == "swipe_up" for p in printed)
+
+
+def test_a_failing_command_is_logged_and_the_loop_goes_on(tmp_path):
+    require_fixtures()
+    import sys
+    path = write(tmp_path, f'[[binding]]\ngesture = "swipe_down"\ncommand = {json.dumps([sys.executable, "-c", "raise SystemExit(3)"])}\n')
+    result = python("-m", "realtime.run", "--source", str(CLIP["swipe2_up_down.mp4"]), "--headless", "--model",
+                    "none", "--bindings", str(path))
+    assert result.returncode == 0, result.stderr[-2000:]
+    frames = [json.loads(l) for l in result.stdout.splitlines()]
+    assert len(frames) == 69 and sum(len(f["events"]) for f in frames) == 2  # every frame, both swipes
+    assert "exited with code 3" in result.stderr
