@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Sequence
 
 import cv2
+import numpy as np
 import onnxruntime as ort
 
 from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
 from realtime.errors import HandSignError
+from realtime.event_detector import EventDetector
 from realtime.hands import HandTracker
 from realtime.overlay import Annotator
 from realtime.paths import HAND_MODEL
@@ -72,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     annotator = Annotator(0.6)
     samples: dict[str, list[float]] = {s: [] for s in STAGES}
     totals, hands, background = [], 0, []
+    detector, labels_seen, delays = EventDetector(), {}, []
     fps_ms = 1000.0 / 15
     with HandTracker(args.hand_model, args.max_hands, video=True) as tracker, \
             (nullcontext() if args.no_tiles else DistantHandSearch(args.hand_model, args.max_hands)) as search:
@@ -91,6 +94,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if args.crop_view:
                     pipeline.model_views(result.hands)
                 annotator.draw(result, 0.0, show_crops=args.crop_view)
+                for event in detector.update(result, mirrored=False):
+                    if event.type == "start":
+                        delays.append(event.t_ms - gesture_onset(labels_seen[event.track], event.gesture))
+                for h in result.hands:
+                    if h.track is not None and h.top3:
+                        labels_seen.setdefault(h.track, []).append((frame.timestamp_ms, h.top3[0][0]))
                 totals.append(time.perf_counter() - start)
                 for s in STAGES:
                     samples[s].append(result.timings_ms.get(s, 0.0) / 1000)
@@ -122,11 +131,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print("distant-hand search: off" if args.no_tiles else "distant-hand search: never needed")
     print(f"end to end: {len(totals) / sum(totals):.1f} fps (mean), {1000 / med:.1f} fps at the median frame")
+    if delays:
+        print(f"gesture events: {len(delays)} starts; from the first frame showing the gesture to its start "
+              f"event: median {np.median(delays):.0f} ms, max {max(delays):.0f} ms of clip time "
+              f"(--min-hold {detector.gestures.min_hold_ms} ms), plus that frame's own latency (total above)")
+    elif classifier:
+        print("gesture events: no gesture was held long enough to start one on this clip")
     if memory_start is not None:
         end = resident_mb()
         print(f"memory: start {memory_start:.1f} MB, end {end:.1f} MB, growth {(end / memory_start - 1) * 100:+.1f} % "
               f"(resident, after the first pass; {sum(totals):.0f} s of frames)")
     return 0
+
+
+def gesture_onset(history: list[tuple[int, str]], gesture: str) -> int:
+    """When the track's current run of frames labelled ``gesture`` (top-1, any confidence) began."""
+    onset = history[-1][0]
+    for t, label in reversed(history):
+        if label != gesture:
+            break
+        onset = t
+    return onset
 
 
 def resident_mb() -> float:

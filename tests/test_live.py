@@ -25,7 +25,7 @@ def run_headless(*args, env=None):
 
 
 def check_line(line):
-    assert set(line) == {"frame", "timestamp_ms", "width", "height", "hands"}
+    assert set(line) == {"frame", "timestamp_ms", "width", "height", "hands", "events"}
     for hand in line["hands"]:
         x0, y0, x1, y1 = hand["box"]
         assert 0 <= x0 < x1 <= line["width"] and 0 <= y0 < y1 <= line["height"]
