@@ -1,9 +1,16 @@
-"""Benchmark the live loop over a clip: per-stage latency (median, p95) and end-to-end fps.
+"""Benchmark the live loop over a clip: what a user feels (throughput and latency), per stage.
 
 Frames are resized to --size (default 640x480, the webcam case) and run through the same
-pipeline and overlay as `realtime.run`, without a window.
+pipeline, events and overlay as `realtime.run`, without a window, in the pipelined loop (hands
+of the next frame tracked on a second thread while this one is classified; the default) and in
+the serial loop. `--peer-task` also times MediaPipe's Gesture Recognizer on the same frames, in
+the same run, and prints the ratio of the frame rates.
 
-    python -m realtime.bench --source clip.mp4 --model models/handsign.onnx
+    python -m realtime.bench --source clip.mp4
+    python -m realtime.bench --source clip.mp4 --peer-task ../shared/peers/mediapipe_gesture_recognizer.task
+
+Latency is from the moment a frame is taken from the source ("captured") to its result being
+ready (gestures classified); throughput is frames per second of wall time over the whole pass.
 """
 
 from __future__ import annotations
@@ -13,8 +20,9 @@ import os
 import sys
 import time
 from contextlib import nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import cv2
 import numpy as np
@@ -23,16 +31,19 @@ import onnxruntime as ort
 from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
 from realtime.errors import HandSignError
 from realtime.event_detector import EventDetector
-from realtime.hands import HandTracker
+from realtime.hands import HandTracker, vision, BaseOptions, mp
 from realtime.overlay import Annotator
-from realtime.paths import HAND_MODEL
+from realtime.paths import hand_model_path
 from realtime.pipeline import GesturePipeline
+from realtime.pipelined import detections
 from realtime.run import load_classifier
 from realtime.search import DistantHandSearch
 from realtime.sources import Frame, VideoFileSource
 from realtime.timing import summarize_ms
 
 STAGES = ("capture", "hands", "search", "classify", "draw")
+LOOPS = ("pipelined", "serial")
+FRAME_MS = 1000.0 / 15
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -45,17 +56,123 @@ def parse_size(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(f"size {text!r} is not WIDTHxHEIGHT") from None
 
 
+@dataclass
+class LoopStats:
+    """One loop's samples: per-stage ms, per-frame latency (s), wall time (s)."""
+
+    name: str
+    stages: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STAGES})
+    latencies: list[float] = field(default_factory=list)
+    wall: float = 0.0
+    frames: int = 0
+    hands: int = 0
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.wall if self.wall else float("nan")
+
+
+class TimedFrames:
+    """The clip's frames, passed after passed; records when each was taken ("captured")."""
+
+    def __init__(self, images: list[np.ndarray], passes: int | None, seconds: float | None) -> None:
+        self.images, self.passes, self.seconds = images, passes, seconds
+        self.captured: dict[int, float] = {}
+        self.completed_passes = 0
+        self.on_pass = None  # called after the first pass (memory baseline)
+
+    def __iter__(self) -> Iterator[Frame]:
+        index, end = 0, None if self.seconds is None else time.monotonic() + self.seconds
+        while (self.completed_passes < self.passes) if end is None else (self.completed_passes < 2 or time.monotonic() < end):
+            for image in self.images:
+                frame = Frame(image.copy(), index, int(index * FRAME_MS))  # the copy stands in for capture
+                self.captured[index] = time.perf_counter()
+                yield frame
+                index += 1
+            self.completed_passes += 1
+            if self.completed_passes == 1 and self.on_pass:
+                self.on_pass()
+
+
+def run_loop(name: str, pipeline: GesturePipeline, frames: TimedFrames, annotator: Annotator, crop_view: bool,
+             delays: list[float] | None = None) -> LoopStats:
+    """Play the frames through the live loop (pipelined or serial), as `realtime.run` does."""
+    stats = LoopStats(name)
+    detector, labels_seen = EventDetector(), {}
+    pipeline.smoother.reset()
+    started = time.perf_counter()
+    with detections(pipeline, frames, lambda: False, pipelined=name == "pipelined") as found:
+        for d in found:
+            result = pipeline.finish(d)
+            stats.latencies.append(time.perf_counter() - frames.captured.pop(d.frame.index))
+            for event in detector.update(result, mirrored=False):
+                if event.type == "start" and delays is not None:
+                    delays.append(event.t_ms - gesture_onset(labels_seen[event.track], event.gesture))
+            for h in result.hands:
+                if h.track is not None and h.top3:
+                    labels_seen.setdefault(h.track, []).append((result.frame.timestamp_ms, h.top3[0][0]))
+            if crop_view:
+                pipeline.model_views(result.hands)
+            annotator.draw(result, 0.0, show_crops=crop_view)
+            for s in STAGES:
+                stats.stages[s].append(result.timings_ms.get(s, 0.0) / 1000)
+            stats.frames += 1
+            stats.hands += len(result.hands)
+    stats.wall = time.perf_counter() - started
+    return stats
+
+
+def open_peer(task: Path, max_hands: int):
+    """MediaPipe's Gesture Recognizer in VIDEO mode (checked before anything is timed)."""
+    if not task.is_file():
+        raise HandSignError(f"peer task not found: {task}")
+    options = vision.GestureRecognizerOptions(base_options=BaseOptions(model_asset_path=str(task)),
+                                              running_mode=vision.RunningMode.VIDEO, num_hands=max_hands)
+    try:
+        return vision.GestureRecognizer.create_from_options(options)
+    except (RuntimeError, ValueError) as exc:
+        raise HandSignError(f"{task} is not a usable MediaPipe gesture recognizer .task: "
+                            f"{str(exc).splitlines()[0]}") from None
+
+
+def run_peer(recognizer, images: list[np.ndarray], passes: int) -> LoopStats:
+    """The peer on the same frames: its landmarker + classifier, per frame."""
+    stats = LoopStats("peer")
+    started = time.perf_counter()
+    index = 0
+    for _ in range(passes):
+        for image in images:
+            t0 = time.perf_counter()
+            frame = image.copy()  # the same stand-in for capture
+            rgb = mp.Image(image_format=mp.ImageFormat.SRGB, data=cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+            result = recognizer.recognize_for_video(rgb, int(index * FRAME_MS))
+            stats.latencies.append(time.perf_counter() - t0)
+            stats.hands += len(result.hand_landmarks)
+            stats.frames += 1
+            index += 1
+    stats.wall = time.perf_counter() - started
+    return stats
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = ArgumentParser(prog="python -m realtime.bench", description=__doc__, formatter_class=HelpFormatter)
     p.add_argument("--source", required=True, type=Path, help="video clip")
     p.add_argument("--size", type=parse_size, default=(640, 480), help="frame size WIDTHxHEIGHT fed to the loop")
     p.add_argument("--model", type=Path, default=None, help="gesture model (.onnx); default models/handsign.onnx if present")
-    p.add_argument("--hand-model", type=Path, default=HAND_MODEL, help="MediaPipe hand_landmarker.task")
+    p.add_argument("--hand-model", type=hand_model_path, default="auto",
+                   help="MediaPipe hand model: auto (lite for video and cameras, full for single images), full, "
+                          "lite (faster landmarks, the same palm detector) or a .task path")
     p.add_argument("--max-hands", type=int, default=2, help="hands tracked at once")
     p.add_argument("--threads", type=int, default=2, help="onnxruntime threads for the classifier")
-    p.add_argument("--loops", type=int, default=3, help="times the clip is played (more samples)")
+    p.add_argument("--spinning", action=argparse.BooleanOptionalAction, default=False,
+                   help="let onnxruntime's idle threads spin-wait (they then compete with the hand tracker)")
+    p.add_argument("--loop", choices=LOOPS + ("both",), default="both", help="which live loop(s) to time")
+    p.add_argument("--peer-task", type=Path, default=None,
+                   help="also time MediaPipe's Gesture Recognizer (.task) on the same frames, and print the ratio")
+    p.add_argument("--loops", type=int, default=3, help="times the clip is played per loop (more samples)")
     p.add_argument("--seconds", type=float, default=None,
-                   help="soak: replay the clip for this long instead of --loops, and report memory growth")
+                   help="soak: replay the clip for this long (pipelined loop) instead of --loops, and report "
+                        "memory growth")
     p.add_argument("--crop-view", action="store_true", help="also draw the crop view")
     p.add_argument("--no-tiles", action="store_true",
                    help="without the background search for distant hands (to compare its cost)")
@@ -67,80 +184,75 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.source.is_file():
         raise HandSignError(f"source not found: {args.source}")
     with VideoFileSource(args.source) as src:
-        frames = [cv2.resize(f.image, args.size, interpolation=cv2.INTER_AREA) for f in src]
-    if not frames:
+        images = [cv2.resize(f.image, args.size, interpolation=cv2.INTER_AREA) for f in src]
+    if not images:
         raise HandSignError(f"{args.source} has no frames")
-    classifier = load_classifier(args.model, args.threads)
+    classifier = load_classifier(args.model, args.threads, args.spinning)
+    recognizer = open_peer(args.peer_task, args.max_hands) if args.peer_task else None
+    try:
+        return report(args, images, classifier, recognizer)
+    finally:
+        if recognizer is not None:
+            recognizer.close()
+
+
+def report(args: argparse.Namespace, images: list[np.ndarray], classifier, recognizer) -> int:
+    """Time the loops (and the peer) and print the figures."""
+    loops = LOOPS if args.loop == "both" else (args.loop,)
+    if args.seconds is not None:
+        loops = ("pipelined",)
     annotator = Annotator(0.6)
-    samples: dict[str, list[float]] = {s: [] for s in STAGES}
-    totals, hands, background = [], 0, []
-    detector, labels_seen, delays = EventDetector(), {}, []
-    fps_ms = 1000.0 / 15
-    with HandTracker(args.hand_model, args.max_hands, video=True) as tracker, \
-            (nullcontext() if args.no_tiles else DistantHandSearch(args.hand_model, args.max_hands)) as search:
-        pipeline = GesturePipeline(tracker, classifier, search=search)
-        index, loop = 0, 0
-        memory_start = None
-        soak_end = None if args.seconds is None else time.monotonic() + args.seconds
-        while (loop < args.loops) if soak_end is None else (loop < 2 or time.monotonic() < soak_end):
-            if loop == 1:
-                memory_start = resident_mb()  # after one warm-up pass: models and buffers allocated
-            loop += 1
-            for image in frames:
-                start = time.perf_counter()
-                frame = Frame(image.copy(), index, int(index * fps_ms))  # the copy stands in for capture
-                capture_ms = (time.perf_counter() - start) * 1000
-                result = pipeline.process(frame, mirror=False, capture_ms=capture_ms)
-                if args.crop_view:
-                    pipeline.model_views(result.hands)
-                annotator.draw(result, 0.0, show_crops=args.crop_view)
-                for event in detector.update(result, mirrored=False):
-                    if event.type == "start":
-                        delays.append(event.t_ms - gesture_onset(labels_seen[event.track], event.gesture))
-                for h in result.hands:
-                    if h.track is not None and h.top3:
-                        labels_seen.setdefault(h.track, []).append((frame.timestamp_ms, h.top3[0][0]))
-                totals.append(time.perf_counter() - start)
-                for s in STAGES:
-                    samples[s].append(result.timings_ms.get(s, 0.0) / 1000)
-                if search is not None and search.steps > len(background):
-                    background.append(search.step_ms / 1000)  # one sample per finished worker step
-                hands += len(result.hands)
-                index += 1
-        settings = tracker.settings
+    results, delays, memory = [], [], {}
+    for name in loops:
+        frames = TimedFrames(images, args.loops, args.seconds)
+        frames.on_pass = lambda: memory.setdefault("start", resident_mb())  # models and buffers allocated
+        with HandTracker(args.hand_model, args.max_hands, video=True) as tracker, \
+                (nullcontext() if args.no_tiles else DistantHandSearch(args.hand_model, args.max_hands)) as search:
+            pipeline = GesturePipeline(tracker, classifier, search=search)
+            results.append(run_loop(name, pipeline, frames, annotator, args.crop_view,
+                                    delays if not delays else None))
+            settings, search_steps = tracker.settings, (search.steps if search else 0)
+        memory["end"] = resident_mb()
+    peer = run_peer(recognizer, images, args.loops) if recognizer else None
+
     w, h = args.size
-    print(f"clip {args.source.name}: {len(frames)} frames x {loop} loops at {w}x{h}, "
-          f"{hands} hands found ({hands / len(totals):.2f} per frame)")
+    first = results[0]
+    print(f"clip {args.source.name}: {len(images)} frames x {args.loops if args.seconds is None else 'soak'} "
+          f"passes at {w}x{h}, {first.hands} hands found ({first.hands / max(first.frames, 1):.2f} per frame)")
     print(f"hand tracking: MediaPipe HandLandmarker {settings}")
     if classifier:
         c = classifier.contract
-        print(f"classifier: {classifier.path.name} {c.image_size}px, {args.threads} threads, "
-              f"onnxruntime {ort.__version__}")
+        print(f"classifier: {classifier.path.name} {c.image_size}px, {args.threads} threads, spinning "
+              f"{'on' if args.spinning else 'off'}, onnxruntime {ort.__version__}")
     else:
         print("classifier: none (no gesture model): classify stage is empty")
-    print(f"{'stage':>9} | {'median ms':>9} | {'p95 ms':>7}")
+    print(f"distant-hand search: {'off' if args.no_tiles else f'{search_steps} background steps in the last loop'}")
+    print(f"{'stage ms (median / p95)':<24}" + "".join(f" | {r.name:>15}" for r in results))
     for s in STAGES:
-        med, p95 = summarize_ms(samples[s])
-        print(f"{s:>9} | {med:9.2f} | {p95:7.2f}")
-    med, p95 = summarize_ms(totals)
-    print(f"{'total':>9} | {med:9.2f} | {p95:7.2f}")
-    if background:
-        bmed, bp95 = summarize_ms(background)
-        print(f"distant-hand search in the background: {search.steps} steps (one tile or the followed "
-              f"regions each), {bmed:.2f} ms median / {bp95:.2f} ms p95 per step, beside the loop")
-    else:
-        print("distant-hand search: off" if args.no_tiles else "distant-hand search: never needed")
-    print(f"end to end: {len(totals) / sum(totals):.1f} fps (mean), {1000 / med:.1f} fps at the median frame")
+        print(f"{s:<24}" + "".join(" | {:>6.2f} / {:>6.2f}".format(*summarize_ms(r.stages[s])) for r in results))
+    print(f"{'latency ms':<24}" + "".join(" | {:>6.2f} / {:>6.2f}".format(*summarize_ms(r.latencies)) for r in results)
+          + (" | {:>6.2f} / {:>6.2f} (peer)".format(*summarize_ms(peer.latencies)) if peer else ""))
+    print(f"{'throughput fps':<24}" + "".join(f" | {r.fps:>15.1f}" for r in results)
+          + (f" | {peer.fps:>8.1f} (peer)" if peer else ""))
+    for r in results:
+        print(f"end to end, {r.name} loop: {r.fps:.1f} fps, latency {summarize_ms(r.latencies)[0]:.1f} ms median")
+    if peer:
+        print(f"peer: MediaPipe Gesture Recognizer ({args.peer_task.name}, VIDEO mode, {args.max_hands} hands): "
+              f"{peer.fps:.1f} fps, latency {summarize_ms(peer.latencies)[0]:.1f} ms median, "
+              f"{peer.hands / max(peer.frames, 1):.2f} hands per frame")
+        for r in results:
+            gap = summarize_ms(r.latencies)[0] - summarize_ms(peer.latencies)[0]
+            print(f"ratio, {r.name} / peer: {r.fps / peer.fps:.2f}x the peer's fps, latency {gap:+.1f} ms")
     if delays:
         print(f"gesture events: {len(delays)} starts; from the first frame showing the gesture to its start "
               f"event: median {np.median(delays):.0f} ms, max {max(delays):.0f} ms of clip time "
-              f"(--min-hold {detector.gestures.min_hold_ms} ms), plus that frame's own latency (total above)")
+              f"(--min-hold {EventDetector().gestures.min_hold_ms} ms), plus that frame's own latency (above)")
     elif classifier:
         print("gesture events: no gesture was held long enough to start one on this clip")
-    if memory_start is not None:
-        end = resident_mb()
-        print(f"memory: start {memory_start:.1f} MB, end {end:.1f} MB, growth {(end / memory_start - 1) * 100:+.1f} % "
-              f"(resident, after the first pass; {sum(totals):.0f} s of frames)")
+    if "start" in memory:
+        print(f"memory: start {memory['start']:.1f} MB, end {memory['end']:.1f} MB, growth "
+              f"{(memory['end'] / memory['start'] - 1) * 100:+.1f} % (resident, after the first pass; "
+              f"{results[-1].wall:.0f} s of frames)")
     return 0
 
 

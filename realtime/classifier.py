@@ -48,9 +48,15 @@ class Prediction:
         return [(self.labels[i], float(self.probabilities[i])) for i in order]
 
 
-def session_options(threads: int) -> ort.SessionOptions:
-    """Session options with a fixed thread count (0 lets onnxruntime choose)."""
+def session_options(threads: int, spinning: bool = True) -> ort.SessionOptions:
+    """Session options with a fixed thread count (0 lets onnxruntime choose).
+
+    ``spinning=False`` makes idle intra-op threads sleep instead of spin-waiting for the next run,
+    leaving their core to the hand tracker that runs beside the classifier in the live loop.
+    """
     opts = ort.SessionOptions()
+    if not spinning:
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -62,13 +68,13 @@ def session_options(threads: int) -> ort.SessionOptions:
 class GestureClassifier:
     """A HandSign ONNX model with its contract; ``predict`` takes BGR crops of any size."""
 
-    def __init__(self, path: str | Path, threads: int = 2) -> None:
+    def __init__(self, path: str | Path, threads: int = 2, spinning: bool = True) -> None:
         self.path = Path(path)
         if not self.path.is_file():
             raise ModelLoadError(f"gesture model not found: {self.path}")
         try:
             self.session = ort.InferenceSession(
-                str(self.path), sess_options=session_options(threads),
+                str(self.path), sess_options=session_options(threads, spinning),
                 providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own, unexported exception types
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

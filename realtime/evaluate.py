@@ -33,7 +33,7 @@ from realtime.hands import HandTracker
 from realtime.images import ImageReadError, read_bgr
 from realtime.metrics import compute_metrics
 from realtime.outputs import prepare_out_dir, write_text_atomic
-from realtime.paths import HAND_MODEL
+from realtime.paths import HAND_MODEL, hand_model_path
 from realtime.pipeline import GesturePipeline, HandResult
 
 log = logging.getLogger("realtime.evaluate")
@@ -53,7 +53,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--framing", choices=FRAMINGS, default=None, help="crop framing (default: the model's own)")
     p.add_argument("--no-tiles", action="store_true",
                    help="do not search overlapping tiles for small hands the whole-image pass misses")
-    p.add_argument("--hand-model", type=Path, default=HAND_MODEL, help="MediaPipe hand_landmarker.task")
+    p.add_argument("--hand-model", type=hand_model_path, default="auto",
+                   help="MediaPipe hand model: auto (lite for video and cameras, full for single images), full, "
+                          "lite (faster landmarks, the same palm detector) or a .task path")
     p.add_argument("--threads", type=int, default=2, help="onnxruntime threads for the classifier")
     p.add_argument("--sweep", type=parse_sweep, default=[],
                    help="also score these crop settings, FRAMING:MARGIN comma-separated (e.g. "

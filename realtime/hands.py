@@ -14,7 +14,7 @@ import numpy as np
 from realtime.contract import (DEFAULT_CROP_MARGIN, DEFAULT_FRAMING, Box, clamp_box, crop_box, hand_crop,
                                landmarks_box)
 from realtime.errors import HandSignError
-from realtime.paths import HAND_MODEL
+from realtime.paths import AUTO, resolve_hand_model
 from realtime.tiles import is_duplicate, tile_boxes
 
 #: Hands found only in a tile must reach this handedness score (a cheap guard against false hands).
@@ -78,10 +78,10 @@ class HandTracker:
     prints a traceback at interpreter exit.
     """
 
-    def __init__(self, model_path: str | Path = HAND_MODEL, max_hands: int = 2, video: bool = True,
+    def __init__(self, model_path: str | Path = AUTO, max_hands: int = 2, video: bool = True,
                  min_detection: float = 0.5, min_presence: float = 0.5, min_tracking: float = 0.5,
                  tiles: bool = True) -> None:
-        model_path = Path(model_path)
+        model_path = resolve_hand_model(model_path, video)
         if not model_path.is_file():
             raise HandSignError(f"hand model not found: {model_path} "
                                 "(rebuild it with `python scripts/build_hand_landmarker.py`)")

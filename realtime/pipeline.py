@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from realtime.classifier import GestureClassifier
@@ -59,6 +60,17 @@ class FrameResult:
                 "hands": [h.to_json() for h in self.hands]}
 
 
+@dataclass
+class Detection:
+    """A frame after the hands stage, before the gesture stage."""
+
+    frame: Frame
+    image: np.ndarray  # the frame as shown (mirrored if mirror is on)
+    hands: list[Hand]
+    timings: dict[str, float]
+    mirrored: bool = False
+
+
 class GesturePipeline:
     """Holds the tracker, the classifier (optional) and the smoother; ``process`` one frame."""
 
@@ -82,20 +94,29 @@ class GesturePipeline:
         self.smoother.reset()  # the label set may have changed
 
     def process(self, frame: Frame, mirror: bool = False, capture_ms: float = 0.0) -> FrameResult:
-        image = frame.image[:, ::-1].copy() if mirror else frame.image
+        """One frame, serially: its hands, then their gestures."""
+        return self.finish(self.detect(frame, mirror, capture_ms))
+
+    def detect(self, frame: Frame, mirror: bool = False, capture_ms: float = 0.0) -> Detection:
+        """The hands stage (MediaPipe, and the distant-hand search): the part the pipelined loop
+        runs on its worker thread, one frame ahead of :meth:`finish`."""
+        image = cv2.flip(frame.image, 1) if mirror else frame.image
         t0 = time.perf_counter()
         hands: list[Hand] = self.tracker.detect(image, frame.timestamp_ms, mirrored=mirror)
         t1 = time.perf_counter()
         timings = {"capture": capture_ms, "hands": (t1 - t0) * 1000}
         if self.search is not None:
             hands = hands + self.search.update(image, frame.index, hands, mirror)
-            t1b = time.perf_counter()
-            timings["search"] = (t1b - t1) * 1000  # what the loop pays; the worker runs beside it
+            timings["search"] = (time.perf_counter() - t1) * 1000  # what the loop pays; the worker runs beside it
             timings["search bg"] = self.search.step_ms
-            t1 = t1b
-        results = self.classify_hands(image, hands)
-        timings["classify"] = (time.perf_counter() - t1) * 1000
-        return FrameResult(frame, image, results, timings)
+        return Detection(frame, image, hands, timings, mirror)
+
+    def finish(self, d: Detection) -> FrameResult:
+        """The gesture stage: crops by the contract, one classifier batch, smoothing."""
+        t0 = time.perf_counter()
+        results = self.classify_hands(d.image, d.hands)
+        d.timings["classify"] = (time.perf_counter() - t0) * 1000
+        return FrameResult(d.frame, d.image, results, d.timings)
 
     def classify_hands(self, image: np.ndarray, hands: list[Hand]) -> list[HandResult]:
         """Crop each detected hand by the contract and classify the crops in one batch."""

@@ -40,9 +40,10 @@ from realtime.hands import HandTracker
 from realtime.search import DistantHandSearch
 from realtime.outputs import write_image_atomic, write_text_atomic
 from realtime.overlay import Annotator
-from realtime.paths import GESTURE_MODEL, HAND_MODEL
+from realtime.paths import GESTURE_MODEL, hand_model_path
 from realtime.pipeline import FrameResult, GesturePipeline
-from realtime.sources import Source, open_source
+from realtime.pipelined import detections
+from realtime.sources import Frame, Source, open_source
 from realtime.swipes import DEFAULT_MIN_DISTANCE, SwipeDetector
 from realtime.teach_mode import TeachMode
 
@@ -68,7 +69,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     mdl.add_argument("--model", type=Path, default=None,
                      help=f"gesture model (.onnx); default {GESTURE_MODEL.relative_to(GESTURE_MODEL.parents[1])} "
                           "(shipped); 'none' tracks hands without labels")
-    mdl.add_argument("--hand-model", type=Path, default=HAND_MODEL, help="MediaPipe hand_landmarker.task")
+    mdl.add_argument("--hand-model", type=hand_model_path, default="auto",
+                     help="MediaPipe hand model: auto (lite for video and cameras, full for single images), full, "
+                          "lite (faster landmarks, the same palm detector) or a .task path")
     mdl.add_argument("--max-hands", type=int, default=2, help="hands tracked at once")
     mdl.add_argument("--min-detection", type=float, default=0.5, help="MediaPipe palm detection confidence")
     mdl.add_argument("--no-tiles", action="store_true",
@@ -82,6 +85,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                      help="crop framing: hand (grown landmark box, grey-padded) or context (square with "
                           "surroundings); default: the model's own")
     mdl.add_argument("--threads", type=int, default=2, help="onnxruntime threads for the classifier")
+    mdl.add_argument("--spinning", action=argparse.BooleanOptionalAction, default=False,
+                     help="let onnxruntime's idle threads spin-wait (they then compete with the hand tracker)")
+    mdl.add_argument("--serial", action="store_true",
+                     help="find the hands and classify them one after the other, instead of tracking the "
+                          "next frame on a second thread while this one is classified")
     act = p.add_argument_group("events and actions")
     act.add_argument("--bindings", type=Path, default=None,
                      help="TOML file binding gestures and swipes to keys, commands or printed events "
@@ -148,7 +156,7 @@ def check_writable(folder: Path, what: str) -> None:
                             "pass another folder") from None
 
 
-def load_classifier(path: Path | None, threads: int) -> GestureClassifier | None:
+def load_classifier(path: Path | None, threads: int, spinning: bool = False) -> GestureClassifier | None:
     """The gesture model: ``path``, else the shipped one; ``none`` tracks hands without labels."""
     if path is not None and str(path).lower() == "none":
         return None
@@ -157,7 +165,7 @@ def load_classifier(path: Path | None, threads: int) -> GestureClassifier | None
             log.warning("no gesture model at %s: tracking hands without labels", GESTURE_MODEL)
             return None
         path = GESTURE_MODEL
-    classifier = GestureClassifier(path, threads=threads)
+    classifier = GestureClassifier(path, threads=threads, spinning=spinning)
     log.info("%r", classifier)
     return classifier
 
@@ -284,7 +292,8 @@ class LiveApp:
         cv2.waitKey(1)
         try:
             taught = self.teach.train()
-            self.pipeline.use_classifier(GestureClassifier(taught.out, threads=self.args.threads))
+            self.pipeline.use_classifier(GestureClassifier(taught.out, threads=self.args.threads,
+                                                                spinning=self.args.spinning))
         except HandSignError as exc:
             self.say(f"teach: {exc}")
             return
@@ -318,46 +327,44 @@ class LiveApp:
         return code
 
     def _loop(self, headless: bool) -> None:
-        last = wait_start = time.perf_counter()
-        frames = iter(self.source)
+        last = time.perf_counter()
         result = None
-        while True:
-            frame = next(frames, None)
-            if frame is None:
-                break
-            if frame.stale:  # the camera is reconnecting: keep the window alive, showing the status
-                if not headless and result is not None and not self.show(self.annotate(result), result):
+        with detections(self.pipeline, self.source, lambda: self.mirror, not self.args.serial) as found:
+            for item in found:
+                if isinstance(item, Frame):  # the camera is reconnecting: keep the window alive, showing the status
+                    if not headless and result is not None and not self.show(self.annotate(result), result):
+                        break
+                    continue
+                if item.mirrored != self.mirror:
+                    continue  # tracked before `m` was pressed: the next frame comes the new way round
+                result = self.pipeline.finish(item)
+                if self.teach.recording and not self.paused:
+                    try:
+                        self.teach.record(result)
+                    except OSError as exc:
+                        self.say(f"recording failed: {exc.strerror or exc}")
+                events = self.act(result)
+                self.frames += 1
+                self.hands_seen += len(result.hands)
+                now = time.perf_counter()
+                rate = 1.0 / max(now - last, 1e-6)
+                self.fps = 0.9 * self.fps + 0.1 * rate if self.fps else rate
+                last = now
+                if self.args.events_only:
+                    for event in events:
+                        print(json.dumps(event.to_json()), flush=True)
+                elif headless:
+                    print(json.dumps({**result.to_json(), "events": [e.to_json() for e in events]}), flush=True)
+                if headless:
+                    if self.args.record:
+                        self.recorder.write(self.annotate(result))
+                else:
+                    canvas = self.annotate(result)
+                    self.recorder.write(canvas)
+                    if not self.show(canvas, result):
+                        break
+                if self.args.max_frames and self.frames >= self.args.max_frames:
                     break
-                continue
-            capture_ms = (time.perf_counter() - wait_start) * 1000
-            result = self.pipeline.process(frame, self.mirror, capture_ms)
-            if self.teach.recording and not self.paused:
-                try:
-                    self.teach.record(result)
-                except OSError as exc:
-                    self.say(f"recording failed: {exc.strerror or exc}")
-            events = self.act(result)
-            self.frames += 1
-            self.hands_seen += len(result.hands)
-            now = time.perf_counter()
-            self.fps = 0.9 * self.fps + 0.1 * (1.0 / max(now - last, 1e-6)) if self.fps else 1.0 / max(now - last, 1e-6)
-            last = now
-            if self.args.events_only:
-                for event in events:
-                    print(json.dumps(event.to_json()), flush=True)
-            elif headless:
-                print(json.dumps({**result.to_json(), "events": [e.to_json() for e in events]}), flush=True)
-            if headless:
-                if self.args.record:
-                    self.recorder.write(self.annotate(result))
-            else:
-                canvas = self.annotate(result)
-                self.recorder.write(canvas)
-                if not self.show(canvas, result):
-                    break
-            if self.args.max_frames and self.frames >= self.args.max_frames:
-                break
-            wait_start = time.perf_counter()
         if self.args.events_only and result is not None:  # gestures still shown when the source ended
             for event in self.events.gestures.flush(result.frame.timestamp_ms, result.frame.index):
                 print(json.dumps(event.to_json()), flush=True)
@@ -406,7 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     check_writable(args.snapshot_dir, "snapshot folder")
     if args.record:
         check_writable(args.record.parent, "recording folder")
-    classifier = load_classifier(args.model, args.threads)
+    classifier = load_classifier(args.model, args.threads, args.spinning)
     engine = actions = None
     if args.bindings is not None:
         bindings = load_bindings(args.bindings, classifier.labels if classifier else ())

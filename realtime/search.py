@@ -20,7 +20,7 @@ import numpy as np
 
 from realtime.contract import Box, landmarks_box
 from realtime.hands import Hand, HandTracker
-from realtime.paths import HAND_MODEL
+from realtime.paths import AUTO
 from realtime.tiles import is_duplicate, tile_boxes
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def follow_region(points: np.ndarray, width: int, height: int) -> Box:
 class DistantHandSearch:
     """Background tile search and region following; ``update`` once per frame, ``close`` at the end."""
 
-    def __init__(self, model_path: str | Path = HAND_MODEL, max_hands: int = 2, min_detection: float = 0.5,
+    def __init__(self, model_path: str | Path = AUTO, max_hands: int = 2, min_detection: float = 0.5,
                  wait: bool = False, tile_interval: float = TILE_INTERVAL_S) -> None:
         self.max_hands, self.wait = max_hands, wait
         self.tile_interval = 0.0 if wait else tile_interval  # files are not real time: no pause

@@ -7,9 +7,12 @@ reproducibly we bundle the same two networks from the last wheel that carried th
     palm_detection_full.tflite -> hand_detector.tflite
     hand_landmark_full.tflite  -> hand_landmarks_detector.tflite
 
-(the lite palm model lacks the metadata the Tasks graph needs). Licence: Apache-2.0 (MediaPipe).
+(the lite palm model lacks the metadata the Tasks graph needs). ``--variant lite`` bundles
+``hand_landmark_lite.tflite`` instead of the full landmark model, with the same palm detector:
+``models/hand_landmarker_lite.task``, the faster `--hand-model lite`. Licence: Apache-2.0 (MediaPipe).
 
     python scripts/build_hand_landmarker.py            # downloads the wheel with pip
+    python scripts/build_hand_landmarker.py --variant lite
     python scripts/build_hand_landmarker.py --wheel mediapipe-0.10.21-...whl
 """
 
@@ -42,14 +45,21 @@ def download_wheel(folder: Path) -> Path:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--wheel", type=Path, help=f"a local mediapipe=={WHEEL_VERSION} wheel (default: pip download)")
-    p.add_argument("--out", type=Path, default=ROOT / "models" / "hand_landmarker.task",
-                   help="bundle to write (default: %(default)s)")
+    p.add_argument("--variant", choices=("full", "lite"), default="full",
+                   help="landmark model: full, or lite (faster) (default: %(default)s)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="bundle to write (default: models/hand_landmarker.task, or models/hand_landmarker_lite.task)")
     args = p.parse_args()
+    if args.out is None:
+        args.out = ROOT / "models" / ("hand_landmarker.task" if args.variant == "full" else "hand_landmarker_lite.task")
+    members = dict(MEMBERS)
+    if args.variant == "lite":
+        members["hand_landmarks_detector.tflite"] = "mediapipe/modules/hand_landmark/hand_landmark_lite.tflite"
     from mediapipe.tasks.python.metadata.metadata_writers import model_asset_bundle_utils as bundle
     with tempfile.TemporaryDirectory() as tmp:
         wheel = args.wheel or download_wheel(Path(tmp))
         with zipfile.ZipFile(wheel) as zf:
-            models = {name: zf.read(member) for name, member in MEMBERS.items()}
+            models = {name: zf.read(member) for name, member in members.items()}
     # create_model_asset_bundle() stamps the current time into the zip; a fixed date makes the
     # bundle byte-for-byte reproducible, with the same aligned, uncompressed layout.
     with bundle.AlignZipFile(args.out, mode="w", alignment=bundle._ALIGNMENT) as zf:

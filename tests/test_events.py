@@ -2,7 +2,6 @@
 fixture clips, bindings files good and bad, and a command binding run end to end on a real clip."""
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
