@@ -44,7 +44,8 @@ from realtime.paths import GESTURE_MODEL, hand_model_path
 from realtime.pipeline import FrameResult, GesturePipeline
 from realtime.pipelined import detections
 from realtime.sources import Frame, Source, open_source
-from realtime.swipes import DEFAULT_MIN_DISTANCE, SwipeDetector
+from realtime.stream import OscSender, StreamServer, event_message, frame_message, parse_address
+from realtime.swipes import DEFAULT_MIN_DISTANCE, SWIPES, SwipeDetector
 from realtime.teach_mode import TeachMode
 
 log = logging.getLogger("realtime.run")
@@ -104,6 +105,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                      help="ms between hold events while a gesture stays (0: no hold events)")
     act.add_argument("--swipe-distance", type=float, default=DEFAULT_MIN_DISTANCE,
                      help="how far a swipe must move, in hand sizes, within 0.8 s")
+    net = p.add_argument_group("stream to other programs")
+    net.add_argument("--serve", type=address_type, default=None, metavar="[HOST:]PORT",
+                     help="WebSocket server broadcasting every gesture event as JSON (docs/stream.schema.json), "
+                          "and the example page at http://HOST:PORT/; HOST defaults to 127.0.0.1 (this machine "
+                          "only)")
+    net.add_argument("--serve-frames", action="store_true", help="with --serve: also every frame's hands")
+    net.add_argument("--osc", type=address_type, default=None, metavar="[HOST:]PORT",
+                     help="send every gesture event as an OSC message over UDP (/handsign/gesture/start ...); "
+                          "HOST defaults to 127.0.0.1")
     out = p.add_argument_group("output")
     out.add_argument("--headless", action="store_true", help="no window: one JSON line per frame on stdout")
     out.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
@@ -128,11 +138,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         p.error("--min-hold must be within 0..10000 ms, --hold-every within 0..60000 ms, "
                 "--swipe-distance within 0.2..20")
     args.headless = args.headless or args.events_only
+    if args.serve_frames and args.serve is None:
+        p.error("--serve-frames goes with --serve [HOST:]PORT")
     if args.dry_run and args.bindings is None:
         p.error("--dry-run goes with --bindings FILE")
     if not 0 <= args.min_detection <= 1 or args.threads < 0 or args.width < 1 or args.height < 1:
         p.error("--min-detection must be within 0..1, --threads >= 0, --width and --height >= 1")
     return args
+
+
+def address_type(text: str) -> tuple[str, int]:
+    """argparse type for [HOST:]PORT."""
+    try:
+        return parse_address(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def check_display() -> None:
@@ -206,11 +226,13 @@ class LiveApp:
     """The loop: frames through the pipeline, then a window with keys, or JSON lines."""
 
     def __init__(self, args: argparse.Namespace, source: Source, pipeline: GesturePipeline,
-                 engine: BindingEngine | None = None, actions: ActionRunner | None = None) -> None:
+                 engine: BindingEngine | None = None, actions: ActionRunner | None = None,
+                 stream: StreamServer | None = None, osc: OscSender | None = None) -> None:
         self.args, self.source, self.pipeline = args, source, pipeline
         self.events = EventDetector(GestureEvents(args.min_hold, hold_every_ms=args.hold_every),
                                     SwipeDetector(args.swipe_distance))
         self.engine, self.actions = engine, actions
+        self.stream, self.osc = stream, osc
         self.actions_paused = False
         self.mirror = source.live if args.mirror is None else args.mirror
         self.show_crops, self.show_help, self.paused = args.crop_view, True, False
@@ -370,8 +392,15 @@ class LiveApp:
                 print(json.dumps(event.to_json()), flush=True)
 
     def act(self, result: FrameResult) -> list:
-        """This frame's gesture events; fire the bindings they trigger (unless paused)."""
+        """This frame's gesture events: streamed, and firing the bindings they trigger (unless paused)."""
         events = self.events.update(result, self.mirror)
+        for event in events:
+            if self.stream is not None:
+                self.stream.publish(event_message(event))
+            if self.osc is not None:
+                self.osc.send(event)
+        if self.stream is not None and self.args.serve_frames:
+            self.stream.publish(frame_message({**result.to_json(), "events": [e.to_json() for e in events]}))
         if self.engine is None:
             return events
         for firing in self.engine.update(result.frame.timestamp_ms, events, self.events.gestures.active,
@@ -421,7 +450,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         engine = BindingEngine(bindings)
         log.info("%d bindings from %s%s: %s", len(bindings), args.bindings, " (dry run)" if args.dry_run else "",
                  "; ".join(b.describe() for b in bindings))
-    with open_source(args.camera, args.source, args.width, args.height, args.loop,
+    osc = OscSender(*args.osc) if args.osc else None
+    labels = list(classifier.labels) if classifier else []
+    with (StreamServer(*args.serve, hello={"labels": labels, "swipes": list(SWIPES),
+                                           "model": classifier.path.name if classifier else None,
+                                           "frames": args.serve_frames})
+          if args.serve else nullcontext()) as stream, \
+            open_source(args.camera, args.source, args.width, args.height, args.loop,
                      args.reconnect_seconds) as source, \
             HandTracker(args.hand_model, args.max_hands, video=not source.still,
                         min_detection=args.min_detection, tiles=not args.no_tiles) as tracker, \
@@ -429,7 +464,7 @@ def main(argv: Sequence[str] | None = None) -> int:
              DistantHandSearch(args.hand_model, args.max_hands, args.min_detection, wait=not source.live)) as search:
         pipeline = GesturePipeline(tracker, classifier, args.threshold, args.smooth, args.crop_margin,
                                    args.framing, search)
-        app = LiveApp(args, source, pipeline, engine, actions)
+        app = LiveApp(args, source, pipeline, engine, actions, stream, osc)
         try:
             return app.run()
         finally:
