@@ -61,7 +61,7 @@ def frame_message(frame_json: dict) -> dict:
     return {"schema": SCHEMA_VERSION, "kind": "frame", "frame": frame_json}
 
 
-@dataclass
+@dataclass(eq=False)  # clients are kept in a set, by identity
 class _Client:
     name: str
     queue: asyncio.Queue
