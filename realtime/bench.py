@@ -16,7 +16,9 @@ ready (gestures classified); throughput is frames per second of wall time over t
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
+import threading
 import sys
 import time
 from contextlib import nullcontext
@@ -39,9 +41,10 @@ from realtime.pipelined import detections
 from realtime.run import load_classifier
 from realtime.search import DistantHandSearch
 from realtime.sources import Frame, VideoFileSource
+from realtime.stream import StreamServer, event_message, frame_message
 from realtime.timing import summarize_ms
 
-STAGES = ("capture", "hands", "search", "classify", "draw")
+STAGES = ("capture", "hands", "search", "classify", "draw", "serve")
 LOOPS = ("pipelined", "serial")
 FRAME_MS = 1000.0 / 15
 
@@ -95,7 +98,7 @@ class TimedFrames:
 
 
 def run_loop(name: str, pipeline: GesturePipeline, frames: TimedFrames, annotator: Annotator, crop_view: bool,
-             delays: list[float] | None = None) -> LoopStats:
+             delays: list[float] | None = None, server: StreamServer | None = None) -> LoopStats:
     """Play the frames through the live loop (pipelined or serial), as `realtime.run` does."""
     stats = LoopStats(name)
     detector, labels_seen = EventDetector(), {}
@@ -105,7 +108,14 @@ def run_loop(name: str, pipeline: GesturePipeline, frames: TimedFrames, annotato
         for d in found:
             result = pipeline.finish(d)
             stats.latencies.append(time.perf_counter() - frames.captured.pop(d.frame.index))
-            for event in detector.update(result, mirrored=False):
+            events = detector.update(result, mirrored=False)
+            if server is not None:  # what `realtime.run --serve --serve-frames` does per frame
+                t0 = time.perf_counter()
+                for event in events:
+                    server.publish(event_message(event))
+                server.publish(frame_message({**result.to_json(), "events": [e.to_json() for e in events]}))
+                result.timings_ms["serve"] = (time.perf_counter() - t0) * 1000
+            for event in events:
                 if event.type == "start" and delays is not None:
                     delays.append(event.t_ms - gesture_onset(labels_seen[event.track], event.gesture))
             for h in result.hands:
@@ -174,6 +184,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="soak: replay the clip for this long (pipelined loop) instead of --loops, and report "
                         "memory growth")
     p.add_argument("--crop-view", action="store_true", help="also draw the crop view")
+    p.add_argument("--serve-clients", type=int, default=0,
+                   help="also stream events and frames (as --serve --serve-frames) to this many connected "
+                        "WebSocket clients on loopback, and time it (the serve stage)")
     p.add_argument("--no-tiles", action="store_true",
                    help="without the background search for distant hands (to compare its cost)")
     p.add_argument("--verbose", action="store_true", help="debug logging")
@@ -203,6 +216,9 @@ def report(args: argparse.Namespace, images: list[np.ndarray], classifier, recog
         loops = ("pipelined",)
     annotator = Annotator(0.6)
     results, delays, memory = [], [], {}
+    server = StreamServer("127.0.0.1", 0, hello={"labels": [], "swipes": [], "model": None, "frames": True}) \
+        if args.serve_clients else None
+    clients = start_clients(server, args.serve_clients) if server else None
     for name in loops:
         frames = TimedFrames(images, args.loops, args.seconds)
         frames.on_pass = lambda: memory.setdefault("start", resident_mb())  # models and buffers allocated
@@ -210,10 +226,15 @@ def report(args: argparse.Namespace, images: list[np.ndarray], classifier, recog
                 (nullcontext() if args.no_tiles else DistantHandSearch(args.hand_model, args.max_hands)) as search:
             pipeline = GesturePipeline(tracker, classifier, search=search)
             results.append(run_loop(name, pipeline, frames, annotator, args.crop_view,
-                                    delays if not delays else None))
+                                    delays if not delays else None, server))
             settings, search_steps = tracker.settings, (search.steps if search else 0)
         memory["end"] = resident_mb()
     peer = run_peer(recognizer, images, args.loops) if recognizer else None
+    if server is not None:
+        clients.set()
+        server.close()
+        print(f"serving: {args.serve_clients} WebSocket clients on loopback; {server.stats.published} messages "
+              f"published, {server.stats.dropped} dropped (the serve stage above is its cost per frame)")
 
     w, h = args.size
     first = results[0]
@@ -254,6 +275,29 @@ def report(args: argparse.Namespace, images: list[np.ndarray], classifier, recog
               f"{(memory['end'] / memory['start'] - 1) * 100:+.1f} % (resident, after the first pass; "
               f"{results[-1].wall:.0f} s of frames)")
     return 0
+
+
+def start_clients(server: StreamServer, count: int) -> threading.Event:
+    """``count`` WebSocket clients reading everything on a thread; set the returned event to stop them."""
+    stop = threading.Event()
+
+    async def client():
+        from websockets.asyncio.client import connect
+        async with connect(f"ws://127.0.0.1:{server.port}/") as ws:
+            while not stop.is_set():
+                try:
+                    await asyncio.wait_for(ws.recv(), timeout=0.2)
+                except asyncio.TimeoutError:
+                    pass
+
+    async def all_clients():
+        await asyncio.gather(*(client() for _ in range(count)))
+
+    threading.Thread(target=lambda: asyncio.run(all_clients()), name="bench-clients", daemon=True).start()
+    deadline = time.monotonic() + 10
+    while server.client_count < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return stop
 
 
 def gesture_onset(history: list[tuple[int, str]], gesture: str) -> int:

@@ -91,7 +91,8 @@ def test_bench_times_both_loops_and_the_peer_in_one_run():
     require_fixtures()
     if not PEER_TASK.is_file():
         pytest.fail(f"peer task missing: {PEER_TASK}")
-    result = python("-m", "realtime.bench", "--source", str(CLIPS[0]), "--loops", "1", "--peer-task", str(PEER_TASK))
+    result = python("-m", "realtime.bench", "--source", str(CLIPS[0]), "--loops", "1", "--peer-task", str(PEER_TASK),
+                    "--serve-clients", "2")
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
     fps = {m[0]: float(m[1]) for m in re.findall(r"end to end, (\w+) loop: ([\d.]+) fps", out)}
@@ -99,6 +100,7 @@ def test_bench_times_both_loops_and_the_peer_in_one_run():
     ratios = re.findall(r"ratio, (\w+) / peer: ([\d.]+)x the peer's fps, latency ([+-][\d.]+) ms", out)
     assert [r[0] for r in ratios] == ["pipelined", "serial"], out
     assert re.search(r"latency ms .*\(peer\)", out) and "hand_landmarker_lite.task" in out
+    assert re.search(r"^serve +\| +[\d.]+ /", out, re.M) and "serving: 2 WebSocket clients" in out, out
 
 
 def test_bench_with_a_bad_peer_task_is_a_one_line_error(tmp_path):

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import CLIPS, ROOT, python, require_fixtures
 from realtime.events import GestureEvent
-from realtime.stream import SCHEMA_VERSION, StreamServer, event_message, osc_message
+from realtime.stream import SCHEMA_VERSION, StreamServer, osc_message
 
 CLIP = {p.name: p for p in CLIPS}
 SCHEMA = json.loads((ROOT / "docs" / "stream.schema.json").read_text())
