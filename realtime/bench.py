@@ -215,7 +215,7 @@ def report(args: argparse.Namespace, images: list[np.ndarray], classifier, recog
     if args.seconds is not None:
         loops = ("pipelined",)
     annotator = Annotator(0.6)
-    results, delays, memory = [], [], {}
+    results, delays, memory, passes = [], [], {}, 0
     server = StreamServer("127.0.0.1", 0, hello={"labels": [], "swipes": [], "model": None, "frames": True}) \
         if args.serve_clients else None
     clients = start_clients(server, args.serve_clients) if server else None
@@ -228,6 +228,7 @@ def report(args: argparse.Namespace, images: list[np.ndarray], classifier, recog
             results.append(run_loop(name, pipeline, frames, annotator, args.crop_view,
                                     delays if not delays else None, server))
             settings, search_steps = tracker.settings, (search.steps if search else 0)
+        passes = frames.completed_passes
         memory["end"] = resident_mb()
     peer = run_peer(recognizer, images, args.loops) if recognizer else None
     if server is not None:
@@ -238,8 +239,8 @@ def report(args: argparse.Namespace, images: list[np.ndarray], classifier, recog
 
     w, h = args.size
     first = results[0]
-    print(f"clip {args.source.name}: {len(images)} frames x {args.loops if args.seconds is None else 'soak'} "
-          f"passes at {w}x{h}, {first.hands} hands found ({first.hands / max(first.frames, 1):.2f} per frame)")
+    print(f"clip {args.source.name}: {len(images)} frames x {passes} passes"
+          f"{' (soak)' if args.seconds is not None else ''} at {w}x{h}, {first.hands} hands found ({first.hands / max(first.frames, 1):.2f} per frame)")
     print(f"hand tracking: MediaPipe HandLandmarker {settings}")
     if classifier:
         c = classifier.contract

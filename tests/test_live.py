@@ -125,9 +125,15 @@ def test_live_bench_prints_stage_figures(hagrid_shaped_model):
     result = python("-m", "realtime.bench", "--source", str(CLIPS[0]), "--model", str(hagrid_shaped_model),
                     "--loops", "1")
     assert result.returncode == 0, result.stderr[-2000:]
-    for stage in ("capture", "hands", "classify", "draw", "total"):
-        assert any(l.strip().startswith(stage + " |") for l in result.stdout.splitlines()), stage
-    assert "fps" in result.stdout and "HandLandmarker" in result.stdout
+    rows = {l.split("|")[0].strip(): l.split("|")[1:] for l in result.stdout.splitlines() if "|" in l}
+    for stage in ("capture", "hands", "classify", "draw", "latency ms"):
+        assert stage in rows, stage
+        for cell in rows[stage]:  # "median / p95", one per loop
+            median, p95 = (float(v) for v in cell.split("/"))
+            assert 0 <= median <= p95, (stage, cell)
+    assert len(rows["hands"]) == 2  # the pipelined and the serial loop
+    fps = [float(v) for v in rows["throughput fps"]]
+    assert all(f > 0 for f in fps) and "HandLandmarker" in result.stdout
 
 
 def test_live_bench_soak_reports_memory():
@@ -138,8 +144,8 @@ def test_live_bench_soak_reports_memory():
     line = next(l for l in result.stdout.splitlines() if l.startswith("memory: "))
     start, end = (float(v) for v in re.findall(r"(?:start|end) ([\d.]+) MB", line))
     assert 50 < start < 4000 and 50 < end < 4000
-    loops = int(re.search(r"x (\d+) loops", result.stdout).group(1))
-    assert loops >= 2
+    passes = int(re.search(r"x (\d+) passes \(soak\)", result.stdout).group(1))
+    assert passes >= 2
 
 
 def test_smoother_averages_per_hand_and_separates_hands():
