@@ -248,8 +248,15 @@ def train(args: argparse.Namespace) -> dict:
                   scaled_learning_rate=lr, scaled_fine_tune_learning_rate=fine_lr)
     size = config["image_size"]
     aug = augmentation(config["seed"]) if config["augment"] else None
+    steps = None  # one pass over the training data per epoch
     if config.get("data_format") == "shards":
         train_ds, val_ds, train_targets, n_train, n_val = shard_datasets(args.data, config, batch, aug, worker)
+        if worker.count > 1:
+            # Each worker reads its own shards, which rarely hold the same number of batches: the one that
+            # runs out first would step on an empty batch (oneDNN's MaxPoolGrad aborts the process on it,
+            # tensorflow#126128) while the others wait. Repeat, and end every worker's epoch at one count.
+            steps = max(1, n_train // batch)
+            train_ds = train_ds.repeat()
     else:
         train_ds, val_ds, train_targets, n_train, n_val = folder_datasets(args, split, config, batch, aug)
     mode = config["class_weights"]
@@ -283,7 +290,7 @@ def train(args: argparse.Namespace) -> dict:
             with strategy.scope():
                 compile_model(model, lr)
         fit = model.fit(train_ds, validation_data=val_ds, epochs=phase1, initial_epoch=done,
-                        class_weight=weights,
+                        class_weight=weights, steps_per_epoch=steps,
                         callbacks=callbacks(out, best, args.patience, out / "backup" / "phase1" if distributed else None))
         done = phase1  # an early stop here only means the head has converged: go on to phase 2
         best = max([best or 0.0] + fit.history.get("val_accuracy", []))
@@ -293,7 +300,7 @@ def train(args: argparse.Namespace) -> dict:
             log.info("fine-tuning: %d backbone layers unfrozen from %s", unfrozen, config["fine_tune_from"])
             compile_model(model, fine_lr)  # recompile after changing trainable
         fit = model.fit(train_ds, validation_data=val_ds, epochs=phase1 + phase2,
-                        initial_epoch=max(done, phase1), class_weight=weights,
+                        initial_epoch=max(done, phase1), class_weight=weights, steps_per_epoch=steps,
                         callbacks=callbacks(out, best, args.patience, out / "backup" / "phase2" if distributed else None))
         best = max([best or 0.0] + fit.history.get("val_accuracy", []))
     if not (out / MODEL_FILE).exists():  # e.g. zero epochs: still leave a usable model
