@@ -15,7 +15,7 @@ it is held if ``repeat`` > 0. Swipe bindings fire on the swipe, optionally only 
 from __future__ import annotations
 
 import re
-import sys
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -24,11 +24,6 @@ from realtime.contract import NO_GESTURE
 from realtime.errors import HandSignError
 from realtime.events import ActiveGesture, GestureEvent
 from realtime.swipes import SWIPES
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 HANDS = ("left", "right", "any")
 ACTIONS = ("key", "command", "print")

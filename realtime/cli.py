@@ -11,6 +11,8 @@ from typing import Callable, Sequence
 from realtime.errors import HandSignError
 
 EXIT_USER_ERROR = 2
+#: Set by the ``handsign`` command: the name its subcommand's parser shows instead of ``python -m ...``.
+COMMAND_NAME: str | None = None
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -23,6 +25,8 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("formatter_class", HelpFormatter)
+        if COMMAND_NAME and str(kwargs.get("prog", "")).startswith("python -m "):
+            kwargs["prog"] = COMMAND_NAME
         super().__init__(*args, **kwargs)
 
     def error(self, message: str):

@@ -1,9 +1,27 @@
-"""Default file locations, resolved from the project, not from the current directory."""
+"""Default file locations, resolved from the installed package or the checkout, never from the
+current directory.
 
+The shipped files live in the repository's top-level ``models/`` (and the stream's page in
+``examples/web/``). A wheel carries them inside the package as ``realtime/models`` and
+``realtime/web`` (``pyproject.toml`` maps the folders); a checkout or an editable install reads them
+where they are.
+"""
+
+from importlib.resources import files
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-MODELS_DIR = PROJECT_ROOT / "models"
+
+
+def shipped_dir(name: str, checkout: Path) -> Path:
+    """The installed package's ``realtime/<name>`` folder if there is one, else ``checkout``."""
+    installed = files("realtime") / name
+    # A real folder: MediaPipe and onnxruntime open files by path (a zipped install is not supported).
+    return Path(str(installed)) if installed.is_dir() else checkout
+
+
+MODELS_DIR = shipped_dir("models", PROJECT_ROOT / "models")
+WEB_DIR = shipped_dir("web", PROJECT_ROOT / "examples" / "web")
 HAND_MODEL = MODELS_DIR / "hand_landmarker.task"
 GESTURE_MODEL = MODELS_DIR / "handsign.onnx"
 #: The peer classifier of this workplace (../shared beside the checkout), used by benchmarks only.

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from realtime.errors import HandSignError
 from realtime.events import GestureEvent
+from realtime.paths import WEB_DIR
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ DEFAULT_HOST = "127.0.0.1"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 #: Messages kept per client before the oldest are dropped (about 8 s of frames at 30 fps).
 CLIENT_QUEUE = 256
-PAGE = Path(__file__).resolve().parent.parent / "examples" / "web" / "index.html"
+PAGE = WEB_DIR / "index.html"
 
 
 def parse_address(text: str, default_host: str | None = DEFAULT_HOST) -> tuple[str, int]:

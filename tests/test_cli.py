@@ -11,6 +11,10 @@ COMMANDS = ["realtime.run", "realtime.bench", "realtime.evaluate", "training.tra
             "export.bench", "realtime.teach", "realtime.reference", "export.features", "training.shards"]
 
 
+def options_of(help_text: str) -> set[str]:
+    return set(re.findall(r"^\s+(--[a-z][a-z0-9-]*)", help_text, re.M))
+
+
 @pytest.mark.parametrize("module", COMMANDS)
 def test_help_lists_every_option_with_its_default(module):
     result = python("-m", module, "--help")
@@ -25,3 +29,17 @@ def test_help_lists_every_option_with_its_default(module):
         names = re.findall(r"^\s+(--[a-z][a-z0-9-]*)", block, re.M)
         if names and names[0] != "--help":
             assert "(default:" in " ".join(block.split()), block
+
+
+def test_handsign_subcommands_are_the_modules_commands():
+    from handsign.cli import COMMANDS as SUBCOMMANDS
+    assert {m for m, _, _ in SUBCOMMANDS.values()} <= set(COMMANDS)
+    for name, (module, _, _) in SUBCOMMANDS.items():
+        result = python("-m", "handsign", name, "--help")
+        assert result.returncode == 0, (name, result.stderr[-2000:])
+        direct = python("-m", module, "--help").stdout
+        # the same options, under the command's own name
+        assert result.stdout.startswith(f"usage: handsign {name} "), name
+        assert options_of(result.stdout) == options_of(direct) and options_of(direct), name
+    bad = python("-m", "handsign", "run", "--no-such-option")
+    assert bad.returncode == 2 and "see handsign run --help" in bad.stderr
