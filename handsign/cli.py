@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "predict": ("training.predict", "classify crops or photos with a Keras or ONNX model", True),
     "train": ("training.train", "train a gesture model on class folders or shards", True),
     "shards": ("training.shards", "write resumable TFRecord shards for large or distributed training", True),
+    "probe": ("training.probe", "a logistic-regression probe on a run's frozen features, beside the run's accuracy", True),
     "evaluate-crops": ("training.evaluate", "per-class metrics of a model on a split of hand crops", True),
     "explore": ("training.explore", "look at a dataset: counts, sizes, sample grids", True),
     "export": ("export", "Keras model -> ONNX with its contract and a parity proof", True),

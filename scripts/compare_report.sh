@@ -18,7 +18,9 @@ run() {  # NAME ARGS...
       --data "$DATA" --out "$RUNS/$name/eval"
 }
 run baseline --arch baseline --epochs 5 --fine-tune-epochs 0
-run lite0_imagenet --arch efficientnet_lite0 --weights imagenet --epochs 1 --fine-tune-epochs 4 --fine-tune-from block3a
+# --head-on-images: the head phase as the README's figures were measured (before cached features)
+run lite0_imagenet --arch efficientnet_lite0 --weights imagenet --epochs 1 --fine-tune-epochs 4 --fine-tune-from block3a \
+    --head-on-images
 run b0_scratch --arch efficientnet_b0 --weights none --epochs 5 --fine-tune-epochs 0
 for name in baseline lite0_imagenet b0_scratch; do
   "$PY" -c "import json,sys; m=json.load(open(sys.argv[1])); print(f'{sys.argv[2]:16s} test accuracy {m[\"accuracy\"]:.4f}  macro F1 {m[\"macro_f1\"]:.4f}  ({m[\"count\"]} images)')" \

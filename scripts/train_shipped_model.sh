@@ -22,7 +22,9 @@ train() {  # train RUN_DIR ARGS...: run, resume, or skip when finished
 }
 
 # Round 0: head on the frozen ImageNet Lite0 (1 epoch, 1e-3), then block5a.. fine-tuned (1 epoch, 2e-4).
-train "$RUNS/r0" "${COMMON[@]}" --epochs 1 --fine-tune-epochs 1 --fine-tune-learning-rate 2e-4
+# --head-on-images: the head phase as the shipped model was made (one epoch of images, before the
+# head on cached features existed), so this script reproduces it; not re-run with cached features.
+train "$RUNS/r0" "${COMMON[@]}" --epochs 1 --fine-tune-epochs 1 --fine-tune-learning-rate 2e-4 --head-on-images
 # Pseudo-label rounds (ROUNDS, default 1: the shipped model): label the unlabelled pool with the
 # previous round's confident predictions (small classes only, gated on held-out precision), then
 # fine-tune one more epoch from the previous round with those images added to training.

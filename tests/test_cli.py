@@ -8,7 +8,8 @@ from conftest import python
 
 COMMANDS = ["realtime.run", "realtime.bench", "realtime.evaluate", "training.train", "training.evaluate",
             "training.explore", "training.predict", "training.bench", "training.pseudolabel", "export",
-            "export.bench", "realtime.teach", "realtime.reference", "export.features", "training.shards"]
+            "export.bench", "realtime.teach", "realtime.reference", "export.features", "training.shards",
+            "training.probe"]
 
 
 def options_of(help_text: str) -> set[str]:

@@ -109,8 +109,10 @@ def test_mirrored_over_two_cpu_devices_reaches_single_device_accuracy(small, tmp
                     "--cpu-replicas", "2")
     assert result.returncode == 0, result.stderr[-3000:]
     config = json.loads((mirrored / "config.json").read_text())
-    assert config["replicas"] == 2 and config["global_batch_size"] == 32
-    assert config["scaled_learning_rate"] == pytest.approx(2 * config["learning_rate"])
+    # --batch-scaling global (the default): the same global batch and rate as the single device
+    assert config["replicas"] == 2 and config["global_batch_size"] == 16 and config["batch_scaling"] == "global"
+    assert config["scaled_learning_rate"] == pytest.approx(config["learning_rate"])
+    assert config["head_phase"] == "cached features"
     a_single, a_mirrored = held_out_accuracy(single, held), held_out_accuracy(mirrored, held)
     assert a_single >= 0.6 and a_mirrored >= 0.6, (a_single, a_mirrored)  # chance is 1/3
     assert abs(a_mirrored - a_single) <= 0.1, (a_single, a_mirrored)
@@ -137,7 +139,7 @@ def test_two_workers_on_localhost_complete_an_epoch(small, tmp_path):
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "training.train", "--data", str(shards), "--out", str(out), "--arch", "baseline",
              "--image-size", "64", "--epochs", "1", "--fine-tune-epochs", "0", "--batch-size", "8",
-             "--distribute", "multiworker"], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+             "--distribute", "multiworker", "--batch-scaling", "per-replica"], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     try:
         results = [p.communicate(timeout=300) for p in procs]
     finally:
@@ -148,6 +150,7 @@ def test_two_workers_on_localhost_complete_an_epoch(small, tmp_path):
         assert p.returncode == 0, "\n".join(f"worker {i}: {e[-2500:]}" for i, (_, e) in enumerate(results))
     config = json.loads((out / "config.json").read_text())
     assert config["workers"] == 2 and config["replicas"] == 2 and config["global_batch_size"] == 16
+    assert config["scaled_learning_rate"] == pytest.approx(2 * config["learning_rate"])
     assert (out / "model.keras").is_file() and len((out / "history.csv").read_text().splitlines()) == 2
     assert (out / ".worker-1" / "config.json").is_file()  # the other worker never writes the chief's files
 
@@ -240,3 +243,23 @@ def test_a_killed_mirrored_run_started_again_continues(small, tmp_path):
     assert "continuing after its last finished epoch" in result.stderr
     rows = history.read_text().splitlines()[1:]
     assert [int(r.split(",")[0]) for r in rows] == [0, 1, 2, 3], rows  # each epoch once, none repeated
+
+
+def test_batch_scaling_and_warm_up():
+    import keras
+    from training.distribute import WarmUp, scaled
+    assert scaled(64, 1e-3, 2, "global") == (64, 1e-3)
+    assert scaled(64, 1e-3, 2, "per-replica") == (128, 2e-3)
+    with pytest.raises(ValueError):
+        scaled(63, 1e-3, 2, "global")
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse")
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(float(self.model.optimizer.learning_rate.numpy()))
+
+    x = np.zeros((8, 2), np.float32)
+    model.fit(x, x[:, :1], batch_size=1, epochs=1, verbose=0, callbacks=[WarmUp(0.1, 0.5, 4), Record()])
+    assert seen[:5] == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5]) and seen[-1] == pytest.approx(0.5)

@@ -168,7 +168,22 @@ def test_lite0_imagenet_head_only_trains_and_exports(dataset, tmp_path):
                     "efficientnet_lite0", "--image-size", "64", "--batch-size", "8", "--epochs", "2",
                     "--fine-tune-epochs", "0")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert json.loads((run / "config.json").read_text())["arch"] == "efficientnet_lite0"
+    config = json.loads((run / "config.json").read_text())
+    assert config["arch"] == "efficientnet_lite0"
+    assert config["head_phase"] == "cached features" and config["feature_views"] == 3
+    with open(run / "history.csv") as fh:
+        assert [r["epoch"] for r in csv.DictReader(fh)] == ["0", "1"]
+    # the head trained on cached features is the saved model's head: the probe's reading of the model
+    # on the test features equals training.evaluate's on the test images
+    result = python("-m", "training.probe", "--run", str(run), "--data", str(dataset))
+    assert result.returncode == 0, result.stderr[-3000:]
+    probe = json.loads(result.stdout.strip().splitlines()[-1])
+    assert probe["test_images"] == 6 and probe["feature_dims"] == 1280 and 0 <= probe["probe_test_accuracy"] <= 1
+    result = python("-m", "training.evaluate", "--model", str(run / "model.keras"), "--data", str(dataset),
+                    "--out", str(tmp_path / "eval"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert probe["model_test_accuracy"] == pytest.approx(metrics["accuracy"], abs=1e-4)
     out = tmp_path / "lite0.onnx"
     result = python("-m", "export", "--model", str(run / "model.keras"), "--out", str(out),
                     "--check-data", str(dataset), "--check-images", "8")

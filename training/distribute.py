@@ -16,6 +16,7 @@ import logging
 import os
 from dataclasses import dataclass
 
+import keras
 import tensorflow as tf
 
 from realtime.errors import HandSignError
@@ -129,6 +130,35 @@ def _patch_multiworker_reduce(strategy: tf.distribute.Strategy) -> None:
     strategy.reduce = reduce
 
 
-def scaled(batch_size: int, learning_rate: float, replicas: int) -> tuple[int, float]:
-    """Global batch and learning rate for ``replicas`` replicas (the linear scaling rule)."""
+BATCH_MODES = ("global", "per-replica")
+
+
+def scaled(batch_size: int, learning_rate: float, replicas: int, mode: str = "per-replica") -> tuple[int, float]:
+    """Global batch and learning rate for ``replicas`` replicas.
+
+    ``global``: ``batch_size`` is the global batch, split over the replicas; the learning rate and the
+    updates per epoch are a single device's, so the run learns like one. ``per-replica``: each replica
+    takes ``batch_size`` (the global batch grows with the replicas) and the learning rate follows
+    the linear scaling rule; warm up to it (:class:`WarmUp`).
+    """
+    if mode == "global":
+        if batch_size % replicas:
+            raise ValueError(f"--batch-size {batch_size} does not split over {replicas} replicas")
+        return batch_size, learning_rate
     return batch_size * replicas, learning_rate * replicas
+
+
+class WarmUp(keras.callbacks.Callback):
+    """Raises the learning rate linearly from ``start`` to ``target`` over the first ``steps``
+    training steps of a fit (Goyal et al.'s warm-up for the linearly scaled rate), then leaves it
+    to the other callbacks."""
+
+    def __init__(self, start: float, target: float, steps: int) -> None:
+        super().__init__()
+        self.start, self.target, self.steps, self.step = start, target, max(1, steps), 0
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        if self.step <= self.steps:
+            rate = self.start + (self.target - self.start) * min(1.0, self.step / self.steps)
+            self.model.optimizer.learning_rate.assign(rate)
+            self.step += 1

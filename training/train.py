@@ -1,15 +1,18 @@
 """Train a gesture classifier on a folder-per-class data set.
 
-Phase 1 trains the head on the frozen EfficientNet-B0 base; phase 2 unfreezes the top blocks
-(BatchNorm stays frozen) at a lower learning rate. The baseline CNN trains whole in phase 1.
+Phase 1 trains the head on the frozen EfficientNet-B0 base: on its features, computed once for
+--feature-views passes over the training images and kept in memory (--head-on-images: the plain Keras
+fit on images instead); phase 2 unfreezes the top blocks (BatchNorm stays frozen) at a lower learning
+rate. The baseline CNN trains whole in phase 1.
 
     python -m training.train --data data/hagrid --out runs/effb0
     python -m training.train --data shards/hagrid_160 --out runs/effb0 --distribute mirrored
 
 The data is a folder of class folders, or a shard folder of `python -m training.shards` (read in
 parallel from disk, for data sets larger than RAM). With --distribute mirrored it trains on every
-local GPU, with multiworker on the machines of TF_CONFIG; the batch size is per replica and the
-learning rates are scaled by the number of replicas (README: Train at scale).
+local GPU, with multiworker on the machines of TF_CONFIG; --batch-scaling says whether --batch-size is
+the global batch (the default: the run learns like one device) or each replica's (the learning rates
+are scaled by the number of replicas, with a warm-up) (README: Train at scale).
 """
 
 from __future__ import annotations
@@ -31,10 +34,11 @@ from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
 from realtime.contract import DEFAULT_CROP_MARGIN, DEFAULT_FRAMING, DEFAULT_IMAGE_SIZE
 from realtime.errors import HandSignError
 from training.data import DatasetError, Split, discover, find_class_root, make_split
-from training.distribute import STRATEGIES, Worker, make_strategy, scaled
+from training.distribute import BATCH_MODES, STRATEGIES, WarmUp, Worker, make_strategy, scaled
+from training.head import FullModelCallback, cache_features, feature_datasets, head_of
 from training.history import read_history
 from training.inference import load_keras_model
-from training.model import ARCHS, BASE_NAMES, augmentation, build_model, compile_model, unfreeze_top
+from training.model import ARCHS, BASE_NAMES, augmentation, base_of, build_model, compile_model, unfreeze_top
 from training.pipeline import make_dataset, make_shard_dataset
 from training.shards import is_shard_folder, read_manifest
 
@@ -57,7 +61,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    help="phase 1 epochs (head on the frozen base); the baseline trains --epochs + --fine-tune-epochs")
     p.add_argument("--fine-tune-epochs", type=int, default=12, help="phase 2 epochs (top blocks unfrozen); 0 skips")
     p.add_argument("--batch-size", type=int, default=64,
-                   help="images per batch per replica (the global batch is this times the replicas)")
+                   help="images per batch: the global batch, or each replica's (see --batch-scaling)")
+    p.add_argument("--batch-scaling", choices=BATCH_MODES, default="global",
+                   help="distributed runs: global = --batch-size is split over the replicas, learning rates and "
+                        "updates per epoch stay a single device's; per-replica = each replica takes --batch-size, "
+                        "the learning rates are multiplied by the replicas and warmed up to over --warmup-epochs")
+    p.add_argument("--warmup-epochs", type=float, default=1.0,
+                   help="per-replica scaling: epochs of linear warm-up from the unscaled to the scaled learning rate")
+    p.add_argument("--feature-views", type=int, default=3,
+                   help="head phase: passes over the training images whose frozen-backbone features are cached "
+                        "(the images as they are, then augmented passes; 1 with --no-augment)")
+    p.add_argument("--head-on-images", action="store_true",
+                   help="train the head with the plain Keras fit on images (every epoch through the backbone) "
+                        "instead of on cached features")
     p.add_argument("--learning-rate", type=float, default=1e-3, help="phase 1 learning rate")
     p.add_argument("--fine-tune-learning-rate", type=float, default=1e-4, help="phase 2 learning rate")
     p.add_argument("--fine-tune-from", default="block6a", help="first EfficientNet block unfrozen in phase 2")
@@ -97,6 +113,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         p.error("--cpu-replicas must be >= 0")
     if args.epochs < 0 or args.fine_tune_epochs < 0 or args.batch_size < 1:
         p.error("--epochs, --fine-tune-epochs must be >= 0 and --batch-size >= 1")
+    if args.feature_views < 1 or args.warmup_epochs < 0:
+        p.error("--feature-views must be >= 1 and --warmup-epochs >= 0")
     return args
 
 
@@ -134,14 +152,18 @@ class AtomicCheckpoint(keras.callbacks.Callback):
                 tmp.unlink()
 
 
-def callbacks(out: Path, best_so_far: float | None, patience: int,
-              backup: Path | None = None) -> list[keras.callbacks.Callback]:
+def callbacks(out: Path, best_so_far: float | None, patience: int, backup: Path | None = None,
+              full_model: keras.Model | None = None, warmup: WarmUp | None = None) -> list[keras.callbacks.Callback]:
     """Checkpoints, LR schedule, early stop, history; with ``backup``, BackupAndRestore there (a
-    distributed worker that dies and is restarted continues from its last epoch)."""
+    distributed worker that dies and is restarted continues from its last epoch). With
+    ``full_model`` (the head trains on features) the checkpoints save that model."""
     extra = [keras.callbacks.BackupAndRestore(str(backup))] if backup is not None else []
-    return extra + [
-        AtomicCheckpoint(out / MODEL_FILE, best_only=True, best_so_far=best_so_far),
-        AtomicCheckpoint(out / LAST_FILE),
+    extra += [warmup] if warmup is not None else []
+    checkpoints = [AtomicCheckpoint(out / MODEL_FILE, best_only=True, best_so_far=best_so_far),
+                   AtomicCheckpoint(out / LAST_FILE)]
+    if full_model is not None:
+        checkpoints = [FullModelCallback(c, full_model) for c in checkpoints]
+    return extra + checkpoints + [
         keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.3,
                                           patience=max(1, patience // 2), min_lr=1e-6),
         keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=patience),
@@ -242,15 +264,21 @@ def train(args: argparse.Namespace) -> dict:
     split, config = prepare_run(args)
     keras.utils.set_random_seed(config["seed"])
     replicas = strategy.num_replicas_in_sync
-    batch, lr = scaled(config["batch_size"], config["learning_rate"], replicas)
-    _, fine_lr = scaled(config["batch_size"], config["fine_tune_learning_rate"], replicas)
+    mode = config.setdefault("batch_scaling", args.batch_scaling)
+    try:
+        batch, lr = scaled(config["batch_size"], config["learning_rate"], replicas, mode)
+        _, fine_lr = scaled(config["batch_size"], config["fine_tune_learning_rate"], replicas, mode)
+    except ValueError as exc:
+        raise HandSignError(f"{exc} (--batch-scaling global)") from None
     config.update(distribute=args.distribute, replicas=replicas, workers=worker.count, global_batch_size=batch,
                   scaled_learning_rate=lr, scaled_fine_tune_learning_rate=fine_lr)
+    warm = replicas > 1 and mode == "per-replica" and args.warmup_epochs > 0
     size = config["image_size"]
     aug = augmentation(config["seed"]) if config["augment"] else None
     steps = None  # one pass over the training data per epoch
     if config.get("data_format") == "shards":
-        train_ds, val_ds, train_targets, n_train, n_val = shard_datasets(args.data, config, batch, aug, worker)
+        train_ds, val_ds, train_targets, n_train, n_val, plain_train = shard_datasets(args.data, config, batch, aug, worker)
+        augmented_train = train_ds  # one pass (the head phase's augmented views)
         if worker.count > 1:
             # Each worker reads its own shards, which rarely hold the same number of batches: the one that
             # runs out first would step on an empty batch (oneDNN's MaxPoolGrad aborts the process on it,
@@ -258,9 +286,10 @@ def train(args: argparse.Namespace) -> dict:
             steps = max(1, n_train // batch)
             train_ds = train_ds.repeat()
     else:
-        train_ds, val_ds, train_targets, n_train, n_val = folder_datasets(args, split, config, batch, aug)
-    mode = config["class_weights"]
-    weights = class_weights(train_targets, len(split.labels), "balanced" if mode is True else mode)
+        train_ds, val_ds, train_targets, n_train, n_val, plain_train = folder_datasets(args, split, config, batch, aug)
+        augmented_train = train_ds
+    weighting = config["class_weights"]
+    weights = class_weights(train_targets, len(split.labels), "balanced" if weighting is True else weighting)
 
     history = read_history(out / HISTORY_FILE)
     done = len(history.get("epoch", []))
@@ -285,13 +314,43 @@ def train(args: argparse.Namespace) -> dict:
              config["arch"], size, n_train, n_val, len(split.labels), replicas, batch, lr)
     distributed = args.distribute != "none"
     started = time.time()
+    epoch_steps = steps or -(-n_train // batch)
+
+    def warmup(target: float, first_epoch: bool, per_epoch: int) -> WarmUp | None:
+        return WarmUp(target / replicas, target, int(args.warmup_epochs * per_epoch)) if warm and first_epoch else None
+
+    base = base_of(model)
+    on_features = base is not None and not base.trainable and not args.head_on_images
+    config["head_phase"] = "cached features" if on_features else "images"
+    if done < phase1 and on_features:
+        views = 1 if aug is None else args.feature_views
+        config["feature_views"] = views
+        (features, targets), val_features = cache_features(model, plain_train(), augmented_train if aug is not None else None,
+                                                           val_ds, views)
+        head_train, head_val = feature_datasets((features, targets), val_features, batch, config["seed"])
+        head_steps = None
+        if worker.count > 1:  # the same number of steps on every worker (see above)
+            head_steps, head_train = max(1, len(targets) // batch), head_train.repeat()
+        with strategy.scope():
+            head = head_of(model)
+            compile_model(head, lr)
+        fit = head.fit(head_train, validation_data=head_val, epochs=phase1, initial_epoch=done, class_weight=weights,
+                       steps_per_epoch=head_steps, verbose=2 if args.verbose else 0,
+                       callbacks=callbacks(out, best, args.patience, out / "backup" / "phase1" if distributed else None,
+                                           full_model=model,
+                                           warmup=warmup(lr, done == 0, head_steps or -(-len(targets) // batch))))
+        log.info("head phase on cached features: val accuracy %s after %d epochs",
+                 ", ".join(f"{v:.3f}" for v in fit.history.get("val_accuracy", [])[-1:]), len(fit.history.get("loss", [])))
+        done = phase1
+        best = max([best or 0.0] + fit.history.get("val_accuracy", []))
     if done < phase1:
         if not args.resume:
             with strategy.scope():
                 compile_model(model, lr)
         fit = model.fit(train_ds, validation_data=val_ds, epochs=phase1, initial_epoch=done,
                         class_weight=weights, steps_per_epoch=steps,
-                        callbacks=callbacks(out, best, args.patience, out / "backup" / "phase1" if distributed else None))
+                        callbacks=callbacks(out, best, args.patience, out / "backup" / "phase1" if distributed else None,
+                                            warmup=warmup(lr, done == 0, epoch_steps)))
         done = phase1  # an early stop here only means the head has converged: go on to phase 2
         best = max([best or 0.0] + fit.history.get("val_accuracy", []))
     if phase2 and done < phase1 + phase2:
@@ -301,7 +360,8 @@ def train(args: argparse.Namespace) -> dict:
             compile_model(model, fine_lr)  # recompile after changing trainable
         fit = model.fit(train_ds, validation_data=val_ds, epochs=phase1 + phase2,
                         initial_epoch=max(done, phase1), class_weight=weights, steps_per_epoch=steps,
-                        callbacks=callbacks(out, best, args.patience, out / "backup" / "phase2" if distributed else None))
+                        callbacks=callbacks(out, best, args.patience, out / "backup" / "phase2" if distributed else None,
+                                            warmup=warmup(fine_lr, done <= phase1, epoch_steps)))
         best = max([best or 0.0] + fit.history.get("val_accuracy", []))
     if not (out / MODEL_FILE).exists():  # e.g. zero epochs: still leave a usable model
         model.save(out / MODEL_FILE)
@@ -330,7 +390,11 @@ def folder_datasets(args: argparse.Namespace, split: Split, config: dict, batch:
                             cache=cache if cache in (None, "memory") else f"{cache}-train")
     val_ds = make_dataset([root / f for f in val_files], val_targets, size, batch,
                           cache=cache if cache in (None, "memory") else f"{cache}-val")
-    return train_ds, val_ds, train_targets, len(train_paths), len(val_files)
+
+    def plain_train():  # the training images as they are, in order (the head phase's first view)
+        return make_dataset(train_paths, train_targets, size, batch,
+                            cache=cache if cache in (None, "memory") else f"{cache}-plain")
+    return train_ds, val_ds, train_targets, len(train_paths), len(val_files), plain_train
 
 
 def shard_datasets(data: Path, config: dict, batch: int, aug, worker: Worker):
@@ -344,7 +408,11 @@ def shard_datasets(data: Path, config: dict, batch: int, aug, worker: Worker):
     train_ds = make_shard_dataset(files, manifest.image_size, batch, manifest.encoding, training=True,
                                   augment=aug, seed=config["seed"], per_worker_files=per_worker)
     val_ds = make_shard_dataset(manifest.files("val"), manifest.image_size, batch, manifest.encoding)
-    return train_ds, val_ds, manifest.targets("train"), manifest.count("train"), manifest.count("val")
+
+    def plain_train():  # every training shard as it is (the head phase's first view)
+        return make_shard_dataset(files, manifest.image_size, batch, manifest.encoding)
+    return (train_ds, val_ds, manifest.targets("train"), manifest.count("train"), manifest.count("val"),
+            plain_train)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
