@@ -1,10 +1,12 @@
-"""Expose a HandSign model's backbone features as a second output (needed to teach it gestures).
+"""Expose a HandSign model's backbone features (needed to teach it gestures) and its last feature
+map (class activation maps) as extra outputs.
 
     python -m export.features models/handsign.onnx              # in place
     python -m export.features old.onnx --out old_features.onnx
 
-Models exported by `python -m export` already have it; this upgrades older files. The
-probabilities are unchanged: the same graph, one more output named in the metadata.
+Models exported by `python -m export` already have them; this upgrades older files. The
+probabilities are unchanged: the same graph, more outputs named in the metadata. A model whose
+features are not a global average of a feature map gets the features only.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from typing import Sequence
 import onnx
 
 from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
-from realtime.classifier import GestureClassifier
+from realtime.classifier import FeaturesUnavailable, GestureClassifier
 from realtime.errors import HandSignError
-from realtime.model_graph import expose_features
+from realtime.model_graph import expose_feature_map, expose_features
 from realtime.outputs import write_bytes_atomic
 
 log = logging.getLogger("export.features")
@@ -39,6 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     GestureClassifier(args.model)  # a loadable HandSign model, or a one-line error
     try:
         proto = expose_features(onnx.load(str(args.model)))
+        try:
+            proto = expose_feature_map(proto)
+        except FeaturesUnavailable as exc:
+            log.warning("no feature map: %s", exc)
     except onnx.checker.ValidationError as exc:
         raise HandSignError(f"{args.model}: the changed graph does not validate: {exc}") from None
     out = args.out or args.model

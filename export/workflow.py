@@ -14,7 +14,7 @@ from export.convert import DEFAULT_OPSET, attach_contract, contract_for_run, loa
 from export.parity import ParityReport, check_batch, check_parity
 from realtime.classifier import FeaturesUnavailable
 from realtime.errors import HandSignError
-from realtime.model_graph import expose_features
+from realtime.model_graph import expose_feature_map, expose_features
 from realtime.outputs import prepare_out_dir
 
 log = logging.getLogger("export")
@@ -38,6 +38,10 @@ def export_model(model_path: Path, out: Path, opset: int = DEFAULT_OPSET,
         proto = expose_features(proto)
     except FeaturesUnavailable as exc:
         log.warning("no feature output (the model cannot be taught new gestures): %s", exc)
+    try:  # the third (the last feature map) gives class activation maps (realtime.cam)
+        proto = expose_feature_map(proto)
+    except FeaturesUnavailable as exc:
+        log.info("no feature-map output (activation maps fall back to occlusion): %s", exc)
     prepare_out_dir(out.parent)
     tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp.onnx")
     try:

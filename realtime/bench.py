@@ -44,7 +44,7 @@ from realtime.sources import Frame, VideoFileSource
 from realtime.stream import StreamServer, event_message, frame_message
 from realtime.timing import summarize_ms
 
-STAGES = ("capture", "hands", "search", "classify", "draw", "serve")
+STAGES = ("capture", "hands", "search", "classify", "cam", "draw", "serve")
 LOOPS = ("pipelined", "serial")
 FRAME_MS = 1000.0 / 15
 
@@ -98,7 +98,7 @@ class TimedFrames:
 
 
 def run_loop(name: str, pipeline: GesturePipeline, frames: TimedFrames, annotator: Annotator, crop_view: bool,
-             delays: list[float] | None = None, server: StreamServer | None = None) -> LoopStats:
+             delays: list[float] | None = None, server: StreamServer | None = None, cam: bool = False) -> LoopStats:
     """Play the frames through the live loop (pipelined or serial), as `realtime.run` does."""
     stats = LoopStats(name)
     detector, labels_seen = EventDetector(), {}
@@ -121,9 +121,13 @@ def run_loop(name: str, pipeline: GesturePipeline, frames: TimedFrames, annotato
             for h in result.hands:
                 if h.track is not None and h.top3:
                     labels_seen.setdefault(h.track, []).append((result.frame.timestamp_ms, h.top3[0][0]))
-            if crop_view:
+            if crop_view or cam:
                 pipeline.model_views(result.hands)
-            annotator.draw(result, 0.0, show_crops=crop_view)
+            if cam:  # what the window's 'x' adds per frame
+                t0 = time.perf_counter()
+                pipeline.activation_maps(result.hands)
+                result.timings_ms["cam"] = (time.perf_counter() - t0) * 1000
+            annotator.draw(result, 0.0, show_crops=crop_view or cam)
             for s in STAGES:
                 stats.stages[s].append(result.timings_ms.get(s, 0.0) / 1000)
             stats.frames += 1
@@ -184,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="soak: replay the clip for this long (pipelined loop) instead of --loops, and report "
                         "memory growth")
     p.add_argument("--crop-view", action="store_true", help="also draw the crop view")
+    p.add_argument("--cam", action="store_true",
+                   help="also compute and draw the activation map of each hand (the window's 'x'); its cost is the cam stage")
     p.add_argument("--serve-clients", type=int, default=0,
                    help="also stream events and frames (as --serve --serve-frames) to this many connected "
                         "WebSocket clients on loopback, and time it (the serve stage)")
@@ -225,8 +231,9 @@ def report(args: argparse.Namespace, images: list[np.ndarray], classifier, recog
         with HandTracker(args.hand_model, args.max_hands, video=True) as tracker, \
                 (nullcontext() if args.no_tiles else DistantHandSearch(args.hand_model, args.max_hands)) as search:
             pipeline = GesturePipeline(tracker, classifier, search=search)
+            pipeline.keep_feature_maps = args.cam
             results.append(run_loop(name, pipeline, frames, annotator, args.crop_view,
-                                    delays if not delays else None, server))
+                                    delays if not delays else None, server, cam=args.cam))
             settings, search_steps = tracker.settings, (search.steps if search else 0)
         passes = frames.completed_passes
         memory["end"] = resident_mb()

@@ -90,10 +90,10 @@ class GestureClassifier:
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
         c = self.contract
         names = [o.name for o in outputs]
-        if c.feature_output and c.feature_output not in names:
-            raise ModelLoadError(f"{self.path}: the metadata names a feature output "
-                                 f"{c.feature_output!r} the graph does not have")
-        probs = [o for o in outputs if o.name != c.feature_output]
+        for kind, name in (("feature", c.feature_output), ("feature-map", c.feature_map_output)):
+            if name and name not in names:
+                raise ModelLoadError(f"{self.path}: the metadata names a {kind} output {name!r} the graph does not have")
+        probs = [o for o in outputs if o.name not in (c.feature_output, c.feature_map_output)]
         if len(inputs) != 1 or len(probs) != 1:
             raise ModelLoadError(f"{self.path}: expected one input and one output, "
                                  f"got {len(inputs)} and {len(probs)}")
@@ -115,7 +115,7 @@ class GestureClassifier:
     def __repr__(self) -> str:
         i = self.session.get_inputs()[0]
         o = next(o for o in self.session.get_outputs() if o.name == self.output_name)
-        features = f" (+ {self.feature_name})" if self.feature_name else ""
+        features = "".join(f" (+ {n})" for n in (self.feature_name, self.contract.feature_map_output) if n)
         return (f"GestureClassifier({self.path.name}: {i.name} {i.shape} {i.type} -> "
                 f"{o.name} {o.shape}{features}, {len(self.labels)} labels, "
                 f"{self.contract.color_order} {self.contract.value_range}, "

@@ -36,6 +36,10 @@ OUTPUT_NAME = "probabilities"
 #: Name of the optional second graph output: the pooled backbone features before the classifier,
 #: which teach mode embeds new gestures with (see realtime.model_graph).
 FEATURES_NAME = "features"
+#: Name of the optional third output: the last convolutional feature map, before global pooling
+#: (class activation maps, realtime.cam); its layout (NCHW or NHWC) is in the metadata.
+FEATURE_MAP_NAME = "feature_map"
+FEATURE_MAP_LAYOUTS = ("NCHW", "NHWC")
 #: How a hand is cut from a frame (see :func:`crop_box`): "hand" = the landmark box grown by the
 #: margin and padded to square with grey, like HaGRID's tight training crops; "context" = a square
 #: of real surroundings centred on the hand. "hand" won on the live-path measurement (README).
@@ -84,6 +88,8 @@ class ModelContract:
     input_name: str = INPUT_NAME
     output_name: str = OUTPUT_NAME
     feature_output: str = ""  # graph output with the backbone features; "" = none (older models)
+    feature_map_output: str = ""  # graph output with the last feature map; "" = none
+    feature_map_layout: str = ""  # its layout, one of FEATURE_MAP_LAYOUTS
     extra: Mapping[str, str] = field(default_factory=dict)  # opset, metrics, created, arch...
 
     def to_metadata(self) -> dict[str, str]:
@@ -110,7 +116,7 @@ class ModelContract:
             kwargs = {}
             for name in ("labels", "image_size", "color_order", "value_range", "layout",
                          "resize_method", "crop_margin", "crop_framing", "input_name", "output_name",
-                         "feature_output"):
+                         "feature_output", "feature_map_output", "feature_map_layout"):
                 key = METADATA_PREFIX + name
                 if key in meta:
                     kwargs[name] = json.loads(meta[key])
@@ -146,6 +152,10 @@ class ModelContract:
             raise ContractError(f"metadata crop_margin {self.crop_margin!r} is not a number in 0..2")
         if not isinstance(self.feature_output, str):
             raise ContractError(f"metadata feature_output {self.feature_output!r} is not a name")
+        if not isinstance(self.feature_map_output, str) or (
+                self.feature_map_output and self.feature_map_layout not in FEATURE_MAP_LAYOUTS):
+            raise ContractError(f"metadata feature_map_output {self.feature_map_output!r} / layout "
+                                f"{self.feature_map_layout!r} (expected a name and one of {FEATURE_MAP_LAYOUTS})")
 
     @property
     def gesture_indices(self) -> list[int]:
@@ -238,6 +248,16 @@ def hand_crop(frame: np.ndarray, points: np.ndarray, margin: float = DEFAULT_CRO
     """
     box = crop_box(landmarks_box(points), margin, framing)
     return crop_padded(as_bgr_uint8(frame), box), box
+
+
+def points_in_model_view(points: np.ndarray, box: Sequence[float], image_size: int) -> np.ndarray:
+    """Frame pixels (N, 2) -> pixels of the model's input image for the crop ``box`` (as
+    :func:`hand_crop` cut it): :func:`pad_to_square` centres the crop, then it is resized."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    w, h = x1 - x0, y1 - y0
+    side = max(w, h)
+    offset = np.array([(side - w) // 2, (side - h) // 2], np.float64)
+    return (np.asarray(points, np.float64).reshape(-1, 2) - [x0, y0] + offset) * (image_size / side)
 
 
 def as_bgr_uint8(image: np.ndarray) -> np.ndarray:

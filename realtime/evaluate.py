@@ -8,7 +8,8 @@ gesture); that hand's top class is the prediction. An image with no hand found c
     python -m realtime.evaluate --model models/handsign.onnx --data ../shared/data/hagrid_context --out runs/live
 
 Writes metrics.json, predictions.jsonl, confusion_matrix.png (with a "no hand" column) and
-errors.png (wrong images beside the crop the model saw, with its top 3).
+errors.png (wrong images beside the crop the model saw, with its top 3, and the activation map of
+the class it named: where it looked).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import cv2
 import numpy as np
 
 from realtime import figures
+from realtime.cam import ActivationMaps, overlay_map
 from realtime.classifier import GestureClassifier
 from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
 from realtime.contract import FRAMINGS, NO_GESTURE, ModelContract
@@ -181,10 +183,12 @@ def summarise(outcomes: Sequence[Outcome], data_labels: Sequence[str], model_lab
     return metrics, cm, columns
 
 
-def errors_figure(outcomes: Sequence[Outcome], limit: int):
-    """Wrong images (hand box drawn) beside the crop the model saw, with its top 3."""
+def errors_figure(outcomes: Sequence[Outcome], limit: int, maps: ActivationMaps | None = None):
+    """Wrong images (hand box drawn) beside the crop the model saw, with its top 3, and (with
+    ``maps``) where the model looked for the class it named."""
     wrong = [o for o in outcomes if o.predicted != o.true][:limit]
     images, titles = [], []
+    per_row = 3 if maps is not None else 2
     for o in wrong:
         image = read_bgr(o.path)
         if o.chosen is not None:
@@ -195,12 +199,19 @@ def errors_figure(outcomes: Sequence[Outcome], limit: int):
         if o.chosen is not None:
             images.append(o.chosen.model_view)
             titles.append("\n".join(f"{l} {p:.2f}" for l, p in o.chosen.top3))
+            if maps is not None:
+                named = maps.classifier.labels.index(o.chosen.top3[0][0])
+                _, (heat,) = maps.maps([o.chosen.crop], [named])
+                view = cv2.cvtColor(o.chosen.model_view, cv2.COLOR_RGB2BGR)
+                images.append(cv2.cvtColor(overlay_map(view, heat), cv2.COLOR_BGR2RGB))
+                titles.append(f"where it saw\n{o.chosen.top3[0][0]} ({maps.method})")
         else:
-            images.append(np.full((8, 8, 3), 255, np.uint8))
-            titles.append("")
+            images.extend([np.full((8, 8, 3), 255, np.uint8)] * (per_row - 1))
+            titles.extend([""] * (per_row - 1))
     total = sum(o.predicted != o.true for o in outcomes)
-    title = f"{total} wrong of {len(outcomes)} (image | crop the model saw)" if wrong else "no wrong images"
-    return figures.image_grid(images, titles, cols=6, title=title)
+    parts = "image | crop the model saw" + (" | where it looked" if maps is not None else "")
+    title = f"{total} wrong of {len(outcomes)} ({parts})" if wrong else "no wrong images"
+    return figures.image_grid(images, titles, cols=2 * per_row, title=title)
 
 
 def evaluate_live(model: Path, data: Path, out: Path, max_hands: int = 2, crop_margin: float | None = None,
@@ -240,7 +251,7 @@ def evaluate_live(model: Path, data: Path, out: Path, max_hands: int = 2, crop_m
     write_text_atomic(out / "metrics.json", json.dumps(metrics, indent=1))
     write_text_atomic(out / "predictions.jsonl", "".join(json.dumps(o.to_json()) + "\n" for o in outcomes))
     figures.save(figures.confusion_matrix(cm, dataset.labels, columns=columns), out / "confusion_matrix.png")
-    figures.save(errors_figure(outcomes, max_errors), out / "errors.png")
+    figures.save(errors_figure(outcomes, max_errors, ActivationMaps(classifier)), out / "errors.png")
     log.info("%s on %d images of %s: accuracy %.4f, hands found %.4f, accuracy given a hand %.4f; "
              "report in %s", model.name, len(outcomes), data, metrics["accuracy"],
              metrics["hand_found_rate"], metrics["accuracy_given_hand"], out)

@@ -18,9 +18,13 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from realtime.classifier import FeaturesUnavailable
-from realtime.contract import FEATURES_NAME, METADATA_PREFIX, OUTPUT_NAME
+from realtime.contract import FEATURE_MAP_NAME, FEATURES_NAME, METADATA_PREFIX, OUTPUT_NAME
 
 FEATURE_KEY = METADATA_PREFIX + "feature_output"
+FEATURE_MAP_KEY = METADATA_PREFIX + "feature_map_output"
+FEATURE_MAP_LAYOUT_KEY = METADATA_PREFIX + "feature_map_layout"
+#: Ops between the global pooling and the head that only reshape (tf2onnx writes a Squeeze).
+_RESHAPES = ("Squeeze", "Reshape", "Flatten", "Identity")
 LABELS_KEY = METADATA_PREFIX + "labels"
 
 
@@ -59,12 +63,74 @@ def find_head(model: onnx.ModelProto) -> Head:
                               "its backbone features cannot be found")
 
 
-def _feature_output(model: onnx.ModelProto) -> str:
+def _feature_output(model: onnx.ModelProto, key: str = FEATURE_KEY) -> str:
     meta = {p.key: p.value for p in model.metadata_props}
     try:
-        return json.loads(meta.get(FEATURE_KEY, '""'))
+        return json.loads(meta.get(key, '""'))
     except ValueError:
         return ""
+
+
+def _axes(node: onnx.NodeProto, graph: onnx.GraphProto) -> list[int] | None:
+    for a in node.attribute:
+        if a.name == "axes":
+            return list(a.ints)
+    if len(node.input) > 1:  # opset 18: axes as an input
+        init = next((i for i in graph.initializer if i.name == node.input[1]), None)
+        return None if init is None else numpy_helper.to_array(init).tolist()
+    return None
+
+
+def find_feature_map(model: onnx.ModelProto) -> tuple[str, str]:
+    """The tensor the head's features are globally averaged from, and its layout (NCHW or NHWC)."""
+    head = find_head(model)
+    made_by = _producers(model.graph)
+    node = made_by.get(head.features)
+    while node is not None and node.op_type in _RESHAPES:
+        node = made_by.get(node.input[0])
+    if node is not None and node.op_type == "GlobalAveragePool":
+        return node.input[0], "NCHW"
+    if node is not None and node.op_type == "ReduceMean":
+        axes = sorted(a % 4 for a in (_axes(node, model.graph) or []))
+        if axes in ([1, 2], [2, 3]):
+            return node.input[0], "NHWC" if axes == [1, 2] else "NCHW"
+    raise FeaturesUnavailable("the head's features are not a global average of a feature map, so there "
+                              "is no class activation map (an occlusion map works for any model)")
+
+
+def expose_feature_map(model: onnx.ModelProto) -> onnx.ModelProto:
+    """A copy with the last feature map as an output ``feature_map``, named (with its layout) in the
+    metadata. The probabilities are the same graph's: nothing is changed, one output is added."""
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    if _feature_output(out, FEATURE_MAP_KEY) in [o.name for o in out.graph.output]:
+        return out
+    source, layout = find_feature_map(out)
+    out.graph.node.append(helper.make_node("Identity", [source], [FEATURE_MAP_NAME], name="handsign_feature_map"))
+    out.graph.output.append(helper.make_tensor_value_info(FEATURE_MAP_NAME, TensorProto.FLOAT,
+                                                          ["batch", "d1", "d2", "d3"]))
+    _set_metadata(out, {FEATURE_MAP_KEY: json.dumps(FEATURE_MAP_NAME), FEATURE_MAP_LAYOUT_KEY: json.dumps(layout)})
+    onnx.checker.check_model(out)
+    return out
+
+
+def head_weights(model: onnx.ModelProto) -> tuple[np.ndarray, np.ndarray]:
+    """The dense head's (weight (features, classes), bias (classes,)) as float32 arrays."""
+    head = find_head(model)
+    inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    dense = head.nodes[0]
+    weight = inits.get(dense.input[1])
+    if weight is None:
+        raise FeaturesUnavailable("the head's weights are not constants of the graph")
+    if dense.op_type == "Gemm" and any(a.name == "transB" and a.i for a in dense.attribute):
+        weight = weight.T
+    bias = np.zeros(weight.shape[1], np.float32)
+    if dense.op_type == "Gemm" and len(dense.input) > 2:
+        bias = inits.get(dense.input[2], bias)
+    elif len(head.nodes) == 3:
+        add = head.nodes[1]
+        bias = next((inits[i] for i in add.input if i in inits), bias)
+    return weight.astype(np.float32), np.asarray(bias, np.float32).reshape(-1)
 
 
 def _set_metadata(model: onnx.ModelProto, updates: dict[str, str], drop: Sequence[str] = ()) -> None:

@@ -7,12 +7,13 @@ import time
 import cv2
 import numpy as np
 
+from realtime.cam import overlay_map
 from realtime.contract import NO_GESTURE
 from realtime.pipeline import FrameResult, HandResult
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 GREEN, GREY, WHITE, BLACK, AMBER = (60, 200, 60), (160, 160, 160), (255, 255, 255), (0, 0, 0), (0, 190, 255)
-HELP_TEXT = "s snapshot  c crops  m mirror  t teach  a actions on/off  space pause  h help  q quit"
+HELP_TEXT = "s snapshot  c crops  x where it looked  m mirror  t teach  a actions on/off  space pause  h help  q quit"
 RED = (40, 40, 230)
 
 
@@ -138,6 +139,8 @@ class CropViewDrawer:
             if hand.model_view is None:
                 continue
             tile = cv2.cvtColor(hand.model_view, cv2.COLOR_RGB2BGR)
+            if hand.activation is not None:
+                tile = overlay_map(tile, hand.activation)
             side = min(self.size, w // 3, (h - 16) // max(len(result.hands), 1))
             if side < 16:
                 return

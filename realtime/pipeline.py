@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from realtime.cam import ActivationMaps
 from realtime.classifier import GestureClassifier
 from realtime.contract import (DEFAULT_CROP_MARGIN, DEFAULT_FRAMING, DEFAULT_IMAGE_SIZE, NO_GESTURE, Box,
                                batch_from_prepared, clamp_box, prepare_image)
@@ -34,6 +35,8 @@ class HandResult:
     track: int | None = None
     probabilities: np.ndarray | None = None  # smoothed, in the model's label order
     landmarks: np.ndarray | None = None  # (21, 2) pixels of the shown frame
+    activation: np.ndarray | None = None  # where the model looked for its label (model-view pixels, 0..1)
+    feature_map: np.ndarray | None = None  # the model's last feature map of this crop (kept for the map)
 
     @property
     def is_gesture(self) -> bool:
@@ -82,6 +85,10 @@ class GesturePipeline:
         self.classifier = classifier
         self.threshold = threshold
         self.smoother = ProbabilitySmoother(smoothing)
+        self._maps = None  # realtime.cam.ActivationMaps of the classifier, made on first use
+        #: Fetch the feature map in the classifier's own run (the window's 'x'): the map is then a
+        #: weighted sum, not a second inference.
+        self.keep_feature_maps = False
         if crop_margin is None:
             crop_margin = classifier.contract.crop_margin if classifier else DEFAULT_CROP_MARGIN
         if framing is None:
@@ -91,6 +98,7 @@ class GesturePipeline:
     def use_classifier(self, classifier: GestureClassifier) -> None:
         """Switch models at once (teach mode); the crop geometry stays (a taught model keeps its base's)."""
         self.classifier = classifier
+        self._maps = None
         self.smoother.reset()  # the label set may have changed
 
     def process(self, frame: Frame, mirror: bool = False, capture_ms: float = 0.0) -> FrameResult:
@@ -133,8 +141,14 @@ class GesturePipeline:
     def _classify(self, results: list[HandResult]) -> None:
         c = self.classifier.contract
         self.model_views(results)
-        probabilities = self.classifier.predict_batch(
-            batch_from_prepared([r.model_view for r in results], c))
+        batch = batch_from_prepared([r.model_view for r in results], c)
+        if self.keep_feature_maps and self.maps().method == "cam":
+            probabilities, fmaps = self.classifier.session.run(
+                [self.classifier.output_name, c.feature_map_output], {self.classifier.input_name: batch})
+            for r, fmap in zip(results, fmaps):
+                r.feature_map = fmap
+        else:
+            probabilities = self.classifier.predict_batch(batch)
         smoothed = self.smoother.update([r.box for r in results], [r.handedness for r in results],
                                         probabilities)
         for r, (track, probs) in zip(results, smoothed):
@@ -143,6 +157,26 @@ class GesturePipeline:
             r.track, r.score, r.probabilities = track, float(probs[best]), probs
             r.label = c.labels[best] if r.score >= self.threshold else UNSURE
             r.top3 = [(c.labels[i], float(probs[i])) for i in order[:3]]
+
+    def activation_maps(self, results: list[HandResult]) -> None:
+        """Fill each classified hand's ``activation``: the map of its shown (smoothed) class."""
+        if self.classifier is None:
+            return
+        todo = [r for r in results if r.activation is None and r.probabilities is not None]
+        kept = [r for r in todo if r.feature_map is not None]
+        for r in kept:
+            r.activation = self.maps().from_feature_map(r.feature_map, int(np.argmax(r.probabilities)))
+        todo = [r for r in todo if r.feature_map is None]
+        if todo:
+            _, maps = self.maps().maps([r.crop for r in todo], [int(np.argmax(r.probabilities)) for r in todo])
+            for r, m in zip(todo, maps):
+                r.activation = m
+
+    def maps(self) -> ActivationMaps:
+        """The classifier's activation maps (made on first use)."""
+        if self._maps is None:
+            self._maps = ActivationMaps(self.classifier)
+        return self._maps
 
     def model_views(self, results: list[HandResult]) -> None:
         """Fill each hand's ``model_view``: the crop exactly as the classifier sees it (RGB)."""

@@ -124,6 +124,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     out.add_argument("--teach-keep-base", action=argparse.BooleanOptionalAction, default=True,
                      help="taught models keep the base model's gestures and add the new ones")
     out.add_argument("--crop-view", action="store_true", help="start with the crop view on ('c' toggles)")
+    out.add_argument("--cam", action="store_true",
+                     help="start with the activation map over the crop view on ('x' toggles): where the model "
+                          "looked for the shown label (class activation map, or occlusion for other models)")
     out.add_argument("--verbose", action="store_true", help="debug logging")
     args = p.parse_args(argv)
     if args.max_hands < 1 or args.smooth < 1 or not 0 <= args.threshold <= 1:
@@ -236,6 +239,8 @@ class LiveApp:
         self.actions_paused = False
         self.mirror = source.live if args.mirror is None else args.mirror
         self.show_crops, self.show_help, self.paused = args.crop_view, True, False
+        self.show_cam = args.cam
+        pipeline.keep_feature_maps = args.cam
         self.message, self.message_until = "", 0.0
         self.annotator = Annotator(args.threshold)
         self.recorder = Recorder(args.record, source.fps or 30.0)
@@ -246,6 +251,8 @@ class LiveApp:
     def annotate(self, result: FrameResult) -> np.ndarray:
         if self.show_crops or self.teach.state.active:
             self.pipeline.model_views(result.hands)
+            if self.show_cam and not self.teach.state.active:
+                self.pipeline.activation_maps(result.hands)
         banner = None
         if self.paused:
             banner = "paused (space resumes)"
@@ -295,6 +302,10 @@ class LiveApp:
                 self.say(f"snapshot failed: {exc.strerror or exc}")
         elif key == ord("c"):
             self.show_crops = not self.show_crops
+        elif key == ord("x"):  # where the model looked: the activation map over the crop view
+            self.show_cam = not self.show_cam
+            self.show_crops = self.show_crops or self.show_cam
+            self.pipeline.keep_feature_maps = self.show_cam
         elif key == ord("m"):
             self.mirror = not self.mirror
             self.pipeline.smoother.reset()

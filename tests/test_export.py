@@ -15,8 +15,9 @@ from realtime.images import read_bgr
 def test_exported_file_carries_the_contract(exported, effnet_run):
     proto = onnx.load(str(exported))
     assert [i.name for i in proto.graph.input] == ["image"]
-    # the second output: the pooled backbone features, named in the metadata (realtime.teach uses it)
-    assert [o.name for o in proto.graph.output] == ["probabilities", "features"]
+    # the second output: the pooled backbone features, named in the metadata (realtime.teach uses it);
+    # the third: the feature map they are pooled from (realtime.cam)
+    assert [o.name for o in proto.graph.output] == ["probabilities", "features", "feature_map"]
     dims = proto.graph.input[0].type.tensor_type.shape.dim
     assert dims[0].dim_param == "batch" and [d.dim_value for d in dims[1:]] == [48, 48, 3]
     meta = {p.key: p.value for p in proto.metadata_props}
@@ -25,6 +26,7 @@ def test_exported_file_carries_the_contract(exported, effnet_run):
     assert (contract.image_size, contract.color_order, contract.value_range) == (48, "RGB", (0.0, 255.0))
     assert contract.resize_method == "area" and contract.extra["opset"] == "17"
     assert contract.feature_output == "features"
+    assert contract.feature_map_output == "feature_map" and contract.feature_map_layout in ("NCHW", "NHWC")
     assert "best_val_accuracy" in json.loads(contract.extra["metrics"])
     assert contract.extra["created"].startswith("20")
     assert not any(n.op_type.startswith("Random") for n in proto.graph.node)

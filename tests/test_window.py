@@ -82,6 +82,9 @@ def test_window_keys_crop_view_snapshot_and_quit(display, hagrid_shaped_model, t
         before = screenshot(window, env)
         key(window, "c", env)
         after = screenshot(window, env)
+        key(window, "x", env)  # the activation map over the crop view
+        mapped = screenshot(window, env)
+        key(window, "x", env)
         key(window, "s", env)
         key(window, "q", env)
         code = app.wait(timeout=30)
@@ -98,6 +101,12 @@ def test_window_keys_crop_view_snapshot_and_quit(display, hagrid_shaped_model, t
     assert changed.sum() > 40 * 40, "the crop view did not change the window"
     # the crop view sits in the top-right corner: nearly all the change is there
     assert np.mean(xs > before.shape[1] * 0.5) > 0.9 and np.mean(ys < before.shape[0] * 0.75) > 0.9
+    # 'x' paints the map over the crop tile only: every changed pixel lies inside the crop view's change
+    heat = np.any(cv2.absdiff(after, mapped) > 30, axis=2)
+    assert heat.sum() > 20 * 20, "'x' did not draw a map over the crop view"
+    hy, hx = np.nonzero(heat)
+    assert xs.min() - 3 <= hx.min() and hx.max() <= xs.max() + 3 and ys.min() - 3 <= hy.min() \
+        and hy.max() <= ys.max() + 3, "'x' changed the window outside the crop view"
 
     frames = list(snaps.glob("*_frame.png"))
     assert len(frames) == 1, list(snaps.iterdir())

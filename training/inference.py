@@ -44,6 +44,11 @@ class Predictor:
     def labels(self) -> tuple[str, ...]:
         return self.contract.labels
 
+    @property
+    def onnx(self) -> GestureClassifier | None:
+        """The live classifier behind an .onnx model (None for a Keras model)."""
+        return self._onnx
+
     def predict(self, images_bgr: Sequence[np.ndarray]) -> np.ndarray:
         if not len(images_bgr):
             return np.zeros((0, len(self.labels)), np.float32)

@@ -17,7 +17,9 @@ from typing import Sequence
 import numpy as np
 
 from realtime.cli import ArgumentParser, HelpFormatter, positive_int, run_main, setup_logging
+from realtime.errors import HandSignError
 from realtime.images import ImageReadError, read_bgr
+from realtime.outputs import prepare_out_dir
 from training.inference import Predictor
 
 
@@ -36,10 +38,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--max-hands", type=positive_int, default=2, help="with --photos: hands looked for per photo")
     p.add_argument("--no-tiles", action="store_true",
                    help="with --photos: do not search overlapping tiles for small hands")
+    p.add_argument("--cam", type=Path, default=None, metavar="DIR",
+                   help="also write, per crop, DIR/<image>[_<hand>]_cam.png: the crop the model saw beside where it "
+                        "looked for its top class (class activation map; occlusion for models without one; .onnx only)")
     p.add_argument("images", nargs="+", type=Path, help="image files")
     args = p.parse_args(argv)
     setup_logging()
     predictor = Predictor(args.model)
+    maps = None
+    if args.cam is not None:
+        if predictor.onnx is None:
+            raise HandSignError(f"--cam needs an exported .onnx model (python -m export), not {args.model}")
+        from realtime.cam import ActivationMaps
+        maps = ActivationMaps(predictor.onnx)
+        prepare_out_dir(args.cam)
     tracker = None
     if args.photos:
         from realtime.hands import HandTracker
@@ -55,19 +67,37 @@ def main(argv: Sequence[str] | None = None) -> int:
                 continue
             if tracker is None:
                 print(f"{path}: {ranked(predictor.predict([image])[0], predictor.labels, args.top)}")
+                if maps is not None:
+                    print(f"  where it looked: {write_cam(maps, image, args.cam / f'{path.stem}_cam.png')}")
                 continue
             c = predictor.contract
             hands = tracker.detect(image)
             crops = [h.crop(image, c.crop_margin, c.crop_framing)[0] for h in hands]
             if not crops:
                 print(f"{path}: no hand found")
-            for hand, probs in zip(hands, predictor.predict(crops)):
+            for i, (hand, probs) in enumerate(zip(hands, predictor.predict(crops))):
                 print(f"{path} {hand.handedness.lower()} hand at {list(hand.box(c.crop_margin, c.crop_framing))}: "
                       f"{ranked(probs, predictor.labels, args.top)}")
+                if maps is not None:
+                    print(f"  where it looked: {write_cam(maps, crops[i], args.cam / f'{path.stem}_{i}_cam.png')}")
     finally:
         if tracker is not None:
             tracker.close()
     return 1 if failures else 0
+
+
+def write_cam(maps, crop_bgr: np.ndarray, out: Path) -> Path:
+    """The crop as the model saw it beside its activation map for the top class, as one PNG."""
+    import cv2
+    from realtime.cam import overlay_map
+    from realtime.contract import prepare_image
+    from realtime.outputs import write_bytes_atomic
+    c = maps.classifier.contract
+    _, (heat,) = maps.maps([crop_bgr])
+    view = prepare_image(crop_bgr, c.image_size, "BGR", c.resize_method)
+    ok, png = cv2.imencode(".png", np.hstack([view, overlay_map(view, heat)]))
+    write_bytes_atomic(out, png.tobytes())
+    return out
 
 
 def ranked(probs: np.ndarray, labels: Sequence[str], k: int) -> str:
