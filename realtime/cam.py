@@ -67,7 +67,7 @@ class ActivationMaps:
         self.method, self.weights = "occlusion", None
         if c.feature_map_output and c.feature_map_output in [o.name for o in classifier.session.get_outputs()]:
             try:
-                self.weights, _ = head_weights(onnx.load(str(classifier.path)))
+                self.weights = head_weights(onnx.load(str(classifier.path)))
                 self.method = "cam"
             except FeaturesUnavailable:  # e.g. a taught head: probabilities are not one softmax
                 pass
@@ -87,17 +87,13 @@ class ActivationMaps:
             return np.zeros((0, len(c.labels)), np.float32), []
         batch = batch_from_prepared(prepared, c)
         if self.method == "cam":
-            probs, fmaps = self.classifier.session.run(
-                [self.classifier.output_name, c.feature_map_output], {self.classifier.input_name: batch})
+            probs, fmaps = self.classifier.predict_with_feature_map(batch)
         else:
             probs, fmaps = self.classifier.predict_batch(batch), None
         chosen = probs.argmax(1) if classes is None else np.asarray(classes)
-        out = []
-        for i, k in enumerate(chosen):
-            small = (class_activation_map(fmaps[i], self.weights[:, k], c.feature_map_layout) if fmaps is not None
-                     else occlusion_map(self.classifier, prepared[i], int(k)))
-            out.append(upsample(small, c.image_size))
-        return probs, out
+        return probs, [self.from_feature_map(fmaps[i], int(k)) if fmaps is not None
+                       else upsample(occlusion_map(self.classifier, prepared[i], int(k)), c.image_size)
+                       for i, k in enumerate(chosen)]
 
 
 def overlay_map(rgb_or_bgr: np.ndarray, heat: np.ndarray, alpha: float = 0.45) -> np.ndarray:

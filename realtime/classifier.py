@@ -125,6 +125,12 @@ class GestureClassifier:
         """Run an already preprocessed float32 NHWC batch; returns probabilities (N, classes)."""
         return self.session.run([self.output_name], {self.input_name: batch})[0]
 
+    def predict_with_feature_map(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities and the last feature map of a preprocessed batch, in one run (the model
+        must name a feature-map output)."""
+        probs, fmaps = self.session.run([self.output_name, self.contract.feature_map_output], {self.input_name: batch})
+        return probs, fmaps
+
     def predict(self, crops_bgr: Sequence[np.ndarray]) -> list[Prediction]:
         """Classify BGR crops in one batch, preprocessed exactly as in training."""
         if len(crops_bgr) == 0:

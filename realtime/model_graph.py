@@ -114,23 +114,15 @@ def expose_feature_map(model: onnx.ModelProto) -> onnx.ModelProto:
     return out
 
 
-def head_weights(model: onnx.ModelProto) -> tuple[np.ndarray, np.ndarray]:
-    """The dense head's (weight (features, classes), bias (classes,)) as float32 arrays."""
-    head = find_head(model)
-    inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
-    dense = head.nodes[0]
-    weight = inits.get(dense.input[1])
+def head_weights(model: onnx.ModelProto, head: Head | None = None) -> np.ndarray:
+    """The dense head's weight, (features, classes) float32."""
+    dense = (head or find_head(model)).nodes[0]
+    weight = next((numpy_helper.to_array(i) for i in model.graph.initializer if i.name == dense.input[1]), None)
     if weight is None:
         raise FeaturesUnavailable("the head's weights are not constants of the graph")
     if dense.op_type == "Gemm" and any(a.name == "transB" and a.i for a in dense.attribute):
         weight = weight.T
-    bias = np.zeros(weight.shape[1], np.float32)
-    if dense.op_type == "Gemm" and len(dense.input) > 2:
-        bias = inits.get(dense.input[2], bias)
-    elif len(head.nodes) == 3:
-        add = head.nodes[1]
-        bias = next((inits[i] for i in add.input if i in inits), bias)
-    return weight.astype(np.float32), np.asarray(bias, np.float32).reshape(-1)
+    return weight.astype(np.float32)
 
 
 def _set_metadata(model: onnx.ModelProto, updates: dict[str, str], drop: Sequence[str] = ()) -> None:
@@ -140,16 +132,6 @@ def _set_metadata(model: onnx.ModelProto, updates: dict[str, str], drop: Sequenc
     helper.set_model_props(model, meta)
 
 
-def _feature_dim(model: onnx.ModelProto, head: Head) -> int | None:
-    inits = {i.name: i for i in model.graph.initializer}
-    weight = inits.get(head.nodes[0].input[1])
-    if weight is None:
-        return None
-    dims = list(weight.dims)
-    transposed = head.nodes[0].op_type == "Gemm" and any(a.name == "transB" and a.i for a in head.nodes[0].attribute)
-    return dims[0] if not transposed else dims[1]
-
-
 def expose_features(model: onnx.ModelProto) -> onnx.ModelProto:
     """A copy with the head's input as a second output ``features``, named in the metadata."""
     out = onnx.ModelProto()
@@ -157,9 +139,12 @@ def expose_features(model: onnx.ModelProto) -> onnx.ModelProto:
     if _feature_output(out) in [o.name for o in out.graph.output]:
         return out
     head = find_head(out)
+    try:
+        dim = head_weights(out, head).shape[0]
+    except FeaturesUnavailable:  # weights computed in the graph: the size stays unnamed
+        dim = None
     out.graph.node.append(helper.make_node("Identity", [head.features], [FEATURES_NAME], name="handsign_features"))
-    out.graph.output.append(helper.make_tensor_value_info(FEATURES_NAME, TensorProto.FLOAT,
-                                                          ["batch", _feature_dim(out, head)]))
+    out.graph.output.append(helper.make_tensor_value_info(FEATURES_NAME, TensorProto.FLOAT, ["batch", dim]))
     _set_metadata(out, {FEATURE_KEY: json.dumps(FEATURES_NAME)})
     onnx.checker.check_model(out)
     return out

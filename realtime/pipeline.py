@@ -143,8 +143,7 @@ class GesturePipeline:
         self.model_views(results)
         batch = batch_from_prepared([r.model_view for r in results], c)
         if self.keep_feature_maps and self.maps().method == "cam":
-            probabilities, fmaps = self.classifier.session.run(
-                [self.classifier.output_name, c.feature_map_output], {self.classifier.input_name: batch})
+            probabilities, fmaps = self.classifier.predict_with_feature_map(batch)
             for r, fmap in zip(results, fmaps):
                 r.feature_map = fmap
         else:
@@ -162,11 +161,13 @@ class GesturePipeline:
         """Fill each classified hand's ``activation``: the map of its shown (smoothed) class."""
         if self.classifier is None:
             return
-        todo = [r for r in results if r.activation is None and r.probabilities is not None]
-        kept = [r for r in todo if r.feature_map is not None]
-        for r in kept:
-            r.activation = self.maps().from_feature_map(r.feature_map, int(np.argmax(r.probabilities)))
-        todo = [r for r in todo if r.feature_map is None]
+        todo = []
+        for r in results:
+            if r.activation is None and r.probabilities is not None:
+                if r.feature_map is not None:  # kept from the classifier's own run: no second inference
+                    r.activation = self.maps().from_feature_map(r.feature_map, int(np.argmax(r.probabilities)))
+                else:
+                    todo.append(r)
         if todo:
             _, maps = self.maps().maps([r.crop for r in todo], [int(np.argmax(r.probabilities)) for r in todo])
             for r, m in zip(todo, maps):

@@ -239,8 +239,7 @@ class LiveApp:
         self.actions_paused = False
         self.mirror = source.live if args.mirror is None else args.mirror
         self.show_crops, self.show_help, self.paused = args.crop_view, True, False
-        self.show_cam = args.cam
-        pipeline.keep_feature_maps = args.cam
+        pipeline.keep_feature_maps = args.cam  # the activation map is on ('x')
         self.message, self.message_until = "", 0.0
         self.annotator = Annotator(args.threshold)
         self.recorder = Recorder(args.record, source.fps or 30.0)
@@ -251,7 +250,7 @@ class LiveApp:
     def annotate(self, result: FrameResult) -> np.ndarray:
         if self.show_crops or self.teach.state.active:
             self.pipeline.model_views(result.hands)
-            if self.show_cam and not self.teach.state.active:
+            if self.pipeline.keep_feature_maps and not self.teach.state.active:
                 self.pipeline.activation_maps(result.hands)
         banner = None
         if self.paused:
@@ -303,9 +302,8 @@ class LiveApp:
         elif key == ord("c"):
             self.show_crops = not self.show_crops
         elif key == ord("x"):  # where the model looked: the activation map over the crop view
-            self.show_cam = not self.show_cam
-            self.show_crops = self.show_crops or self.show_cam
-            self.pipeline.keep_feature_maps = self.show_cam
+            self.pipeline.keep_feature_maps = not self.pipeline.keep_feature_maps
+            self.show_crops = self.show_crops or self.pipeline.keep_feature_maps
         elif key == ord("m"):
             self.mirror = not self.mirror
             self.pipeline.smoother.reset()

@@ -14,12 +14,15 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+import cv2
 import numpy as np
 
+from realtime.cam import ActivationMaps, overlay_map
 from realtime.cli import ArgumentParser, HelpFormatter, positive_int, run_main, setup_logging
+from realtime.contract import prepare_image
 from realtime.errors import HandSignError
 from realtime.images import ImageReadError, read_bgr
-from realtime.outputs import prepare_out_dir
+from realtime.outputs import prepare_out_dir, write_bytes_atomic
 from training.inference import Predictor
 
 
@@ -49,7 +52,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.cam is not None:
         if predictor.onnx is None:
             raise HandSignError(f"--cam needs an exported .onnx model (python -m export), not {args.model}")
-        from realtime.cam import ActivationMaps
         maps = ActivationMaps(predictor.onnx)
         prepare_out_dir(args.cam)
     tracker = None
@@ -86,12 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 if failures else 0
 
 
-def write_cam(maps, crop_bgr: np.ndarray, out: Path) -> Path:
+def write_cam(maps: ActivationMaps, crop_bgr: np.ndarray, out: Path) -> Path:
     """The crop as the model saw it beside its activation map for the top class, as one PNG."""
-    import cv2
-    from realtime.cam import overlay_map
-    from realtime.contract import prepare_image
-    from realtime.outputs import write_bytes_atomic
     c = maps.classifier.contract
     _, (heat,) = maps.maps([crop_bgr])
     view = prepare_image(crop_bgr, c.image_size, "BGR", c.resize_method)

@@ -275,19 +275,12 @@ def train(args: argparse.Namespace) -> dict:
     warm = replicas > 1 and mode == "per-replica" and args.warmup_epochs > 0
     size = config["image_size"]
     aug = augmentation(config["seed"]) if config["augment"] else None
-    steps = None  # one pass over the training data per epoch
     if config.get("data_format") == "shards":
         train_ds, val_ds, train_targets, n_train, n_val, plain_train = shard_datasets(args.data, config, batch, aug, worker)
-        augmented_train = train_ds  # one pass (the head phase's augmented views)
-        if worker.count > 1:
-            # Each worker reads its own shards, which rarely hold the same number of batches: the one that
-            # runs out first would step on an empty batch (oneDNN's MaxPoolGrad aborts the process on it,
-            # tensorflow#126128) while the others wait. Repeat, and end every worker's epoch at one count.
-            steps = max(1, n_train // batch)
-            train_ds = train_ds.repeat()
     else:
         train_ds, val_ds, train_targets, n_train, n_val, plain_train = folder_datasets(args, split, config, batch, aug)
-        augmented_train = train_ds
+    augmented_train = train_ds  # one pass (the head phase's augmented views)
+    train_ds, steps = worker_epochs(train_ds, n_train, batch, worker)
     weighting = config["class_weights"]
     weights = class_weights(train_targets, len(split.labels), "balanced" if weighting is True else weighting)
 
@@ -328,9 +321,7 @@ def train(args: argparse.Namespace) -> dict:
         (features, targets), val_features = cache_features(model, plain_train(), augmented_train if aug is not None else None,
                                                            val_ds, views)
         head_train, head_val = feature_datasets((features, targets), val_features, batch, config["seed"])
-        head_steps = None
-        if worker.count > 1:  # the same number of steps on every worker (see above)
-            head_steps, head_train = max(1, len(targets) // batch), head_train.repeat()
+        head_train, head_steps = worker_epochs(head_train, len(targets), batch, worker)
         with strategy.scope():
             head = head_of(model)
             compile_model(head, lr)
@@ -339,8 +330,8 @@ def train(args: argparse.Namespace) -> dict:
                        callbacks=callbacks(out, best, args.patience, out / "backup" / "phase1" if distributed else None,
                                            full_model=model,
                                            warmup=warmup(lr, done == 0, head_steps or -(-len(targets) // batch))))
-        log.info("head phase on cached features: val accuracy %s after %d epochs",
-                 ", ".join(f"{v:.3f}" for v in fit.history.get("val_accuracy", [])[-1:]), len(fit.history.get("loss", [])))
+        log.info("head phase on cached features: %d epochs, val accuracy %.4f at the last",
+                 len(fit.history["loss"]), fit.history["val_accuracy"][-1])
         done = phase1
         best = max([best or 0.0] + fit.history.get("val_accuracy", []))
     if done < phase1:
@@ -370,6 +361,16 @@ def train(args: argparse.Namespace) -> dict:
     (out / CONFIG_FILE).write_text(json.dumps(config, indent=1))
     log.info("best val accuracy %.4f; model written to %s", best or 0.0, out / MODEL_FILE)
     return config
+
+
+def worker_epochs(ds, count: int, batch: int, worker: Worker):
+    """(dataset, steps per epoch): as they are on one machine; with several workers, repeated and
+    cut at ``count // batch`` steps. Each worker then steps the same number of times: workers reading
+    their own shards rarely hold the same number of batches, and the one that runs out first would
+    step on an empty batch (oneDNN's MaxPoolGrad aborts the process on one, tensorflow#126128)."""
+    if worker.count > 1:
+        return ds.repeat(), max(1, count // batch)
+    return ds, None
 
 
 def folder_datasets(args: argparse.Namespace, split: Split, config: dict, batch: int, aug):
