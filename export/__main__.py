@@ -16,8 +16,8 @@ from typing import Sequence
 
 from export.convert import DEFAULT_OPSET
 from export.workflow import export_model
-from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
-from realtime.contract import FRAMINGS
+from realtime.core.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
+from realtime.core.contract import FRAMINGS
 
 log = logging.getLogger("export")
 

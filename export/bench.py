@@ -17,12 +17,12 @@ from typing import Sequence
 import numpy as np
 import onnxruntime as ort
 
-from realtime.classifier import GestureClassifier, session_options
-from realtime.cli import ArgumentParser, HelpFormatter, positive_int, run_main, setup_logging
-from realtime.contract import DEFAULT_IMAGE_SIZE
-from realtime.errors import HandSignError
-from realtime.paths import PEER_CLASSIFIER
-from realtime.timing import time_calls
+from realtime.classifier.model import GestureClassifier, session_options
+from realtime.core.cli import ArgumentParser, HelpFormatter, positive_int, run_main, setup_logging
+from realtime.core.contract import DEFAULT_IMAGE_SIZE
+from realtime.core.errors import HandSignError
+from realtime.core.paths import PEER_CLASSIFIER
+from realtime.core.timing import time_calls
 
 log = logging.getLogger("export.bench")
 
@@ -31,7 +31,7 @@ def untrained_model(arch: str, image_size: int, labels: int, folder: Path) -> Pa
     """Export an untrained model of the shipped architecture: same graph, same latency."""
     import export  # noqa: F401
     from export.convert import attach_contract, to_onnx
-    from realtime.contract import ModelContract
+    from realtime.core.contract import ModelContract
     from training.model import build_model
     import onnx
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import onnx
 
-from realtime.contract import (DEFAULT_CROP_MARGIN, DEFAULT_FRAMING, INPUT_NAME, OUTPUT_NAME, ModelContract)
-from realtime.errors import HandSignError
+from realtime.core.contract import (DEFAULT_CROP_MARGIN, DEFAULT_FRAMING, INPUT_NAME, OUTPUT_NAME, ModelContract)
+from realtime.core.errors import HandSignError
 from training.inference import load_keras_model
 
 log = logging.getLogger(__name__)

@@ -18,11 +18,11 @@ from typing import Sequence
 
 import onnx
 
-from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
-from realtime.classifier import FeaturesUnavailable, GestureClassifier
-from realtime.errors import HandSignError
-from realtime.model_graph import expose_feature_map, expose_features
-from realtime.outputs import write_bytes_atomic
+from realtime.core.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
+from realtime.classifier.model import FeaturesUnavailable, GestureClassifier
+from realtime.core.errors import HandSignError
+from realtime.classifier.graph import expose_feature_map, expose_features
+from realtime.core.outputs import write_bytes_atomic
 
 log = logging.getLogger("export.features")
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from realtime.classifier import GestureClassifier
-from realtime.contract import ModelContract
-from realtime.errors import HandSignError
-from realtime.timing import time_calls
+from realtime.classifier.model import GestureClassifier
+from realtime.core.contract import ModelContract
+from realtime.core.errors import HandSignError
+from realtime.core.timing import time_calls
 
 log = logging.getLogger(__name__)
 

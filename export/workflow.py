@@ -12,10 +12,10 @@ import onnx
 import export  # noqa: F401  (quiets TensorFlow's start-up log)
 from export.convert import DEFAULT_OPSET, attach_contract, contract_for_run, load_run_model, to_onnx
 from export.parity import ParityReport, check_batch, check_parity
-from realtime.classifier import FeaturesUnavailable
-from realtime.errors import HandSignError
-from realtime.model_graph import expose_feature_map, expose_features
-from realtime.outputs import prepare_out_dir
+from realtime.classifier.model import FeaturesUnavailable
+from realtime.core.errors import HandSignError
+from realtime.classifier.graph import expose_feature_map, expose_features
+from realtime.core.outputs import prepare_out_dir
 
 log = logging.getLogger("export")
 
@@ -38,7 +38,7 @@ def export_model(model_path: Path, out: Path, opset: int = DEFAULT_OPSET,
         proto = expose_features(proto)
     except FeaturesUnavailable as exc:
         log.warning("no feature output (the model cannot be taught new gestures): %s", exc)
-    try:  # the third (the last feature map) gives class activation maps (realtime.cam)
+    try:  # the third (the last feature map) gives class activation maps (realtime.classifier.activation)
         proto = expose_feature_map(proto)
     except FeaturesUnavailable as exc:
         log.info("no feature-map output (activation maps fall back to occlusion): %s", exc)
@@ -61,7 +61,7 @@ def export_model(model_path: Path, out: Path, opset: int = DEFAULT_OPSET,
         q = quantize_int8(out, out.with_suffix(".int8.onnx"), batch, contract)
         print(q)
         if targets is not None:
-            from realtime.classifier import GestureClassifier
+            from realtime.classifier.model import GestureClassifier
             acc = [float(np.mean(GestureClassifier(p).predict_batch(batch).argmax(1) == targets))
                    for p in (out, q.path)]
             print(f"accuracy on the {len(batch)} check images: fp32 {acc[0]:.2%}, int8 {acc[1]:.2%} "

@@ -10,8 +10,8 @@ import importlib
 import sys
 from typing import Sequence
 
-import realtime.cli
-from realtime.cli import EXIT_USER_ERROR, run_main
+import realtime.core.cli
+from realtime.core.cli import EXIT_USER_ERROR, run_main
 
 #: subcommand -> (module with main(argv), one line of help, needs the `train` extra)
 COMMANDS: dict[str, tuple[str, str, bool]] = {

@@ -1,5 +1,6 @@
 """Benchmark the live loop over a clip: what a user feels (throughput and latency), per stage.
 
+
 Frames are resized to --size (default 640x480, the webcam case) and run through the same
 pipeline, events and overlay as `realtime.run`, without a window, in the pipelined loop (hands
 of the next frame tracked on a second thread while this one is classified; the default) and in
@@ -16,37 +17,15 @@ ready (gestures classified); throughput is frames per second of wall time over t
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
-import threading
-import sys
-import time
-from contextlib import nullcontext
-from dataclasses import dataclass, field
+import dataclasses
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
-import cv2
-import numpy as np
-import onnxruntime as ort
-
-from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
-from realtime.errors import HandSignError
-from realtime.event_detector import EventDetector
-from realtime.hands import HandTracker, vision, BaseOptions, mp
-from realtime.overlay import Annotator
-from realtime.paths import hand_model_path
-from realtime.pipeline import GesturePipeline
-from realtime.pipelined import detections
-from realtime.run import load_classifier
-from realtime.search import DistantHandSearch
-from realtime.sources import Frame, VideoFileSource
-from realtime.stream import StreamServer, event_message, frame_message
-from realtime.timing import summarize_ms
-
-STAGES = ("capture", "hands", "search", "classify", "cam", "draw", "serve")
-LOOPS = ("pipelined", "serial")
-FRAME_MS = 1000.0 / 15
+from realtime.classifier import load_classifier
+from realtime.core.cli import (ArgumentParser, add_hand_options, add_threads_option, check_shared_options, run_main,
+                               setup_logging)
+from realtime.evaluation.benchmark import LOOPS, BenchOptions, read_clip, report
+from realtime.hands.peer import PeerRecognizer
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -59,127 +38,14 @@ def parse_size(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(f"size {text!r} is not WIDTHxHEIGHT") from None
 
 
-@dataclass
-class LoopStats:
-    """One loop's samples: per-stage ms, per-frame latency (s), wall time (s)."""
-
-    name: str
-    stages: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STAGES})
-    latencies: list[float] = field(default_factory=list)
-    wall: float = 0.0
-    frames: int = 0
-    hands: int = 0
-
-    @property
-    def fps(self) -> float:
-        return self.frames / self.wall if self.wall else float("nan")
-
-
-class TimedFrames:
-    """The clip's frames, passed after passed; records when each was taken ("captured")."""
-
-    def __init__(self, images: list[np.ndarray], passes: int | None, seconds: float | None) -> None:
-        self.images, self.passes, self.seconds = images, passes, seconds
-        self.captured: dict[int, float] = {}
-        self.completed_passes = 0
-        self.on_pass = None  # called after the first pass (memory baseline)
-
-    def __iter__(self) -> Iterator[Frame]:
-        index, end = 0, None if self.seconds is None else time.monotonic() + self.seconds
-        while (self.completed_passes < self.passes) if end is None else (self.completed_passes < 2 or time.monotonic() < end):
-            for image in self.images:
-                frame = Frame(image.copy(), index, int(index * FRAME_MS))  # the copy stands in for capture
-                self.captured[index] = time.perf_counter()
-                yield frame
-                index += 1
-            self.completed_passes += 1
-            if self.completed_passes == 1 and self.on_pass:
-                self.on_pass()
-
-
-def run_loop(name: str, pipeline: GesturePipeline, frames: TimedFrames, annotator: Annotator, crop_view: bool,
-             delays: list[float] | None = None, server: StreamServer | None = None, cam: bool = False) -> LoopStats:
-    """Play the frames through the live loop (pipelined or serial), as `realtime.run` does."""
-    stats = LoopStats(name)
-    detector, labels_seen = EventDetector(), {}
-    pipeline.smoother.reset()
-    started = time.perf_counter()
-    with detections(pipeline, frames, lambda: False, pipelined=name == "pipelined") as found:
-        for d in found:
-            result = pipeline.finish(d)
-            stats.latencies.append(time.perf_counter() - frames.captured.pop(d.frame.index))
-            events = detector.update(result, mirrored=False)
-            if server is not None:  # what `realtime.run --serve --serve-frames` does per frame
-                t0 = time.perf_counter()
-                for event in events:
-                    server.publish(event_message(event))
-                server.publish(frame_message({**result.to_json(), "events": [e.to_json() for e in events]}))
-                result.timings_ms["serve"] = (time.perf_counter() - t0) * 1000
-            for event in events:
-                if event.type == "start" and delays is not None:
-                    delays.append(event.t_ms - gesture_onset(labels_seen[event.track], event.gesture))
-            for h in result.hands:
-                if h.track is not None and h.top3:
-                    labels_seen.setdefault(h.track, []).append((result.frame.timestamp_ms, h.top3[0][0]))
-            if crop_view or cam:
-                pipeline.model_views(result.hands)
-            if cam:  # what the window's 'x' adds per frame
-                t0 = time.perf_counter()
-                pipeline.activation_maps(result.hands)
-                result.timings_ms["cam"] = (time.perf_counter() - t0) * 1000
-            annotator.draw(result, 0.0, show_crops=crop_view or cam)
-            for s in STAGES:
-                stats.stages[s].append(result.timings_ms.get(s, 0.0) / 1000)
-            stats.frames += 1
-            stats.hands += len(result.hands)
-    stats.wall = time.perf_counter() - started
-    return stats
-
-
-def open_peer(task: Path, max_hands: int):
-    """MediaPipe's Gesture Recognizer in VIDEO mode (checked before anything is timed)."""
-    if not task.is_file():
-        raise HandSignError(f"peer task not found: {task}")
-    options = vision.GestureRecognizerOptions(base_options=BaseOptions(model_asset_path=str(task)),
-                                              running_mode=vision.RunningMode.VIDEO, num_hands=max_hands)
-    try:
-        return vision.GestureRecognizer.create_from_options(options)
-    except (RuntimeError, ValueError) as exc:
-        raise HandSignError(f"{task} is not a usable MediaPipe gesture recognizer .task: "
-                            f"{str(exc).splitlines()[0]}") from None
-
-
-def run_peer(recognizer, images: list[np.ndarray], passes: int) -> LoopStats:
-    """The peer on the same frames: its landmarker + classifier, per frame."""
-    stats = LoopStats("peer")
-    started = time.perf_counter()
-    index = 0
-    for _ in range(passes):
-        for image in images:
-            t0 = time.perf_counter()
-            frame = image.copy()  # the same stand-in for capture
-            rgb = mp.Image(image_format=mp.ImageFormat.SRGB, data=cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-            result = recognizer.recognize_for_video(rgb, int(index * FRAME_MS))
-            stats.latencies.append(time.perf_counter() - t0)
-            stats.hands += len(result.hand_landmarks)
-            stats.frames += 1
-            index += 1
-    stats.wall = time.perf_counter() - started
-    return stats
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    p = ArgumentParser(prog="python -m realtime.bench", description=__doc__, formatter_class=HelpFormatter)
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = ArgumentParser(prog="python -m realtime.bench", description=__doc__)
     p.add_argument("--source", required=True, type=Path, help="video clip")
     p.add_argument("--size", type=parse_size, default=(640, 480), help="frame size WIDTHxHEIGHT fed to the loop")
     p.add_argument("--model", type=Path, default=None, help="gesture model (.onnx); default models/handsign.onnx if present")
-    p.add_argument("--hand-model", type=hand_model_path, default="auto",
-                   help="MediaPipe hand model: auto (lite for video and cameras, full for single images), full, "
-                          "lite (faster landmarks, the same palm detector) or a .task path")
-    p.add_argument("--max-hands", type=int, default=2, help="hands tracked at once")
-    p.add_argument("--threads", type=int, default=2, help="onnxruntime threads for the classifier")
-    p.add_argument("--spinning", action=argparse.BooleanOptionalAction, default=False,
-                   help="let onnxruntime's idle threads spin-wait (they then compete with the hand tracker)")
+    add_hand_options(p, no_tiles_help="without the background search for distant hands (to compare its cost)",
+                     min_detection=False)
+    add_threads_option(p, spinning=True)
     p.add_argument("--loop", choices=LOOPS + ("both",), default="both", help="which live loop(s) to time")
     p.add_argument("--peer-task", type=Path, default=None,
                    help="also time MediaPipe's Gesture Recognizer (.task) on the same frames, and print the ratio")
@@ -193,140 +59,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--serve-clients", type=int, default=0,
                    help="also stream events and frames (as --serve --serve-frames) to this many connected "
                         "WebSocket clients on loopback, and time it (the serve stage)")
-    p.add_argument("--no-tiles", action="store_true",
-                   help="without the background search for distant hands (to compare its cost)")
     p.add_argument("--verbose", action="store_true", help="debug logging")
     args = p.parse_args(argv)
-    if args.loops < 1 or args.max_hands < 1 or args.threads < 0 or (args.seconds is not None and not args.seconds > 0):
-        p.error("--loops and --max-hands must be >= 1, --threads >= 0, --seconds > 0")
+    check_shared_options(p, args)
+    if args.loops < 1 or (args.seconds is not None and not args.seconds > 0):
+        p.error("--loops must be >= 1, --seconds > 0")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
     setup_logging(args.verbose)
-    if not args.source.is_file():
-        raise HandSignError(f"source not found: {args.source}")
-    with VideoFileSource(args.source) as src:
-        images = [cv2.resize(f.image, args.size, interpolation=cv2.INTER_AREA) for f in src]
-    if not images:
-        raise HandSignError(f"{args.source} has no frames")
+    options = BenchOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(BenchOptions)})
+    images = read_clip(options.source, options.size)
     classifier = load_classifier(args.model, args.threads, args.spinning)
-    recognizer = open_peer(args.peer_task, args.max_hands) if args.peer_task else None
+    recognizer = PeerRecognizer(args.peer_task, args.max_hands) if args.peer_task else None
     try:
-        return report(args, images, classifier, recognizer)
+        return report(options, images, classifier, recognizer)
     finally:
         if recognizer is not None:
             recognizer.close()
-
-
-def report(args: argparse.Namespace, images: list[np.ndarray], classifier, recognizer) -> int:
-    """Time the loops (and the peer) and print the figures."""
-    loops = LOOPS if args.loop == "both" else (args.loop,)
-    if args.seconds is not None:
-        loops = ("pipelined",)
-    annotator = Annotator(0.6)
-    results, delays, memory, passes = [], [], {}, 0
-    server = StreamServer("127.0.0.1", 0, hello={"labels": [], "swipes": [], "model": None, "frames": True}) \
-        if args.serve_clients else None
-    clients = start_clients(server, args.serve_clients) if server else None
-    for name in loops:
-        frames = TimedFrames(images, args.loops, args.seconds)
-        frames.on_pass = lambda: memory.setdefault("start", resident_mb())  # models and buffers allocated
-        with HandTracker(args.hand_model, args.max_hands, video=True) as tracker, \
-                (nullcontext() if args.no_tiles else DistantHandSearch(args.hand_model, args.max_hands)) as search:
-            pipeline = GesturePipeline(tracker, classifier, search=search)
-            pipeline.keep_feature_maps = args.cam
-            results.append(run_loop(name, pipeline, frames, annotator, args.crop_view,
-                                    delays if not delays else None, server, cam=args.cam))
-            settings, search_steps = tracker.settings, (search.steps if search else 0)
-        passes = frames.completed_passes
-        memory["end"] = resident_mb()
-    peer = run_peer(recognizer, images, args.loops) if recognizer else None
-    if server is not None:
-        clients.set()
-        server.close()
-        print(f"serving: {args.serve_clients} WebSocket clients on loopback; {server.stats.published} messages "
-              f"published, {server.stats.dropped} dropped (the serve stage above is its cost per frame)")
-
-    w, h = args.size
-    first = results[0]
-    print(f"clip {args.source.name}: {len(images)} frames x {passes} passes"
-          f"{' (soak)' if args.seconds is not None else ''} at {w}x{h}, {first.hands} hands found ({first.hands / max(first.frames, 1):.2f} per frame)")
-    print(f"hand tracking: MediaPipe HandLandmarker {settings}")
-    if classifier:
-        c = classifier.contract
-        print(f"classifier: {classifier.path.name} {c.image_size}px, {args.threads} threads, spinning "
-              f"{'on' if args.spinning else 'off'}, onnxruntime {ort.__version__}")
-    else:
-        print("classifier: none (no gesture model): classify stage is empty")
-    print(f"distant-hand search: {'off' if args.no_tiles else f'{search_steps} background steps in the last loop'}")
-    print(f"{'stage ms (median / p95)':<24}" + "".join(f" | {r.name:>15}" for r in results))
-    for s in STAGES:
-        print(f"{s:<24}" + "".join(" | {:>6.2f} / {:>6.2f}".format(*summarize_ms(r.stages[s])) for r in results))
-    print(f"{'latency ms':<24}" + "".join(" | {:>6.2f} / {:>6.2f}".format(*summarize_ms(r.latencies)) for r in results)
-          + (" | {:>6.2f} / {:>6.2f} (peer)".format(*summarize_ms(peer.latencies)) if peer else ""))
-    print(f"{'throughput fps':<24}" + "".join(f" | {r.fps:>15.1f}" for r in results)
-          + (f" | {peer.fps:>8.1f} (peer)" if peer else ""))
-    for r in results:
-        print(f"end to end, {r.name} loop: {r.fps:.1f} fps, latency {summarize_ms(r.latencies)[0]:.1f} ms median")
-    if peer:
-        print(f"peer: MediaPipe Gesture Recognizer ({args.peer_task.name}, VIDEO mode, {args.max_hands} hands): "
-              f"{peer.fps:.1f} fps, latency {summarize_ms(peer.latencies)[0]:.1f} ms median, "
-              f"{peer.hands / max(peer.frames, 1):.2f} hands per frame")
-        for r in results:
-            gap = summarize_ms(r.latencies)[0] - summarize_ms(peer.latencies)[0]
-            print(f"ratio, {r.name} / peer: {r.fps / peer.fps:.2f}x the peer's fps, latency {gap:+.1f} ms")
-    if delays:
-        print(f"gesture events: {len(delays)} starts; from the first frame showing the gesture to its start "
-              f"event: median {np.median(delays):.0f} ms, max {max(delays):.0f} ms of clip time "
-              f"(--min-hold {EventDetector().gestures.min_hold_ms} ms), plus that frame's own latency (above)")
-    elif classifier:
-        print("gesture events: no gesture was held long enough to start one on this clip")
-    if "start" in memory:
-        print(f"memory: start {memory['start']:.1f} MB, end {memory['end']:.1f} MB, growth "
-              f"{(memory['end'] / memory['start'] - 1) * 100:+.1f} % (resident, after the first pass; "
-              f"{results[-1].wall:.0f} s of frames)")
-    return 0
-
-
-def start_clients(server: StreamServer, count: int) -> threading.Event:
-    """``count`` WebSocket clients reading everything on a thread; set the returned event to stop them."""
-    stop = threading.Event()
-
-    async def client():
-        from websockets.asyncio.client import connect
-        async with connect(f"ws://127.0.0.1:{server.port}/") as ws:
-            while not stop.is_set():
-                try:
-                    await asyncio.wait_for(ws.recv(), timeout=0.2)
-                except asyncio.TimeoutError:
-                    pass
-
-    async def all_clients():
-        await asyncio.gather(*(client() for _ in range(count)))
-
-    threading.Thread(target=lambda: asyncio.run(all_clients()), name="bench-clients", daemon=True).start()
-    deadline = time.monotonic() + 10
-    while server.client_count < count and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return stop
-
-
-def gesture_onset(history: list[tuple[int, str]], gesture: str) -> int:
-    """When the track's current run of frames labelled ``gesture`` (top-1, any confidence) began."""
-    onset = history[-1][0]
-    for t, label in reversed(history):
-        if label != gesture:
-            break
-        onset = t
-    return onset
-
-
-def resident_mb() -> float:
-    """This process's resident memory in MB (Linux /proc; elsewhere the peak from getrusage)."""
-    try:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
-    except (OSError, ValueError, IndexError):
-        import resource
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak / 1e6 if sys.platform == "darwin" else peak / 1e3
 
 
 if __name__ == "__main__":

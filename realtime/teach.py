@@ -10,174 +10,21 @@ embeddings, cross-validated, and a complete HandSign model is written: `realtime
 `realtime.evaluate` and `training.evaluate` take it like any other.
 """
 
+
 from __future__ import annotations
 
 import argparse
-import json
-import logging
-import time
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
-import onnx
-
-from realtime.classifier import GestureClassifier
-from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
-from realtime.contract import as_bgr_uint8
-from realtime.datasets import DatasetError, discover
-from realtime.errors import HandSignError
-from realtime.gesture_head import DEFAULT_C, CrossValidation, cross_validate, fit_dense
-from realtime.images import ImageReadError, read_bgr
-from realtime.model_graph import with_taught_head
-from realtime.outputs import prepare_out_dir, sha256_of, write_bytes_atomic
-from realtime.paths import GESTURE_MODEL, HAND_MODEL
-from realtime.reference import DEFAULT_PER_CLASS, Reference, build, load, reference_path
-
-log = logging.getLogger("realtime.teach")
-MIN_IMAGES = 5
-BASE_CLASS = "(base gestures)"
-HAND_MODES = ("auto", "none")
-
-
-@dataclass
-class TeachResult:
-    out: Path
-    labels: list[str]  # all output labels of the written model
-    counts: dict[str, int]
-    skipped: int
-    validation: CrossValidation | None
-    seconds: float
-    hands_found: int = 0
-    notes: list[str] = field(default_factory=list)
-
-    def report(self) -> str:
-        lines = [f"taught {', '.join(f'{k} ({v})' for k, v in self.counts.items())} "
-                 f"in {self.seconds:.1f} s; wrote {self.out}"]
-        if self.skipped:
-            lines.append(f"skipped {self.skipped} unreadable image(s)")
-        v = self.validation
-        if v is not None:
-            lines.append(f"{v.folds}-fold cross-validated accuracy {v.accuracy:.1%}:")
-            lines += [f"  {name:<24} {acc:6.1%}" for name, acc in v.per_class.items()]
-            lines += [f"warning: {share:.0%} of '{a}' taken for '{b}': record more, or more distinct, "
-                      f"examples" for a, b, share in v.confusions]
-        return "\n".join(lines + self.notes)
-
-
-class HandCropper:
-    """Re-cut photos around the hand by the live contract; images with no hand found stay whole."""
-
-    def __init__(self, classifier: GestureClassifier, hand_model: Path) -> None:
-        from realtime.hands import HandTracker  # mediapipe only when asked for
-        self.contract = classifier.contract
-        self.tracker = HandTracker(hand_model, max_hands=1, video=False, min_detection=0.3, tiles=False)
-        self.found = 0
-
-    def __call__(self, image: np.ndarray) -> np.ndarray:
-        # a tight crop leaves the detector no context: centre it on grey twice its size
-        h, w = image.shape[:2]
-        pad = max(h, w) // 2
-        canvas = np.pad(image, ((pad, pad), (pad, pad), (0, 0)), constant_values=114)
-        hands = self.tracker.detect(canvas)
-        if not hands:
-            return image
-        self.found += 1
-        return hands[0].crop(canvas, self.contract.crop_margin, self.contract.crop_framing)[0]
-
-    def close(self) -> None:
-        self.tracker.close()
-
-
-def read_gestures(data: Path, hands: str, classifier: GestureClassifier,
-                  hand_model: Path = HAND_MODEL) -> tuple[list[str], list[np.ndarray], np.ndarray, int, int]:
-    """Gesture names, crops, targets, unreadable count and hands re-cut, from ``data``."""
-    try:
-        dataset = discover(data, min_classes=1)
-    except DatasetError as exc:
-        raise HandSignError(str(exc)) from None
-    cropper = HandCropper(classifier, hand_model) if hands == "auto" else None
-    crops, targets, skipped = [], [], sum(dataset.skipped.values())
-    try:
-        for f, t in zip(dataset.files, dataset.targets):
-            try:
-                image = as_bgr_uint8(read_bgr(dataset.root / f))
-            except ImageReadError as exc:
-                log.warning("skipped: %s", exc)
-                skipped += 1
-                continue
-            crops.append(cropper(image) if cropper else image)
-            targets.append(t)
-    finally:
-        if cropper:
-            cropper.close()
-    targets = np.array(targets, dtype=np.int64)
-    counts = np.bincount(targets, minlength=len(dataset.labels))
-    few = [f"{name} ({n})" for name, n in zip(dataset.labels, counts) if n < MIN_IMAGES]
-    if few:
-        raise HandSignError(f"gesture folder(s) with fewer than {MIN_IMAGES} readable images under "
-                            f"{dataset.root}: {', '.join(few)}")
-    return dataset.labels, crops, targets, skipped, cropper.found if cropper else 0
-
-
-def teach(data: Path, out: Path, base: Path = GESTURE_MODEL, keep_base: bool = False,
-          hands: str = "auto", base_data: Path | None = None, c: float = DEFAULT_C, folds: int = 5,
-          flip: bool = False, validate: bool = True, threads: int = 2) -> TeachResult:
-    """Embed, fit, cross-validate and write the taught model; raises HandSignError on bad input."""
-    started = time.perf_counter()
-    classifier = GestureClassifier(base, threads=threads)
-    classifier.require_features()  # fails early, in one line
-    names, crops, targets, skipped, found = read_gestures(data, hands, classifier)
-    counts = {n: int(np.sum(targets == i)) for i, n in enumerate(names)}
-    if keep_base:
-        clash = sorted(set(names) & set(classifier.labels))
-        if clash:
-            raise HandSignError(f"gesture(s) {', '.join(clash)} are already labels of the base model: "
-                                "rename the folder(s), or teach without --keep-base")
-    elif len(names) < 2:
-        raise HandSignError(f"need at least 2 gestures to tell apart, found {len(names)} under {data} "
-                            "(or add them to the base model's with --keep-base)")
-    log.info("embedding %d images of %d gestures with %s", len(crops), len(names), base.name)
-    features = classifier.embed(crops)
-    if flip:
-        features = np.concatenate([features, classifier.embed([c_[:, ::-1] for c_ in crops])])
-        targets = np.concatenate([targets, targets])
-    classes = list(names)
-    if keep_base:
-        ref = base_reference(classifier, base, base_data)
-        features = np.concatenate([ref.features, features])
-        targets = np.concatenate([np.zeros(len(ref.features), np.int64), targets + 1])
-        classes = [BASE_CLASS] + classes
-    validation = cross_validate(features, targets, classes, c, folds) if validate else None
-    weight, bias = fit_dense(features, targets, c)
-    extra = {"teach": json.dumps({
-        "gestures": names, "images": counts,
-        "keep_base": keep_base, "base": base.name, "base_sha256": sha256_of(base), "c": c, "flip": flip,
-        "hands": hands, "cv_accuracy": None if validation is None else round(validation.accuracy, 4),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}),
-        "producer": "handsign realtime.teach"}
-    proto = with_taught_head(onnx.load(str(base)), weight, bias, names, keep_base, extra)
-    prepare_out_dir(out.parent)
-    write_bytes_atomic(out, proto.SerializeToString())
-    taught = GestureClassifier(out)  # what we wrote loads like any HandSign model
-    return TeachResult(out, list(taught.labels), counts, skipped, validation,
-                       time.perf_counter() - started, found)
-
-
-def base_reference(classifier: GestureClassifier, base: Path, base_data: Path | None) -> Reference:
-    """Examples of the base's own gestures: embedded from ``base_data``, else the shipped reference."""
-    if base_data is None:
-        return load(reference_path(base), classifier)
-    try:
-        return build(classifier, base_data, DEFAULT_PER_CLASS)
-    except DatasetError as exc:
-        raise HandSignError(f"--base-data: {exc}") from None
+from realtime.core.cli import ArgumentParser, add_threads_option, run_main, setup_logging
+from realtime.core.paths import GESTURE_MODEL
+from realtime.teaching.head import DEFAULT_C
+from realtime.teaching.teach import HAND_MODES, teach
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    p = ArgumentParser(prog="python -m realtime.teach", description=__doc__, formatter_class=HelpFormatter)
+    p = ArgumentParser(prog="python -m realtime.teach", description=__doc__)
     p.add_argument("--data", type=Path, required=True, help="one folder per new gesture, >= 5 images each")
     p.add_argument("--out", type=Path, required=True, help="the taught model (.onnx) to write")
     p.add_argument("--base", type=Path, default=GESTURE_MODEL, help="model whose backbone embeds the images")
@@ -193,7 +40,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         "whose meaning has a direction)")
     p.add_argument("--c", type=float, default=DEFAULT_C, help="inverse regularisation of the regression")
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds (bounded by the smallest gesture)")
-    p.add_argument("--threads", type=int, default=2, help="onnxruntime threads")
+    add_threads_option(p, help="onnxruntime threads")
     p.add_argument("--verbose", action="store_true", help="debug logging")
     args = p.parse_args(argv)
     if args.c <= 0 or args.folds < 2 or args.threads < 0:

@@ -13,13 +13,13 @@ from pathlib import Path
 import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from realtime.classifier import GestureClassifier  # noqa: E402
-from realtime.hands import HandTracker  # noqa: E402
-from realtime.images import read_bgr  # noqa: E402
-from realtime.overlay import Annotator  # noqa: E402
-from realtime.paths import GESTURE_MODEL  # noqa: E402
-from realtime.pipeline import GesturePipeline  # noqa: E402
-from realtime.sources import Frame  # noqa: E402
+from realtime.classifier.model import GestureClassifier  # noqa: E402
+from realtime.hands.tracker import HandTracker  # noqa: E402
+from realtime.core.images import read_bgr  # noqa: E402
+from realtime.live.overlay import Annotator  # noqa: E402
+from realtime.core.paths import GESTURE_MODEL  # noqa: E402
+from realtime.live.pipeline import GesturePipeline  # noqa: E402
+from realtime.live.sources import Frame  # noqa: E402
 
 
 def main() -> int:

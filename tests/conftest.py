@@ -100,7 +100,7 @@ def hagrid_shaped_model(tmp_path_factory) -> Path:
     code = (
         "import export, onnx, sys\n"
         "from export.convert import to_onnx, attach_contract\n"
-        "from realtime.contract import ModelContract, HAGRID_LABELS\n"
+        "from realtime.core.contract import ModelContract, HAGRID_LABELS\n"
         "from training.model import build_model\n"
         "m = build_model('efficientnet_b0', 18, 160, weights='none')\n"
         "onnx.save(attach_contract(to_onnx(m), ModelContract(labels=HAGRID_LABELS, image_size=160)), sys.argv[1])\n"

@@ -6,12 +6,12 @@ import onnx
 import pytest
 
 from conftest import PHOTOS, ROOT, python, require_fixtures
-from realtime.cam import ActivationMaps, class_activation_map, mass_inside
-from realtime.classifier import GestureClassifier
-from realtime.contract import FEATURE_MAP_NAME, landmarks_box, points_in_model_view, to_batch
-from realtime.hands import HandTracker
-from realtime.images import read_bgr
-from realtime.model_graph import FEATURE_MAP_KEY, FEATURE_MAP_LAYOUT_KEY, expose_feature_map
+from realtime.classifier.activation import ActivationMaps, class_activation_map, mass_inside
+from realtime.classifier.model import GestureClassifier
+from realtime.core.contract import FEATURE_MAP_NAME, landmarks_box, points_in_model_view, to_batch
+from realtime.hands.tracker import HandTracker
+from realtime.core.images import read_bgr
+from realtime.classifier.graph import FEATURE_MAP_KEY, FEATURE_MAP_LAYOUT_KEY, expose_feature_map
 
 SHIPPED = ROOT / "models" / "handsign.onnx"
 

@@ -89,7 +89,7 @@ def test_shards_resume_skips_finished_shards(small, tmp_path):
 
 def held_out_accuracy(run, held):
     """Accuracy of RUN/model.keras on the held-out crops (in-process: TensorFlow is loaded already)."""
-    from realtime.images import read_bgr
+    from realtime.core.images import read_bgr
     from training.inference import Predictor
     predictor = Predictor(run / "model.keras")
     files = sorted(held.rglob("*.jpg"))
@@ -198,7 +198,7 @@ def test_more_distribution_mistakes_raise_one_line_errors(small, tmp_path):
     """The same checks in-process (each CLI start costs a TensorFlow import)."""
     import argparse
 
-    from realtime.errors import HandSignError
+    from realtime.core.errors import HandSignError
     from training.distribute import make_strategy, parse_tf_config
     from training.train import prepare_shard_run
     with pytest.raises(HandSignError, match="needs TF_CONFIG"):

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from conftest import CLIPS, ROOT, python, require_fixtures
-from realtime.bindings import BindingEngine, BindingsError, load_bindings
-from realtime.contract import HAGRID_LABELS, NO_GESTURE
-from realtime.events import GestureEvents, HandObservation
-from realtime.swipes import SwipeDetector, swipe_direction
+from realtime.actions.bindings import BindingEngine, BindingsError, load_bindings
+from realtime.core.contract import HAGRID_LABELS, NO_GESTURE
+from realtime.events.gestures import GestureEvents, HandObservation
+from realtime.events.swipes import SwipeDetector, swipe_direction
 
 LABELS = HAGRID_LABELS + (NO_GESTURE,)
 CLIP = {p.name: p for p in CLIPS}
@@ -173,7 +173,7 @@ def test_a_gesture_binding_needs_a_model_with_that_gesture(tmp_path):
 
 @pytest.mark.parametrize("example", sorted((ROOT / "examples" / "bindings").glob("*.toml")), ids=lambda p: p.name)
 def test_example_bindings_load_with_the_shipped_gestures_and_real_key_names(example):
-    from realtime.actions import ActionRunner  # dry run: pynput's dummy backend, nothing is pressed
+    from realtime.actions.runner import ActionRunner  # dry run: pynput's dummy backend, nothing is pressed
     bindings = load_bindings(example, LABELS)
     assert bindings
     ActionRunner(bindings, example, dry_run=True).close()

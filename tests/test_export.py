@@ -7,16 +7,16 @@ import onnx
 import pytest
 
 from conftest import PEER, python
-from realtime.classifier import GestureClassifier, ModelLoadError
-from realtime.contract import ModelContract
-from realtime.images import read_bgr
+from realtime.classifier.model import GestureClassifier, ModelLoadError
+from realtime.core.contract import ModelContract
+from realtime.core.images import read_bgr
 
 
 def test_exported_file_carries_the_contract(exported, effnet_run):
     proto = onnx.load(str(exported))
     assert [i.name for i in proto.graph.input] == ["image"]
     # the second output: the pooled backbone features, named in the metadata (realtime.teach uses it);
-    # the third: the feature map they are pooled from (realtime.cam)
+    # the third: the feature map they are pooled from (realtime.classifier.activation)
     assert [o.name for o in proto.graph.output] == ["probabilities", "features", "feature_map"]
     dims = proto.graph.input[0].type.tensor_type.shape.dim
     assert dims[0].dim_param == "batch" and [d.dim_value for d in dims[1:]] == [48, 48, 3]
@@ -35,7 +35,7 @@ def test_exported_file_carries_the_contract(exported, effnet_run):
 def test_realtime_classifier_matches_keras_top1(exported, effnet_run, dataset):
     import keras
 
-    from realtime.contract import to_batch
+    from realtime.core.contract import to_batch
     images = [read_bgr(p) for p in sorted((dataset / "hagrid-like-512p").rglob("0*.jpg"))[:12]]
     clf = GestureClassifier(exported, threads=1)
     predictions = clf.predict(images)

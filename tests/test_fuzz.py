@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from conftest import CLIPS, PHOTOS, require_fixtures
-from realtime.classifier import GestureClassifier
-from realtime.contract import hand_crop, prepare_image
-from realtime.errors import HandSignError
-from realtime.images import read_bgr
-from realtime.sources import VideoFileSource
+from realtime.classifier.model import GestureClassifier
+from realtime.core.contract import hand_crop, prepare_image
+from realtime.core.errors import HandSignError
+from realtime.core.images import read_bgr
+from realtime.live.sources import VideoFileSource
 
 CASES = 60
 

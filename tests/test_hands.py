@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from conftest import PHOTOS, require_fixtures
-from realtime.contract import PAD_VALUE, landmarks_box
-from realtime.hands import HandTracker
-from realtime.tiles import tile_boxes
+from realtime.core.contract import PAD_VALUE, landmarks_box
+from realtime.hands.tracker import HandTracker
+from realtime.hands.tiles import tile_boxes
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ def test_handedness_follows_the_mirror(tracker):
 
 
 def test_missing_hand_model_is_a_clear_error(tmp_path):
-    from realtime.errors import HandSignError
+    from realtime.core.errors import HandSignError
     with pytest.raises(HandSignError, match="hand model not found"):
         HandTracker(tmp_path / "none.task")
     bad = tmp_path / "bad.task"

@@ -10,7 +10,7 @@ import venv
 import pytest
 
 from conftest import PHOTOS, ROOT, require_fixtures
-from realtime.contract import HAGRID_LABELS
+from realtime.core.contract import HAGRID_LABELS
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_wheel_carries_the_models_and_runs_from_anywhere(installed):
     require_fixtures()
     bin_dir, _ = installed
     where = run_in(installed, str(bin_dir / "python"), "-c",
-                   "import realtime.paths as p, realtime.stream as s; "
+                   "import realtime.core.paths as p, realtime.actions.stream as s; "
                    "print(p.MODELS_DIR, p.HAND_MODEL.is_file(), p.HAND_MODEL_LITE.is_file(), "
                    "p.GESTURE_MODEL.with_suffix('.reference.npz').is_file(), s.PAGE.is_file())")
     assert where.returncode == 0, where.stderr[-2000:]

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from conftest import CLIPS, PHOTOS, python, require_fixtures
-from realtime.contract import HAGRID_LABELS
-from realtime.smoothing import ProbabilitySmoother
+from realtime.core.contract import HAGRID_LABELS
+from realtime.live.smoothing import ProbabilitySmoother
 
 # Frames with a hand, measured with HandLandmarker in VIDEO mode (shared/fixtures/README.md).
 MEASURED = {"dndv2.mp4": (33, 38), "swipe2_up_down.mp4": (60, 69), "swipe_left_right.mp4": (73, 80)}
@@ -114,7 +114,7 @@ def test_bad_input_is_one_line_and_nonzero(case, args, message):
 
 
 def test_realtime_never_loads_tensorflow():
-    code = ("import sys, realtime.run, realtime.bench, realtime.hands; "
+    code = ("import sys, realtime.run, realtime.bench, realtime.hands.tracker; "
             "assert 'tensorflow' not in sys.modules, 'tensorflow imported'; print('ok')")
     result = python("-c", code)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
@@ -162,7 +162,7 @@ def test_smoother_averages_per_hand_and_separates_hands():
 
 def test_video_source_loops_and_images_skip_unreadable(tmp_path):
     require_fixtures()
-    from realtime.sources import ImagesSource, VideoFileSource
+    from realtime.live.sources import ImagesSource, VideoFileSource
     with VideoFileSource(CLIPS[0], loop=True) as src:
         frames = [f for _, f in zip(range(50), src)]
     assert [f.index for f in frames] == list(range(50))  # 38-frame clip played past its end
@@ -175,7 +175,7 @@ def test_camera_thread_hands_over_the_newest_frame_and_ends_when_frames_stop():
     """A stand-in camera (a clip through the camera reader) that a slow consumer cannot keep up with."""
     require_fixtures()
     import time
-    from realtime.sources import CameraSource
+    from realtime.live.sources import CameraSource
     opens = []
 
     def open_once(index):  # the "camera" never comes back once the clip has ended
@@ -200,7 +200,7 @@ def test_camera_thread_hands_over_the_newest_frame_and_ends_when_frames_stop():
 def test_lost_camera_is_reopened_with_backoff_and_the_run_goes_on():
     """A camera that stops, fails to re-open once, then comes back (another clip), then is gone."""
     require_fixtures()
-    from realtime.sources import CameraSource
+    from realtime.live.sources import CameraSource
     plan = [str(CLIPS[-1]), "/nonexistent.mp4", str(CLIPS[0]), "/nonexistent.mp4"]
     opened, statuses = [], []
 

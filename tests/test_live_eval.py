@@ -85,7 +85,7 @@ TOLERANCE = 0.015
 
 
 def test_shipped_model_metadata_is_complete():
-    from realtime.classifier import GestureClassifier
+    from realtime.classifier.model import GestureClassifier
     clf = GestureClassifier(SHIPPED)
     c = clf.contract
     assert len(c.labels) == 19 and "no_gesture" in c.labels

@@ -9,11 +9,11 @@ import threading
 import pytest
 
 from conftest import CLIPS, PHOTOS, SHARED, python, require_fixtures
-from realtime.hands import HandTracker
-from realtime.paths import HAND_MODEL, HAND_MODEL_LITE
-from realtime.pipeline import GesturePipeline
-from realtime.pipelined import PipelinedDetections, detections
-from realtime.sources import VideoFileSource
+from realtime.hands.tracker import HandTracker
+from realtime.core.paths import HAND_MODEL, HAND_MODEL_LITE
+from realtime.live.pipeline import GesturePipeline
+from realtime.live.pipelined import PipelinedDetections, detections
+from realtime.live.sources import VideoFileSource
 
 PEER_TASK = SHARED / "peers" / "mediapipe_gesture_recognizer.task"
 

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from conftest import CLIPS, PHOTOS, python, require_fixtures
-from realtime.contract import clamp_box, grown_box, landmarks_box
-from realtime.hands import HandTracker
-from realtime.search import follow_region
+from realtime.core.contract import clamp_box, grown_box, landmarks_box
+from realtime.hands.tracker import HandTracker
+from realtime.hands.search import follow_region
 
 ORIGIN, SCALE = (80, 60), 0.3
 

@@ -14,8 +14,9 @@ import time
 import pytest
 
 from conftest import CLIPS, ROOT, python, require_fixtures
-from realtime.events import GestureEvent
-from realtime.stream import SCHEMA_VERSION, StreamServer, osc_message
+from realtime.events.gestures import GestureEvent
+from realtime.actions.osc import osc_message
+from realtime.actions.stream import SCHEMA_VERSION, StreamServer
 
 CLIP = {p.name: p for p in CLIPS}
 SCHEMA = json.loads((ROOT / "docs" / "stream.schema.json").read_text())

@@ -11,10 +11,10 @@ import onnx
 import pytest
 
 from conftest import PHOTOS, ROOT, SHARED, python, require_fixtures
-from realtime.classifier import GestureClassifier
-from realtime.contract import NO_GESTURE
-from realtime.images import read_bgr
-from realtime.model_graph import with_taught_head
+from realtime.classifier.model import GestureClassifier
+from realtime.core.contract import NO_GESTURE
+from realtime.core.images import read_bgr
+from realtime.classifier.graph import with_taught_head
 
 CROPS = SHARED / "data" / "hagrid_crops"
 CONTEXT = SHARED / "data" / "hagrid_context"
@@ -162,7 +162,7 @@ def test_keep_base_rejects_a_name_the_base_has(tmp_path):
 
 def test_teach_mode_keys_name_pick_and_record_window(tmp_path):
     """The window's key handling without a window: typing, backspace, slots, hold-to-record."""
-    from realtime.teach_mode import TeachMode
+    from realtime.live.teach_mode import TeachMode
     mode = TeachMode(tmp_path / "teach", SHIPPED)
     mode.enter()
     for k in b"pinchx":

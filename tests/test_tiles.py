@@ -2,7 +2,7 @@
 
 import pytest
 
-from realtime.tiles import box_iou, is_duplicate, tile_boxes
+from realtime.hands.tiles import box_iou, is_duplicate, tile_boxes
 
 
 def test_tiles_cover_the_frame_and_overlap():

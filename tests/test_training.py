@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from conftest import CLASSES, PHOTOS, python, train_run
-from realtime.contract import prepare_image
-from realtime.images import read_bgr
+from realtime.core.contract import prepare_image
+from realtime.core.images import read_bgr
 
 LABELS = sorted(c.replace("-", "_") for c in CLASSES)
 RUN_FILES = ("model.keras", "labels.json", "history.csv", "split.json", "config.json")
@@ -188,6 +188,6 @@ def test_lite0_imagenet_head_only_trains_and_exports(dataset, tmp_path):
     result = python("-m", "export", "--model", str(run / "model.keras"), "--out", str(out),
                     "--check-data", str(dataset), "--check-images", "8")
     assert result.returncode == 0, result.stderr[-3000:]
-    from realtime.classifier import GestureClassifier
+    from realtime.classifier.model import GestureClassifier
     clf = GestureClassifier(out)
     assert clf.contract.crop_framing == "hand" and clf.contract.extra["arch"] == "efficientnet_lite0"

@@ -20,8 +20,8 @@ import cv2
 import numpy as np
 
 import training  # noqa: F401
-from realtime.cli import ArgumentParser, HelpFormatter, positive_int, run_main, setup_logging
-from realtime.contract import DEFAULT_IMAGE_SIZE
+from realtime.core.cli import ArgumentParser, HelpFormatter, positive_int, run_main, setup_logging
+from realtime.core.contract import DEFAULT_IMAGE_SIZE
 from training.data import discover
 from training.model import ARCHS, augmentation, base_of, build_model, compile_model, unfreeze_top
 

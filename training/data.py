@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from realtime.datasets import Dataset, DatasetError, discover, find_class_root  # noqa: F401  (re-exported)
+from realtime.core.datasets import Dataset, DatasetError, discover, find_class_root  # noqa: F401  (re-exported)
 
 
 SPLITS = ("train", "val", "test")

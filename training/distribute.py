@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import keras
 import tensorflow as tf
 
-from realtime.errors import HandSignError
+from realtime.core.errors import HandSignError
 
 log = logging.getLogger(__name__)
 STRATEGIES = ("none", "mirrored", "multiworker")

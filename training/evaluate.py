@@ -18,11 +18,11 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from realtime.cli import ArgumentParser, HelpFormatter, non_negative_int, positive_int, run_main, setup_logging
-from realtime.errors import HandSignError
-from realtime.images import read_bgr
-from realtime.metrics import compute_metrics
-from realtime.outputs import prepare_out_dir, write_text_atomic
+from realtime.core.cli import ArgumentParser, HelpFormatter, non_negative_int, positive_int, run_main, setup_logging
+from realtime.core.errors import HandSignError
+from realtime.core.images import read_bgr
+from realtime.evaluation.metrics import compute_metrics
+from realtime.core.outputs import prepare_out_dir, write_text_atomic
 from training import plots
 from training.data import SPLITS, Split, discover, find_class_root
 from training.history import read_history

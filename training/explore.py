@@ -13,8 +13,8 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from realtime.cli import ArgumentParser, HelpFormatter, positive_int, run_main, setup_logging
-from realtime.images import ImageReadError, read_bgr
+from realtime.core.cli import ArgumentParser, HelpFormatter, positive_int, run_main, setup_logging
+from realtime.core.images import ImageReadError, read_bgr
 from training import plots
 from training.data import Dataset, discover
 

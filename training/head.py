@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
-from realtime.contract import OUTPUT_NAME
+from realtime.core.contract import OUTPUT_NAME
 from training.model import base_of
 
 log = logging.getLogger(__name__)

@@ -13,10 +13,10 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from realtime.classifier import GestureClassifier
-from realtime.contract import ModelContract, to_batch
-from realtime.errors import HandSignError
-from realtime.images import ImageReadError, read_bgr
+from realtime.classifier.model import GestureClassifier
+from realtime.core.contract import ModelContract, to_batch
+from realtime.core.errors import HandSignError
+from realtime.core.images import ImageReadError, read_bgr
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import keras
 from keras import layers
 
-from realtime.contract import INPUT_NAME, OUTPUT_NAME, PAD_VALUE
-from realtime.errors import HandSignError
+from realtime.core.contract import INPUT_NAME, OUTPUT_NAME, PAD_VALUE
+from realtime.core.errors import HandSignError
 from training import pretrained
 
 log = logging.getLogger(__name__)

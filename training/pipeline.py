@@ -9,8 +9,8 @@ from typing import Sequence
 import numpy as np
 import tensorflow as tf
 
-from realtime.contract import prepare_image
-from realtime.images import ImageReadError, read_bgr
+from realtime.core.contract import prepare_image
+from realtime.core.images import ImageReadError, read_bgr
 
 log = logging.getLogger(__name__)
 AUTOTUNE = tf.data.AUTOTUNE

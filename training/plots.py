@@ -10,7 +10,7 @@ from typing import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure  # figures without pyplot: no GUI backend, no global state
 
-from realtime.figures import subplots, confusion_matrix, image_grid, save  # noqa: F401  (re-exported)
+from realtime.evaluation.figures import subplots, confusion_matrix, image_grid, save  # noqa: F401  (re-exported)
 
 
 def class_counts(counts: Mapping[str, int], title: str = "Images per class") -> Figure:

@@ -17,12 +17,12 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from realtime.cam import ActivationMaps, overlay_map
-from realtime.cli import ArgumentParser, HelpFormatter, positive_int, run_main, setup_logging
-from realtime.contract import prepare_image
-from realtime.errors import HandSignError
-from realtime.images import ImageReadError, read_bgr
-from realtime.outputs import prepare_out_dir, write_bytes_atomic
+from realtime.classifier.activation import ActivationMaps, overlay_map
+from realtime.core.cli import ArgumentParser, HelpFormatter, positive_int, run_main, setup_logging
+from realtime.core.contract import prepare_image
+from realtime.core.errors import HandSignError
+from realtime.core.images import ImageReadError, read_bgr
+from realtime.core.outputs import prepare_out_dir, write_bytes_atomic
 from training.inference import Predictor
 
 
@@ -56,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prepare_out_dir(args.cam)
     tracker = None
     if args.photos:
-        from realtime.hands import HandTracker
+        from realtime.hands.tracker import HandTracker
         tracker = HandTracker(max_hands=args.max_hands, video=False, tiles=not args.no_tiles)
     failures = 0
     try:

@@ -18,8 +18,8 @@ import keras
 import numpy as np
 from keras import layers
 
-from realtime.errors import HandSignError
-from realtime.outputs import sha256_of
+from realtime.core.errors import HandSignError
+from realtime.core.outputs import sha256_of
 from training.torch_pickle import load_state_dict
 
 log = logging.getLogger(__name__)

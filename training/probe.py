@@ -18,8 +18,8 @@ from typing import Sequence
 import numpy as np
 
 import training  # noqa: F401  (quiets TensorFlow's start-up log)
-from realtime.cli import ArgumentParser, HelpFormatter, positive_int, run_main, setup_logging
-from realtime.errors import HandSignError
+from realtime.core.cli import ArgumentParser, HelpFormatter, positive_int, run_main, setup_logging
+from realtime.core.errors import HandSignError
 from training.data import Split, find_class_root
 from training.head import embed, head_of
 from training.inference import load_keras_model

@@ -20,10 +20,10 @@ from typing import Sequence
 
 import numpy as np
 
-from realtime.cli import ArgumentParser, HelpFormatter, positive_int, run_main, setup_logging
-from realtime.errors import HandSignError
-from realtime.images import IMAGE_SUFFIXES
-from realtime.outputs import prepare_out_dir, write_text_atomic
+from realtime.core.cli import ArgumentParser, HelpFormatter, positive_int, run_main, setup_logging
+from realtime.core.errors import HandSignError
+from realtime.core.images import IMAGE_SUFFIXES
+from realtime.core.outputs import prepare_out_dir, write_text_atomic
 from training.data import Split, find_class_root
 from training.inference import Predictor, predict_files
 

@@ -30,11 +30,11 @@ import training  # noqa: F401  (quiets TensorFlow's start-up log)
 import tensorflow as tf
 from tqdm import tqdm
 
-from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
-from realtime.contract import COLOR_ORDER, DEFAULT_IMAGE_SIZE, prepare_image
-from realtime.errors import HandSignError
-from realtime.images import ImageReadError, read_bgr
-from realtime.outputs import write_text_atomic
+from realtime.core.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
+from realtime.core.contract import COLOR_ORDER, DEFAULT_IMAGE_SIZE, prepare_image
+from realtime.core.errors import HandSignError
+from realtime.core.images import ImageReadError, read_bgr
+from realtime.core.outputs import write_text_atomic
 from training.data import SPLITS, DatasetError, Split, discover, make_split
 
 log = logging.getLogger("training.shards")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from realtime.errors import HandSignError
+from realtime.core.errors import HandSignError
 
 _LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 _DTYPES = {

@@ -30,9 +30,9 @@ import keras
 import numpy as np
 
 import training  # noqa: F401  (quiets TensorFlow's start-up log)
-from realtime.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
-from realtime.contract import DEFAULT_CROP_MARGIN, DEFAULT_FRAMING, DEFAULT_IMAGE_SIZE
-from realtime.errors import HandSignError
+from realtime.core.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
+from realtime.core.contract import DEFAULT_CROP_MARGIN, DEFAULT_FRAMING, DEFAULT_IMAGE_SIZE
+from realtime.core.errors import HandSignError
 from training.data import DatasetError, Split, discover, find_class_root, make_split
 from training.distribute import BATCH_MODES, STRATEGIES, WarmUp, Worker, make_strategy, scaled
 from training.head import FullModelCallback, cache_features, feature_datasets, head_of

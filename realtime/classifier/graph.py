@@ -1,0 +1,224 @@
+"""Surgery on a HandSign ONNX graph: expose the backbone features, swap in a taught head.
+
+Every HandSign model ends in the same head, ``features -> MatMul -> Add -> Softmax -> probabilities``
+(a Keras Dense layer with softmax, as tf2onnx writes it; a Gemm is accepted too). The tensor that
+enters that head is the pooled backbone output. :func:`expose_features` adds it as a second graph
+output named in the metadata, so single-output loading is unchanged; :func:`with_taught_head`
+replaces (or extends) the classifier on top of it. Pure functions of ``onnx.ModelProto``s.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from realtime.classifier.model import FeaturesUnavailable
+from realtime.core.contract import FEATURE_MAP_NAME, FEATURES_NAME, METADATA_PREFIX, OUTPUT_NAME
+
+FEATURE_KEY = METADATA_PREFIX + "feature_output"
+FEATURE_MAP_KEY = METADATA_PREFIX + "feature_map_output"
+FEATURE_MAP_LAYOUT_KEY = METADATA_PREFIX + "feature_map_layout"
+#: Ops between the global pooling and the head that only reshape (tf2onnx writes a Squeeze).
+_RESHAPES = ("Squeeze", "Reshape", "Flatten", "Identity")
+LABELS_KEY = METADATA_PREFIX + "labels"
+
+
+@dataclass(frozen=True)
+class Head:
+    """The classifier head found at the end of a graph."""
+
+    features: str  # the tensor entering the head
+    nodes: tuple[onnx.NodeProto, ...]
+    output: str  # the probabilities tensor (a graph output)
+    logits: str  # the tensor entering the softmax
+
+
+def _producers(graph: onnx.GraphProto) -> dict[str, onnx.NodeProto]:
+    return {out: node for node in graph.node for out in node.output}
+
+
+def find_head(model: onnx.ModelProto) -> Head:
+    """Locate ``features -> MatMul -> Add -> Softmax`` (or ``Gemm``/``MatMul -> Softmax``) before the output."""
+    graph = model.graph
+    outputs = [o.name for o in graph.output if o.name != _feature_output(model)]
+    output = OUTPUT_NAME if OUTPUT_NAME in outputs else (outputs[0] if len(outputs) == 1 else None)
+    made_by = _producers(graph)
+    soft = made_by.get(output) if output else None
+    if soft is None or soft.op_type != "Softmax":
+        raise FeaturesUnavailable("the model does not end in a softmax classifier head, so its backbone "
+                                  "features cannot be found")
+    before = made_by.get(soft.input[0])
+    if before is not None and before.op_type in ("Gemm", "MatMul"):  # MatMul alone: a zero bias folded away
+        return Head(before.input[0], (before, soft), output, soft.input[0])
+    if before is not None and before.op_type == "Add":
+        matmul = next((made_by[i] for i in before.input if i in made_by and made_by[i].op_type == "MatMul"), None)
+        if matmul is not None:
+            return Head(matmul.input[0], (matmul, before, soft), output, soft.input[0])
+    raise FeaturesUnavailable("the model's softmax is not fed by a dense layer (MatMul+Add or Gemm), so "
+                              "its backbone features cannot be found")
+
+
+def _feature_output(model: onnx.ModelProto, key: str = FEATURE_KEY) -> str:
+    meta = {p.key: p.value for p in model.metadata_props}
+    try:
+        return json.loads(meta.get(key, '""'))
+    except ValueError:
+        return ""
+
+
+def _axes(node: onnx.NodeProto, graph: onnx.GraphProto) -> list[int] | None:
+    for a in node.attribute:
+        if a.name == "axes":
+            return list(a.ints)
+    if len(node.input) > 1:  # opset 18: axes as an input
+        init = next((i for i in graph.initializer if i.name == node.input[1]), None)
+        return None if init is None else numpy_helper.to_array(init).tolist()
+    return None
+
+
+def find_feature_map(model: onnx.ModelProto) -> tuple[str, str]:
+    """The tensor the head's features are globally averaged from, and its layout (NCHW or NHWC)."""
+    head = find_head(model)
+    made_by = _producers(model.graph)
+    node = made_by.get(head.features)
+    while node is not None and node.op_type in _RESHAPES:
+        node = made_by.get(node.input[0])
+    if node is not None and node.op_type == "GlobalAveragePool":
+        return node.input[0], "NCHW"
+    if node is not None and node.op_type == "ReduceMean":
+        axes = sorted(a % 4 for a in (_axes(node, model.graph) or []))
+        if axes in ([1, 2], [2, 3]):
+            return node.input[0], "NHWC" if axes == [1, 2] else "NCHW"
+    raise FeaturesUnavailable("the head's features are not a global average of a feature map, so there "
+                              "is no class activation map (an occlusion map works for any model)")
+
+
+def expose_feature_map(model: onnx.ModelProto) -> onnx.ModelProto:
+    """A copy with the last feature map as an output ``feature_map``, named (with its layout) in the
+    metadata. The probabilities are the same graph's: nothing is changed, one output is added."""
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    if _feature_output(out, FEATURE_MAP_KEY) in [o.name for o in out.graph.output]:
+        return out
+    source, layout = find_feature_map(out)
+    out.graph.node.append(helper.make_node("Identity", [source], [FEATURE_MAP_NAME], name="handsign_feature_map"))
+    out.graph.output.append(helper.make_tensor_value_info(FEATURE_MAP_NAME, TensorProto.FLOAT,
+                                                          ["batch", "d1", "d2", "d3"]))
+    _set_metadata(out, {FEATURE_MAP_KEY: json.dumps(FEATURE_MAP_NAME), FEATURE_MAP_LAYOUT_KEY: json.dumps(layout)})
+    onnx.checker.check_model(out)
+    return out
+
+
+def head_weights(model: onnx.ModelProto, head: Head | None = None) -> np.ndarray:
+    """The dense head's weight, (features, classes) float32."""
+    dense = (head or find_head(model)).nodes[0]
+    weight = next((numpy_helper.to_array(i) for i in model.graph.initializer if i.name == dense.input[1]), None)
+    if weight is None:
+        raise FeaturesUnavailable("the head's weights are not constants of the graph")
+    if dense.op_type == "Gemm" and any(a.name == "transB" and a.i for a in dense.attribute):
+        weight = weight.T
+    return weight.astype(np.float32)
+
+
+def _set_metadata(model: onnx.ModelProto, updates: dict[str, str], drop: Sequence[str] = ()) -> None:
+    meta = {p.key: p.value for p in model.metadata_props if p.key not in drop}
+    meta.update(updates)
+    del model.metadata_props[:]
+    helper.set_model_props(model, meta)
+
+
+def expose_features(model: onnx.ModelProto) -> onnx.ModelProto:
+    """A copy with the head's input as a second output ``features``, named in the metadata."""
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    if _feature_output(out) in [o.name for o in out.graph.output]:
+        return out
+    head = find_head(out)
+    try:
+        dim = head_weights(out, head).shape[0]
+    except FeaturesUnavailable:  # weights computed in the graph: the size stays unnamed
+        dim = None
+    out.graph.node.append(helper.make_node("Identity", [head.features], [FEATURES_NAME], name="handsign_features"))
+    out.graph.output.append(helper.make_tensor_value_info(FEATURES_NAME, TensorProto.FLOAT, ["batch", dim]))
+    _set_metadata(out, {FEATURE_KEY: json.dumps(FEATURES_NAME)})
+    onnx.checker.check_model(out)
+    return out
+
+
+def _prune(graph: onnx.GraphProto) -> None:
+    """Drop nodes and initializers no graph output depends on (the replaced head)."""
+    made_by = _producers(graph)
+    needed, stack = set(), [o.name for o in graph.output]
+    while stack:
+        name = stack.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        node = made_by.get(name)
+        if node is not None:
+            stack.extend(i for i in node.input if i)
+    keep = [n for n in graph.node if any(o in needed for o in n.output)]
+    del graph.node[:]
+    graph.node.extend(keep)
+    inits = [i for i in graph.initializer if i.name in needed]
+    del graph.initializer[:]
+    graph.initializer.extend(inits)
+
+
+def with_taught_head(base: onnx.ModelProto, weight: np.ndarray, bias: np.ndarray, labels: Sequence[str],
+                     keep_base: bool, extra: dict[str, str]) -> onnx.ModelProto:
+    """The base backbone with a new softmax head ``features @ weight + bias``.
+
+    Without ``keep_base`` the head's classes are ``labels``. With it, column 0 of the new head is
+    "one of the base's gestures" and the output is ``[p_base * p(column 0), p(taught...)]``: the
+    base head's probabilities are kept as they are, scaled by how sure the new head is that the
+    hand shows none of the taught gestures; ``labels`` then lists only the taught gestures.
+    """
+    model = expose_features(base)
+    graph = model.graph
+    head = find_head(model)
+    meta = {p.key: p.value for p in model.metadata_props}
+    base_labels = json.loads(meta[LABELS_KEY])
+    weight, bias = np.asarray(weight, np.float32), np.asarray(bias, np.float32)
+    graph.initializer.extend([numpy_helper.from_array(weight, "teach_weight"),
+                              numpy_helper.from_array(bias, "teach_bias")])
+    nodes = [helper.make_node("MatMul", [head.features, "teach_weight"], ["teach_matmul"], name="teach_matmul"),
+             helper.make_node("Add", ["teach_matmul", "teach_bias"], ["teach_logits"], name="teach_add")]
+    if keep_base:
+        all_labels = list(base_labels) + list(labels)
+        base_probs = "teach_base_probabilities"
+        for node in graph.node:  # the base softmax now feeds the mixture, not the output
+            node.output[:] = [base_probs if o == head.output else o for o in node.output]
+        graph.initializer.extend([numpy_helper.from_array(np.array(v, np.int64), n) for n, v in
+                                  (("teach_0", [0]), ("teach_1", [1]), ("teach_end", [2 ** 62]))])
+        nodes += [helper.make_node("Softmax", ["teach_logits"], ["teach_probs"], name="teach_softmax", axis=-1),
+                  helper.make_node("Slice", ["teach_probs", "teach_0", "teach_1", "teach_1"], ["teach_other"],
+                                   name="teach_other"),
+                  helper.make_node("Slice", ["teach_probs", "teach_1", "teach_end", "teach_1"], ["teach_new"],
+                                   name="teach_new"),
+                  helper.make_node("Mul", [base_probs, "teach_other"], ["teach_base_scaled"], name="teach_scale"),
+                  helper.make_node("Concat", ["teach_base_scaled", "teach_new"], [head.output],
+                                   name="teach_concat", axis=1)]
+    else:
+        all_labels = list(labels)
+        old = {o for n in head.nodes for o in n.output}
+        kept = [n for n in graph.node if not set(n.output) & old]
+        del graph.node[:]
+        graph.node.extend(kept)
+        nodes.append(helper.make_node("Softmax", ["teach_logits"], [head.output], name="teach_softmax", axis=-1))
+    graph.node.extend(nodes)
+    for out in graph.output:
+        if out.name == head.output:
+            out.type.tensor_type.shape.dim[1].dim_value = len(all_labels)
+    _prune(graph)
+    dropped = [METADATA_PREFIX + "extra." + k for k in ("metrics", "live_metrics")]  # they scored the base
+    _set_metadata(model, {LABELS_KEY: json.dumps(all_labels),
+                          **{METADATA_PREFIX + "extra." + k: v for k, v in extra.items()}}, drop=dropped)
+    model.doc_string = f"HandSign gesture classifier, taught: {', '.join(all_labels)}"
+    onnx.checker.check_model(model)
+    return model

@@ -1,0 +1,291 @@
+"""Benchmark the live loop over a clip: what a user feels (throughput and latency), per stage.
+
+The library behind ``python -m realtime.bench``.
+
+Frames are resized to --size (default 640x480, the webcam case) and run through the same
+pipeline, events and overlay as `realtime.run`, without a window, in the pipelined loop (hands
+of the next frame tracked on a second thread while this one is classified; the default) and in
+the serial loop. `--peer-task` also times MediaPipe's Gesture Recognizer on the same frames, in
+the same run, and prints the ratio of the frame rates.
+
+    python -m realtime.bench --source clip.mp4
+    python -m realtime.bench --source clip.mp4 --peer-task ../shared/peers/mediapipe_gesture_recognizer.task
+
+Latency is from the moment a frame is taken from the source ("captured") to its result being
+ready (gestures classified); throughput is frames per second of wall time over the whole pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import sys
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+from realtime.core.errors import HandSignError
+from realtime.events.detector import EventDetector
+from realtime.hands.peer import PeerRecognizer
+from realtime.hands.tracker import HandTracker
+from realtime.live.overlay import Annotator
+from realtime.live.pipeline import GesturePipeline
+from realtime.live.pipelined import detections
+from realtime.classifier.model import GestureClassifier
+from realtime.hands.search import DistantHandSearch
+from realtime.live.sources import Frame, VideoFileSource
+from realtime.actions.stream import StreamServer, event_message, frame_message
+from realtime.core.timing import summarize_ms
+
+STAGES = ("capture", "hands", "search", "classify", "cam", "draw", "serve")
+LOOPS = ("pipelined", "serial")
+FRAME_MS = 1000.0 / 15
+
+
+@dataclass
+class LoopStats:
+    """One loop's samples: per-stage ms, per-frame latency (s), wall time (s)."""
+
+    name: str
+    stages: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STAGES})
+    latencies: list[float] = field(default_factory=list)
+    wall: float = 0.0
+    frames: int = 0
+    hands: int = 0
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.wall if self.wall else float("nan")
+
+
+class TimedFrames:
+    """The clip's frames, passed after passed; records when each was taken ("captured")."""
+
+    def __init__(self, images: list[np.ndarray], passes: int | None, seconds: float | None) -> None:
+        self.images, self.passes, self.seconds = images, passes, seconds
+        self.captured: dict[int, float] = {}
+        self.completed_passes = 0
+        self.on_pass = None  # called after the first pass (memory baseline)
+
+    def __iter__(self) -> Iterator[Frame]:
+        index, end = 0, None if self.seconds is None else time.monotonic() + self.seconds
+        while (self.completed_passes < self.passes) if end is None else (self.completed_passes < 2 or time.monotonic() < end):
+            for image in self.images:
+                frame = Frame(image.copy(), index, int(index * FRAME_MS))  # the copy stands in for capture
+                self.captured[index] = time.perf_counter()
+                yield frame
+                index += 1
+            self.completed_passes += 1
+            if self.completed_passes == 1 and self.on_pass:
+                self.on_pass()
+
+
+def run_loop(name: str, pipeline: GesturePipeline, frames: TimedFrames, annotator: Annotator, crop_view: bool,
+             delays: list[float] | None = None, server: StreamServer | None = None, cam: bool = False) -> LoopStats:
+    """Play the frames through the live loop (pipelined or serial), as `realtime.run` does."""
+    stats = LoopStats(name)
+    detector, labels_seen = EventDetector(), {}
+    pipeline.smoother.reset()
+    started = time.perf_counter()
+    with detections(pipeline, frames, lambda: False, pipelined=name == "pipelined") as found:
+        for d in found:
+            result = pipeline.finish(d)
+            stats.latencies.append(time.perf_counter() - frames.captured.pop(d.frame.index))
+            events = detector.update(result, mirrored=False)
+            if server is not None:  # what `realtime.run --serve --serve-frames` does per frame
+                t0 = time.perf_counter()
+                for event in events:
+                    server.publish(event_message(event))
+                server.publish(frame_message({**result.to_json(), "events": [e.to_json() for e in events]}))
+                result.timings_ms["serve"] = (time.perf_counter() - t0) * 1000
+            for event in events:
+                if event.type == "start" and delays is not None:
+                    delays.append(event.t_ms - gesture_onset(labels_seen[event.track], event.gesture))
+            for h in result.hands:
+                if h.track is not None and h.top3:
+                    labels_seen.setdefault(h.track, []).append((result.frame.timestamp_ms, h.top3[0][0]))
+            if crop_view or cam:
+                pipeline.model_views(result.hands)
+            if cam:  # what the window's 'x' adds per frame
+                t0 = time.perf_counter()
+                pipeline.activation_maps(result.hands)
+                result.timings_ms["cam"] = (time.perf_counter() - t0) * 1000
+            annotator.draw(result, 0.0, show_crops=crop_view or cam)
+            for s in STAGES:
+                stats.stages[s].append(result.timings_ms.get(s, 0.0) / 1000)
+            stats.frames += 1
+            stats.hands += len(result.hands)
+    stats.wall = time.perf_counter() - started
+    return stats
+
+
+def run_peer(recognizer: PeerRecognizer, images: list[np.ndarray], passes: int) -> LoopStats:
+    """The peer on the same frames: its landmarker + classifier, per frame."""
+    stats = LoopStats("peer")
+    started = time.perf_counter()
+    index = 0
+    for _ in range(passes):
+        for image in images:
+            t0 = time.perf_counter()
+            frame = image.copy()  # the same stand-in for capture
+            hands = recognizer.recognize(frame, int(index * FRAME_MS))
+            stats.latencies.append(time.perf_counter() - t0)
+            stats.hands += len(hands)
+            stats.frames += 1
+            index += 1
+    stats.wall = time.perf_counter() - started
+    return stats
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    """What ``python -m realtime.bench`` was asked to time."""
+
+    source: Path
+    size: tuple[int, int] = (640, 480)
+    hand_model: Path | str = "auto"
+    max_hands: int = 2
+    threads: int = 2
+    spinning: bool = False
+    loop: str = "both"
+    peer_task: Path | None = None
+    loops: int = 3
+    seconds: float | None = None
+    crop_view: bool = False
+    cam: bool = False
+    serve_clients: int = 0
+    no_tiles: bool = False
+
+
+def read_clip(source: Path, size: tuple[int, int]) -> list[np.ndarray]:
+    """Every frame of the clip, resized to ``size`` (the loop then times no decoding)."""
+    if not source.is_file():
+        raise HandSignError(f"source not found: {source}")
+    with VideoFileSource(source) as src:
+        images = [cv2.resize(f.image, size, interpolation=cv2.INTER_AREA) for f in src]
+    if not images:
+        raise HandSignError(f"{source} has no frames")
+    return images
+
+
+def report(args: BenchOptions, images: list[np.ndarray], classifier: GestureClassifier | None,
+           recognizer: PeerRecognizer | None) -> int:
+    """Time the loops (and the peer) and print the figures."""
+    loops = LOOPS if args.loop == "both" else (args.loop,)
+    if args.seconds is not None:
+        loops = ("pipelined",)
+    annotator = Annotator(0.6)
+    results, delays, memory, passes = [], [], {}, 0
+    server = StreamServer("127.0.0.1", 0, hello={"labels": [], "swipes": [], "model": None, "frames": True}) \
+        if args.serve_clients else None
+    clients = start_clients(server, args.serve_clients) if server else None
+    for name in loops:
+        frames = TimedFrames(images, args.loops, args.seconds)
+        frames.on_pass = lambda: memory.setdefault("start", resident_mb())  # models and buffers allocated
+        with HandTracker(args.hand_model, args.max_hands, video=True) as tracker, \
+                (nullcontext() if args.no_tiles else DistantHandSearch(args.hand_model, args.max_hands)) as search:
+            pipeline = GesturePipeline(tracker, classifier, search=search)
+            pipeline.keep_feature_maps = args.cam
+            results.append(run_loop(name, pipeline, frames, annotator, args.crop_view,
+                                    delays if not delays else None, server, cam=args.cam))
+            settings, search_steps = tracker.settings, (search.steps if search else 0)
+        passes = frames.completed_passes
+        memory["end"] = resident_mb()
+    peer = run_peer(recognizer, images, args.loops) if recognizer else None
+    if server is not None:
+        clients.set()
+        server.close()
+        print(f"serving: {args.serve_clients} WebSocket clients on loopback; {server.stats.published} messages "
+              f"published, {server.stats.dropped} dropped (the serve stage above is its cost per frame)")
+
+    w, h = args.size
+    first = results[0]
+    print(f"clip {args.source.name}: {len(images)} frames x {passes} passes"
+          f"{' (soak)' if args.seconds is not None else ''} at {w}x{h}, {first.hands} hands found ({first.hands / max(first.frames, 1):.2f} per frame)")
+    print(f"hand tracking: MediaPipe HandLandmarker {settings}")
+    if classifier:
+        c = classifier.contract
+        print(f"classifier: {classifier.path.name} {c.image_size}px, {args.threads} threads, spinning "
+              f"{'on' if args.spinning else 'off'}, onnxruntime {ort.__version__}")
+    else:
+        print("classifier: none (no gesture model): classify stage is empty")
+    print(f"distant-hand search: {'off' if args.no_tiles else f'{search_steps} background steps in the last loop'}")
+    print(f"{'stage ms (median / p95)':<24}" + "".join(f" | {r.name:>15}" for r in results))
+    for s in STAGES:
+        print(f"{s:<24}" + "".join(" | {:>6.2f} / {:>6.2f}".format(*summarize_ms(r.stages[s])) for r in results))
+    print(f"{'latency ms':<24}" + "".join(" | {:>6.2f} / {:>6.2f}".format(*summarize_ms(r.latencies)) for r in results)
+          + (" | {:>6.2f} / {:>6.2f} (peer)".format(*summarize_ms(peer.latencies)) if peer else ""))
+    print(f"{'throughput fps':<24}" + "".join(f" | {r.fps:>15.1f}" for r in results)
+          + (f" | {peer.fps:>8.1f} (peer)" if peer else ""))
+    for r in results:
+        print(f"end to end, {r.name} loop: {r.fps:.1f} fps, latency {summarize_ms(r.latencies)[0]:.1f} ms median")
+    if peer:
+        print(f"peer: MediaPipe Gesture Recognizer ({args.peer_task.name}, VIDEO mode, {args.max_hands} hands): "
+              f"{peer.fps:.1f} fps, latency {summarize_ms(peer.latencies)[0]:.1f} ms median, "
+              f"{peer.hands / max(peer.frames, 1):.2f} hands per frame")
+        for r in results:
+            gap = summarize_ms(r.latencies)[0] - summarize_ms(peer.latencies)[0]
+            print(f"ratio, {r.name} / peer: {r.fps / peer.fps:.2f}x the peer's fps, latency {gap:+.1f} ms")
+    if delays:
+        print(f"gesture events: {len(delays)} starts; from the first frame showing the gesture to its start "
+              f"event: median {np.median(delays):.0f} ms, max {max(delays):.0f} ms of clip time "
+              f"(--min-hold {EventDetector().gestures.min_hold_ms} ms), plus that frame's own latency (above)")
+    elif classifier:
+        print("gesture events: no gesture was held long enough to start one on this clip")
+    if "start" in memory:
+        print(f"memory: start {memory['start']:.1f} MB, end {memory['end']:.1f} MB, growth "
+              f"{(memory['end'] / memory['start'] - 1) * 100:+.1f} % (resident, after the first pass; "
+              f"{results[-1].wall:.0f} s of frames)")
+    return 0
+
+
+def start_clients(server: StreamServer, count: int) -> threading.Event:
+    """``count`` WebSocket clients reading everything on a thread; set the returned event to stop them."""
+    stop = threading.Event()
+
+    async def client():
+        from websockets.asyncio.client import connect
+        async with connect(f"ws://127.0.0.1:{server.port}/") as ws:
+            while not stop.is_set():
+                try:
+                    await asyncio.wait_for(ws.recv(), timeout=0.2)
+                except asyncio.TimeoutError:
+                    pass
+
+    async def all_clients():
+        await asyncio.gather(*(client() for _ in range(count)))
+
+    threading.Thread(target=lambda: asyncio.run(all_clients()), name="bench-clients", daemon=True).start()
+    deadline = time.monotonic() + 10
+    while server.client_count < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return stop
+
+
+def gesture_onset(history: list[tuple[int, str]], gesture: str) -> int:
+    """When the track's current run of frames labelled ``gesture`` (top-1, any confidence) began."""
+    onset = history[-1][0]
+    for t, label in reversed(history):
+        if label != gesture:
+            break
+        onset = t
+    return onset
+
+
+def resident_mb() -> float:
+    """This process's resident memory in MB (Linux /proc; elsewhere the peak from getrusage)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+    except (OSError, ValueError, IndexError):
+        import resource
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / 1e6 if sys.platform == "darwin" else peak / 1e3
+

@@ -1,0 +1,54 @@
+"""A frame's hands -> its gesture events (start / hold / end, and swipes), as the live loop sees them.
+
+Pure logic: it reads a frame result's hands, image size and timestamp (see :class:`FrameLike`),
+whatever made them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Sequence
+
+import numpy as np
+
+from realtime.events.gestures import GestureEvent, GestureEvents, HandObservation, palm_center_and_size
+from realtime.events.swipes import SwipeDetector
+
+
+class FrameLike(Protocol):
+    """What the event logic reads of a frame's result (``realtime.live.FrameResult`` is one)."""
+
+    hands: Sequence[Any]  # each with track, handedness, label, score, landmarks
+    image: np.ndarray
+    frame: Any  # with timestamp_ms and index
+
+
+def observations(result: FrameLike) -> list[HandObservation]:
+    """The event logic's view of each hand with landmarks."""
+    out = []
+    for h in result.hands:
+        if h.landmarks is None:
+            continue
+        center, size = palm_center_and_size(h.landmarks)
+        out.append(HandObservation(h.track, h.handedness, h.label, h.score, center, size))
+    return out
+
+
+@dataclass
+class EventDetector:
+    """Gesture events and swipes of each frame; ``update`` once per processed frame."""
+
+    gestures: GestureEvents = field(default_factory=GestureEvents)
+    swipes: SwipeDetector = field(default_factory=SwipeDetector)
+
+    def update(self, result: FrameLike, mirrored: bool) -> list[GestureEvent]:
+        hands = observations(result)
+        h, w = result.image.shape[:2]
+        t, index = result.frame.timestamp_ms, result.frame.index
+        return (self.gestures.update(t, hands, w, h, index)
+                + self.swipes.update(t, hands, w, h, mirrored, index))
+
+    def reset(self) -> None:
+        """Forget every track (the view was mirrored, or the model switched)."""
+        self.gestures.reset()
+        self.swipes.reset()

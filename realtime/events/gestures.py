@@ -1,0 +1,176 @@
+"""Gesture events: when a gesture starts, is held and ends, per tracked hand. Pure logic, no I/O.
+
+Each frame's hands (their smoothed labels) go into :class:`GestureEvents`; out come events a
+program can act on:
+
+- ``start``: the hand's label has been the same gesture for ``min_hold_ms`` (a shape the hand
+  only passes through fires nothing). ``unsure`` and ``no_gesture`` never start a gesture.
+- ``hold``: every ``hold_every_ms`` while it stays (0: none).
+- ``end``: the label has been something else (``changed``, ``unsure``) or the hand has been
+  missing (``lost``) for ``release_ms``; a shorter flicker does not end a gesture.
+
+Times are the frames' timestamps (video position for files, time since start for cameras), so a
+clip gives the same events on any machine. Swipes come from :mod:`realtime.events.swipes`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from realtime.core.contract import UNSURE, is_gesture
+
+#: Landmarks of the wrist and the four finger bases: their mean is the palm's centre, which a
+#: change of hand shape (fist, palm) hardly moves.
+PALM_POINTS = (0, 5, 9, 13, 17)
+DEFAULT_MIN_HOLD_MS = 300
+DEFAULT_RELEASE_MS = 200
+DEFAULT_HOLD_EVERY_MS = 500
+
+
+@dataclass(frozen=True)
+class HandObservation:
+    """What the event logic needs of one hand in one frame."""
+
+    track: int | None
+    hand: str  # the person's hand: "Left" / "Right"
+    label: str | None  # smoothed label; "unsure" below the threshold; None without a model
+    confidence: float | None
+    center: tuple[float, float]  # palm centre, pixels of the shown frame
+    size: float  # the landmark box's longer side, pixels
+
+
+@dataclass(frozen=True)
+class GestureEvent:
+    """One event; ``to_json`` is the documented wire form (README: Control your desktop)."""
+
+    type: str  # start | hold | end | swipe
+    gesture: str
+    hand: str
+    track: int | None
+    confidence: float | None
+    x: float  # hand centre, 0..1 of the frame width
+    y: float  # 0..1 of the frame height
+    t_ms: int
+    held_ms: int  # start/hold/end: how long the gesture has been shown; swipe: the motion's duration
+    frame: int | None = None
+    reason: str | None = None  # end: changed | unsure | lost | stopped
+    shape: str | None = None  # swipe: the hand's gesture during the swipe, if one was named
+    distance: float | None = None  # swipe: how far, in hand sizes
+
+    def to_json(self) -> dict:
+        out = {"type": self.type, "gesture": self.gesture, "hand": self.hand, "track": self.track,
+               "confidence": None if self.confidence is None else round(self.confidence, 4),
+               "x": round(self.x, 4), "y": round(self.y, 4), "t_ms": self.t_ms, "held_ms": self.held_ms,
+               "frame": self.frame}
+        for name in ("reason", "shape", "distance"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = round(value, 3) if isinstance(value, float) else value
+        return out
+
+
+@dataclass
+class ActiveGesture:
+    """A gesture that has started on a track and not ended: what hold bindings look at."""
+
+    track: int
+    gesture: str
+    hand: str
+    since_ms: int  # its first frame (held time counts from here)
+    seen_ms: int  # the last frame that showed it
+    confidence: float | None
+    x: float
+    y: float
+
+    def held_ms(self, now_ms: int) -> int:
+        return int(now_ms - self.since_ms)
+
+
+@dataclass
+class _TrackState:
+    label: str | None  # the stable label: a different one must last release_ms to replace it
+    label_since: int  # when the stable label's run began
+    seen_ms: int = 0
+    other_since: int | None = None  # since when the frames have shown something else
+    active: ActiveGesture | None = None
+    last_hold_ms: int = 0
+
+
+@dataclass
+class GestureEvents:
+    """start / hold / end per track from the smoothed labels; ``update`` once per frame."""
+
+    min_hold_ms: int = DEFAULT_MIN_HOLD_MS
+    release_ms: int = DEFAULT_RELEASE_MS
+    hold_every_ms: int = DEFAULT_HOLD_EVERY_MS
+    _tracks: dict[int, _TrackState] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        self._tracks.clear()
+
+    @property
+    def active(self) -> list[ActiveGesture]:
+        return [s.active for s in self._tracks.values() if s.active is not None]
+
+    def update(self, t_ms: int, hands: list[HandObservation], width: int, height: int,
+               frame: int | None = None) -> list[GestureEvent]:
+        events: list[GestureEvent] = []
+        seen = set()
+        for h in hands:
+            if h.track is None or h.label is None:
+                continue  # no gesture model: no gesture events (swipes still come)
+            seen.add(h.track)
+            s = self._tracks.setdefault(h.track, _TrackState(h.label, t_ms))
+            s.seen_ms = t_ms
+            self._settle(s, h.label, t_ms)
+            a, x, y = s.active, h.center[0] / width, h.center[1] / height
+            if a is not None and s.label != a.gesture:
+                events.append(self._event("end", a, t_ms, frame, "unsure" if s.label == UNSURE else "changed"))
+                s.active = a = None
+            if a is not None and h.label == a.gesture:
+                a.seen_ms, a.confidence, a.x, a.y = t_ms, h.confidence, x, y
+                if self.hold_every_ms and t_ms - s.last_hold_ms >= self.hold_every_ms:
+                    s.last_hold_ms = t_ms
+                    events.append(self._event("hold", a, t_ms, frame))
+            elif (a is None and h.label == s.label and is_gesture(s.label)
+                  and t_ms - s.label_since >= self.min_hold_ms):
+                s.active = ActiveGesture(h.track, s.label, h.hand, s.label_since, t_ms, h.confidence, x, y)
+                s.last_hold_ms = t_ms
+                events.append(self._event("start", s.active, t_ms, frame))
+        for track, s in list(self._tracks.items()):
+            if track not in seen and t_ms - s.seen_ms >= self.release_ms:
+                if s.active is not None:
+                    events.append(self._event("end", s.active, t_ms, frame, "lost"))
+                del self._tracks[track]
+        return events
+
+    def _settle(self, s: _TrackState, label: str, t_ms: int) -> None:
+        """Hysteresis: the stable label changes once other labels have lasted ``release_ms``."""
+        if label == s.label:
+            s.other_since = None
+            return
+        if s.other_since is None:
+            s.other_since = t_ms
+        if t_ms - s.other_since >= self.release_ms:
+            s.label, s.label_since, s.other_since = label, s.other_since, None
+
+    def flush(self, t_ms: int, frame: int | None = None) -> list[GestureEvent]:
+        """End every active gesture (the source ended); returns their ``end`` events."""
+        events = [self._event("end", a, t_ms, frame, "stopped") for a in self.active]
+        self._tracks.clear()
+        return events
+
+    @staticmethod
+    def _event(kind: str, a: ActiveGesture, t_ms: int, frame: int | None, reason: str | None = None) -> GestureEvent:
+        """``held_ms``: from the gesture's first frame to now (start, hold) or to its last frame (end)."""
+        held = a.held_ms(a.seen_ms if kind == "end" else t_ms)
+        return GestureEvent(kind, a.gesture, a.hand, a.track, a.confidence, a.x, a.y, int(t_ms), held, frame, reason)
+
+
+def palm_center_and_size(landmarks: np.ndarray) -> tuple[tuple[float, float], float]:
+    """The palm's centre (mean of wrist and finger bases) and the landmark box's longer side."""
+    cx, cy = landmarks[list(PALM_POINTS)].mean(axis=0)
+    size = float(max(np.ptp(landmarks[:, 0]), np.ptp(landmarks[:, 1]), 1.0))
+    return (float(cx), float(cy)), size

@@ -1,0 +1,186 @@
+"""One frame's work: hands -> crops -> one classifier batch -> smoothing, timed per stage."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from realtime.classifier.activation import ActivationMaps
+from realtime.classifier.model import GestureClassifier
+from realtime.core.contract import (DEFAULT_CROP_MARGIN, DEFAULT_FRAMING, DEFAULT_IMAGE_SIZE, UNSURE, Box,
+                                    batch_from_prepared, clamp_box, is_gesture, prepare_image)
+from realtime.hands.tracker import Hand, HandTracker
+from realtime.hands.search import DistantHandSearch
+from realtime.live.smoothing import ProbabilitySmoother
+from realtime.live.sources import Frame
+
+
+@dataclass
+class HandResult:
+    """What the overlay draws and the JSON line reports for one hand."""
+
+    box: Box  # crop box clipped to the frame
+    handedness: str
+    hand_score: float
+    crop: np.ndarray  # raw BGR crop (frame pixels)
+    model_view: np.ndarray | None = None  # RGB image exactly as the classifier sees it
+    label: str | None = None  # None without a gesture model; "unsure" below the threshold
+    score: float | None = None
+    top3: list[tuple[str, float]] = field(default_factory=list)
+    track: int | None = None
+    probabilities: np.ndarray | None = None  # smoothed, in the model's label order
+    landmarks: np.ndarray | None = None  # (21, 2) pixels of the shown frame
+    activation: np.ndarray | None = None  # where the model looked for its label (model-view pixels, 0..1)
+    feature_map: np.ndarray | None = None  # the model's last feature map of this crop (kept for the map)
+
+    @property
+    def is_gesture(self) -> bool:
+        """A named gesture (not unsure, not no_gesture, not unlabelled)."""
+        return is_gesture(self.label)
+
+    def to_json(self) -> dict:
+        return {"box": list(map(int, self.box)), "handedness": self.handedness,
+                "hand_score": round(self.hand_score, 4), "label": self.label,
+                "score": None if self.score is None else round(self.score, 4),
+                "top3": [[l, round(p, 4)] for l, p in self.top3], "track": self.track}
+
+
+@dataclass
+class FrameResult:
+    frame: Frame
+    image: np.ndarray  # the frame as shown (mirrored if mirror is on)
+    hands: list[HandResult]
+    timings_ms: dict[str, float]
+
+    def to_json(self) -> dict:
+        return {"frame": self.frame.index, "timestamp_ms": self.frame.timestamp_ms,
+                "width": int(self.image.shape[1]), "height": int(self.image.shape[0]),
+                "hands": [h.to_json() for h in self.hands]}
+
+
+@dataclass
+class Detection:
+    """A frame after the hands stage, before the gesture stage."""
+
+    frame: Frame
+    image: np.ndarray  # the frame as shown (mirrored if mirror is on)
+    hands: list[Hand]
+    timings: dict[str, float]
+    mirrored: bool = False
+
+
+class GesturePipeline:
+    """Holds the tracker, the classifier (optional) and the smoother; ``process`` one frame."""
+
+    def __init__(self, tracker: HandTracker, classifier: GestureClassifier | None,
+                 threshold: float = 0.6, smoothing: int = 5, crop_margin: float | None = None,
+                 framing: str | None = None, search: DistantHandSearch | None = None) -> None:
+        self.tracker = tracker
+        self.search = search  # live search for distant hands (VIDEO mode), or None
+        self.classifier = classifier
+        self.threshold = threshold
+        self.smoother = ProbabilitySmoother(smoothing)
+        self._maps = None  # realtime.cam.ActivationMaps of the classifier, made on first use
+        #: Fetch the feature map in the classifier's own run (the window's 'x'): the map is then a
+        #: weighted sum, not a second inference.
+        self.keep_feature_maps = False
+        if crop_margin is None:
+            crop_margin = classifier.contract.crop_margin if classifier else DEFAULT_CROP_MARGIN
+        if framing is None:
+            framing = classifier.contract.crop_framing if classifier else DEFAULT_FRAMING
+        self.crop_margin, self.framing = crop_margin, framing
+
+    def use_classifier(self, classifier: GestureClassifier) -> None:
+        """Switch models at once (teach mode); the crop geometry stays (a taught model keeps its base's)."""
+        self.classifier = classifier
+        self._maps = None
+        self.smoother.reset()  # the label set may have changed
+
+    def process(self, frame: Frame, mirror: bool = False, capture_ms: float = 0.0) -> FrameResult:
+        """One frame, serially: its hands, then their gestures."""
+        return self.finish(self.detect(frame, mirror, capture_ms))
+
+    def detect(self, frame: Frame, mirror: bool = False, capture_ms: float = 0.0) -> Detection:
+        """The hands stage (MediaPipe, and the distant-hand search): the part the pipelined loop
+        runs on its worker thread, one frame ahead of :meth:`finish`."""
+        image = cv2.flip(frame.image, 1) if mirror else frame.image
+        t0 = time.perf_counter()
+        hands: list[Hand] = self.tracker.detect(image, frame.timestamp_ms, mirrored=mirror)
+        t1 = time.perf_counter()
+        timings = {"capture": capture_ms, "hands": (t1 - t0) * 1000}
+        if self.search is not None:
+            hands = hands + self.search.update(image, frame.index, hands, mirror)
+            timings["search"] = (time.perf_counter() - t1) * 1000  # what the loop pays; the worker runs beside it
+            timings["search bg"] = self.search.step_ms
+        return Detection(frame, image, hands, timings, mirror)
+
+    def finish(self, d: Detection) -> FrameResult:
+        """The gesture stage: crops by the contract, one classifier batch, smoothing."""
+        t0 = time.perf_counter()
+        results = self.classify_hands(d.image, d.hands)
+        d.timings["classify"] = (time.perf_counter() - t0) * 1000
+        return FrameResult(d.frame, d.image, results, d.timings)
+
+    def classify_hands(self, image: np.ndarray, hands: list[Hand]) -> list[HandResult]:
+        """Crop each detected hand by the contract and classify the crops in one batch."""
+        results = []
+        height, width = image.shape[:2]
+        for hand in hands:
+            crop, box = hand.crop(image, self.crop_margin, self.framing)
+            results.append(HandResult(clamp_box(box, width, height), hand.handedness, hand.score, crop,
+                                      landmarks=hand.landmarks))
+        if self.classifier is not None and results:
+            self._classify(results)
+        return results
+
+    def _classify(self, results: list[HandResult]) -> None:
+        c = self.classifier.contract
+        self.model_views(results)
+        batch = batch_from_prepared([r.model_view for r in results], c)
+        if self.keep_feature_maps and self.maps().method == "cam":
+            probabilities, fmaps = self.classifier.predict_with_feature_map(batch)
+            for r, fmap in zip(results, fmaps):
+                r.feature_map = fmap
+        else:
+            probabilities = self.classifier.predict_batch(batch)
+        smoothed = self.smoother.update([r.box for r in results], [r.handedness for r in results],
+                                        probabilities)
+        for r, (track, probs) in zip(results, smoothed):
+            order = np.argsort(probs)[::-1]
+            best = int(order[0])
+            r.track, r.score, r.probabilities = track, float(probs[best]), probs
+            r.label = c.labels[best] if r.score >= self.threshold else UNSURE
+            r.top3 = [(c.labels[i], float(probs[i])) for i in order[:3]]
+
+    def activation_maps(self, results: list[HandResult]) -> None:
+        """Fill each classified hand's ``activation``: the map of its shown (smoothed) class."""
+        if self.classifier is None:
+            return
+        todo = []
+        for r in results:
+            if r.activation is None and r.probabilities is not None:
+                if r.feature_map is not None:  # kept from the classifier's own run: no second inference
+                    r.activation = self.maps().from_feature_map(r.feature_map, int(np.argmax(r.probabilities)))
+                else:
+                    todo.append(r)
+        if todo:
+            _, maps = self.maps().maps([r.crop for r in todo], [int(np.argmax(r.probabilities)) for r in todo])
+            for r, m in zip(todo, maps):
+                r.activation = m
+
+    def maps(self) -> ActivationMaps:
+        """The classifier's activation maps (made on first use)."""
+        if self._maps is None:
+            self._maps = ActivationMaps(self.classifier)
+        return self._maps
+
+    def model_views(self, results: list[HandResult]) -> None:
+        """Fill each hand's ``model_view``: the crop exactly as the classifier sees it (RGB)."""
+        c = self.classifier.contract if self.classifier else None
+        for r in results:
+            if r.model_view is None:
+                r.model_view = (prepare_image(r.crop, c.image_size, c.color_order, c.resize_method)
+                                if c else prepare_image(r.crop, DEFAULT_IMAGE_SIZE))

@@ -1,0 +1,103 @@
+"""Reference features of a base model's own gestures: what "none of the taught gestures" looks like.
+
+Teaching with ``--keep-base`` fits a head that tells the new gestures from the base model's; it
+needs examples of the latter. They ship beside the model as ``<model>.reference.npz`` (features
+only, no images), made once with
+
+    python -m realtime.reference --model models/handsign.onnx --data ../shared/data/hagrid_crops \
+        --split-file runs/r1/split.json
+
+The file also holds a probe image and its features, so a reference is only used with a model whose
+backbone gives the same features (a taught model keeps its base's backbone).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from realtime.classifier.model import GestureClassifier
+from realtime.core.datasets import DatasetError, discover
+from realtime.core.errors import HandSignError
+from realtime.core.images import ImageReadError, read_bgr
+from realtime.core.outputs import write_bytes_atomic
+
+log = logging.getLogger("realtime.reference")
+DEFAULT_PER_CLASS = 64
+
+
+class ReferenceFileError(HandSignError):
+    """The reference features are missing or belong to another backbone."""
+
+
+@dataclass
+class Reference:
+    features: np.ndarray  # (N, D) float32
+    labels: list[str]  # per row
+    probe: np.ndarray  # a BGR image
+    probe_features: np.ndarray  # (D,)
+
+
+def reference_path(model: Path) -> Path:
+    return model.with_name(model.stem + ".reference.npz")
+
+
+def _probe_image() -> np.ndarray:
+    """A fixed, structured BGR image (no randomness, no file): enough to fingerprint a backbone."""
+    y, x = np.mgrid[0:96, 0:96].astype(np.float32)
+    return np.stack([(x * 2.6) % 256, (y * 2.6) % 256, ((x + y) * 1.3) % 256], -1).astype(np.uint8)
+
+
+def build(classifier: GestureClassifier, data: Path, per_class: int = DEFAULT_PER_CLASS,
+          only: set[str] | None = None, seed: int = 0) -> Reference:
+    """Embed up to ``per_class`` images of each class folder of ``data`` (restricted to ``only``)."""
+    dataset = discover(data)
+    rng = np.random.default_rng(seed)
+    crops, labels = [], []
+    for index, name in enumerate(dataset.labels):
+        files = [f for f, t in zip(dataset.files, dataset.targets) if t == index and (only is None or f in only)]
+        taken = 0
+        for f in rng.permutation(files):
+            if taken == per_class:
+                break
+            try:
+                crops.append(read_bgr(dataset.root / str(f)))
+            except ImageReadError as exc:
+                log.warning("skipped: %s", exc)
+                continue
+            labels.append(name)
+            taken += 1
+    probe = _probe_image()
+    return Reference(classifier.embed(crops), labels, probe, classifier.embed([probe])[0])
+
+
+def save(reference: Reference, path: Path) -> Path:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, features=reference.features.astype(np.float16),
+                        labels=np.array(json.dumps(reference.labels)), probe=reference.probe,
+                        probe_features=reference.probe_features.astype(np.float32))
+    return write_bytes_atomic(path, buffer.getvalue())
+
+
+def load(path: Path, classifier: GestureClassifier) -> Reference:
+    """Read a reference and check it was made with ``classifier``'s backbone."""
+    if not path.is_file():
+        raise ReferenceFileError(f"no reference features for {classifier.path.name} ({path} is missing): "
+                             "pass --base-data DIR with crops of the base model's gestures")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            ref = Reference(f["features"].astype(np.float32), json.loads(str(f["labels"])), f["probe"],
+                            f["probe_features"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise ReferenceFileError(f"{path} is not a HandSign reference file: {exc}") from None
+    got = classifier.embed([ref.probe])[0]
+    if got.shape != ref.probe_features.shape or not np.allclose(got, ref.probe_features, atol=1e-3, rtol=1e-3):
+        raise ReferenceFileError(f"{path} was made with another backbone than {classifier.path.name}'s: "
+                             "rebuild it with `python -m realtime.reference`, or pass --base-data DIR")
+    return ref
