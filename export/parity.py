@@ -24,13 +24,14 @@ class ParityReport:
     source: str
     max_abs_diff: float
     top1_agreement: float
+    tolerance: float = ATOL
 
     @property
     def ok(self) -> bool:
-        return self.max_abs_diff <= ATOL and self.top1_agreement == 1.0
+        return self.max_abs_diff <= self.tolerance and self.top1_agreement == 1.0
 
     def __str__(self) -> str:
-        verdict = "OK" if self.ok else f"FAILED (tolerance {ATOL:g} and 100% top-1)"
+        verdict = "OK" if self.ok else f"FAILED (tolerance {self.tolerance:g} and 100% top-1)"
         return (f"parity on {self.images} {self.source} images: max abs diff {self.max_abs_diff:.2e}, "
                 f"top-1 agreement {self.top1_agreement:.2%} -> {verdict}")
 
@@ -71,10 +72,11 @@ def check_batch(contract: ModelContract, check_data: Path | None, count: int = 3
     return rng.uniform(0, 255, (count, s, s, 3)).astype(np.float32), "random", None
 
 
-def check_parity(keras_model, onnx_path: Path, batch: np.ndarray, source: str) -> ParityReport:
+def check_parity(keras_model, onnx_path: Path, batch: np.ndarray, source: str,
+                 tolerance: float = ATOL) -> ParityReport:
     expected = np.asarray(keras_model.predict_on_batch(batch))
     got = GestureClassifier(onnx_path).predict_batch(batch)
     return ParityReport(
         images=len(batch), source=source,
         max_abs_diff=float(np.max(np.abs(expected - got))),
-        top1_agreement=float(np.mean(expected.argmax(1) == got.argmax(1))))
+        top1_agreement=float(np.mean(expected.argmax(1) == got.argmax(1))), tolerance=tolerance)

@@ -11,7 +11,7 @@ import onnx
 
 import export  # noqa: F401  (quiets TensorFlow's start-up log)
 from export.convert import DEFAULT_OPSET, attach_contract, contract_for_run, load_run_model, to_onnx
-from export.parity import ParityReport, check_batch, check_parity
+from export.parity import ATOL, ParityReport, check_batch, check_parity
 from realtime.classifier.model import FeaturesUnavailable
 from realtime.core.errors import HandSignError
 from realtime.classifier.graph import expose_feature_map, expose_features
@@ -23,10 +23,13 @@ log = logging.getLogger("export")
 def export_model(model_path: Path, out: Path, opset: int = DEFAULT_OPSET,
                  check_data: Path | None = None, check_images: int = 64,
                  quantize: str = "none", crop_margin: float | None = None, framing: str | None = None,
-                 live_metrics: Path | None = None, data_sources: str | None = None) -> ParityReport:
+                 live_metrics: Path | None = None, data_sources: str | None = None,
+                 tolerance: float = ATOL) -> ParityReport:
     """Convert, attach the contract, save, and check parity; returns the parity report.
 
-    The file is written under a temporary name and renamed only once complete.
+    The file is written under a temporary name, checked there, and renamed to ``out`` only once
+    complete and in parity with Keras. A file that fails the check is kept beside it as
+    ``<out>.parity-failed.onnx`` for inspection, and ``out`` is left as it was.
     """
     model = load_run_model(model_path)
     contract = contract_for_run(model, model_path.parent, opset, crop_margin, framing, live_metrics,
@@ -46,13 +49,18 @@ def export_model(model_path: Path, out: Path, opset: int = DEFAULT_OPSET,
     tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp.onnx")
     try:
         onnx.save(proto, str(tmp))
+        batch, source, targets = check_batch(contract, check_data, check_images)
+        report = check_parity(model, tmp, batch, source, tolerance)
+        print(report)
+        if not report.ok:
+            failed = out.with_name(f"{out.stem}.parity-failed.onnx")
+            os.replace(tmp, failed)
+            log.warning("kept the file that failed the check as %s; %s is unchanged", failed, out)
+            return report
         os.replace(tmp, out)
     finally:
         if tmp.exists():
             tmp.unlink()
-    batch, source, targets = check_batch(contract, check_data, check_images)
-    report = check_parity(model, out, batch, source)
-    print(report)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
     if quantize == "int8":
         from export.quantize import quantize_int8

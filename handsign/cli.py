@@ -11,7 +11,7 @@ import sys
 from typing import Sequence
 
 import realtime.core.cli
-from realtime.core.cli import EXIT_USER_ERROR, run_main
+from realtime.core.cli import EXIT_USER_ERROR, TRAIN_EXTRA, run_main
 
 #: subcommand -> (module with main(argv), one line of help, needs the `train` extra)
 COMMANDS: dict[str, tuple[str, str, bool]] = {
@@ -26,9 +26,12 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "probe": ("training.probe", "a logistic-regression probe on a run's frozen features, beside the run's accuracy", True),
     "evaluate-crops": ("training.evaluate", "per-class metrics of a model on a split of hand crops", True),
     "explore": ("training.explore", "look at a dataset: counts, sizes, sample grids", True),
+    "pseudolabel": ("training.pseudolabel", "label an unlabelled pool with a model, above a confidence gate", True),
+    "train-bench": ("training.bench", "time the training input pipeline (folders or shards) and steps", True),
     "export": ("export", "Keras model -> ONNX with its contract and a parity proof", True),
+    "export-bench": ("export.bench", "time an ONNX gesture model in onnxruntime (threads, batch sizes)", False),
+    "export-features": ("export.features", "upgrade an older .onnx: expose its features and feature map", False),
 }
-TRAIN_EXTRA = {"tensorflow", "keras", "tf2onnx", "tf_keras"}
 
 
 def usage() -> str:
@@ -57,5 +60,5 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "pip install 'handsign[train]'", file=sys.stderr)
             return EXIT_USER_ERROR
         raise
-    realtime.cli.COMMAND_NAME = f"handsign {name}"  # so its --help and errors name this command
+    realtime.core.cli.COMMAND_NAME = f"handsign {name}"  # so its --help and errors name this command
     return run_main(module.main, rest)

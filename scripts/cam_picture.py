@@ -1,5 +1,5 @@
 """Render what the window shows with the crop view and its activation map on ('c', 'x') for one
-photo, through the live tool's own objects, into a PNG (the README's picture).
+photo, through the live tool's own objects, into a PNG (docs/activation-maps.md's picture).
 
     python scripts/cam_picture.py PHOTO OUT.png [--model models/handsign.onnx]
 """

@@ -18,7 +18,7 @@ run() {  # NAME ARGS...
       --data "$DATA" --out "$RUNS/$name/eval"
 }
 run baseline --arch baseline --epochs 5 --fine-tune-epochs 0
-# --head-on-images: the head phase as the README's figures were measured (before cached features)
+# --head-on-images: the head phase as docs/training.md's figures were measured (before cached features)
 run lite0_imagenet --arch efficientnet_lite0 --weights imagenet --epochs 1 --fine-tune-epochs 4 --fine-tune-from block3a \
     --head-on-images
 run b0_scratch --arch efficientnet_b0 --weights none --epochs 5 --fine-tune-epochs 0

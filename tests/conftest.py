@@ -29,6 +29,65 @@ def python(*args: str, env: dict | None = None, timeout: float = 600, cwd: Path 
                           env=full_env, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
+class LineReader:
+    """Reads a process's text stream on a thread, so a test waits for lines with a deadline instead
+    of blocking in ``readline()`` on a process that went quiet."""
+
+    def __init__(self, stream) -> None:
+        import queue
+        import threading
+        self.lines: list[str] = []
+        self._queue: "queue.Queue[str | None]" = queue.Queue()
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream) -> None:
+        for line in stream:
+            self._queue.put(line)
+        self._queue.put(None)
+
+    def _take(self, timeout: float) -> bool:
+        import queue
+        try:
+            line = self._queue.get(timeout=max(timeout, 0.0))
+        except queue.Empty:
+            return False
+        if line is None:
+            self._queue.put(None)  # the end stays the end
+            return False
+        self.lines.append(line)
+        return True
+
+    def wait_for(self, count: int, timeout: float, match=lambda line: True) -> list[str]:
+        """Lines so far, once ``count`` of them satisfy ``match`` or ``timeout`` s have passed."""
+        import time
+        deadline = time.monotonic() + timeout
+        while sum(1 for l in self.lines if match(l)) < count and self._take(deadline - time.monotonic()):
+            pass
+        return list(self.lines)
+
+    def rest(self, timeout: float) -> list[str]:
+        """Every line until the stream ends (or ``timeout`` s)."""
+        import time
+        deadline = time.monotonic() + timeout
+        while self._take(deadline - time.monotonic()):
+            pass
+        return list(self.lines)
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.05, what: str = "the condition"):
+    """Poll ``predicate`` until it returns something true; fail the test after ``timeout`` s."""
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value is not None if isinstance(value, np.ndarray) else value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(interval)
+
+
 def draw_sample(cls: int, rng: np.random.Generator) -> np.ndarray:
     """A non-square image whose class shows in both shape and colour."""
     h, w = int(rng.integers(56, 80)), int(rng.integers(56, 80))

@@ -83,6 +83,7 @@ CASES = [
     (T, ["--data", "BAD/photos", "--out", "BAD/t3", "--epochs", "-1"], "epochs"),
     (T, ["--data", "/nonexistent", "--out", "BAD/t4"], "data folder not found"),
     (T, ["--data", "BAD/unreadable_class", "--out", "BAD/t5", "--extra-train", "BAD/missing.json"], "missing.json"),
+    (T, ["--data", "BAD/photos", "--out", "BAD/t6", "--mixed-precision"], "--mixed-precision needs a GPU"),
     ("training.evaluate", ["--model", "MODEL", "--data", "BAD/photos", "--split", "all", "--out", "BAD/afile"],
      "is a file"),
     ("training.evaluate", ["--model", "MODEL", "--data", "BAD/photos", "--split", "all", "--out", "BAD/e2",

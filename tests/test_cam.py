@@ -88,7 +88,10 @@ def test_occlusion_map_for_models_without_a_feature_map(hands_in_photos, tmp_pat
     maps = ActivationMaps(GestureClassifier(without_feature_map(SHIPPED, tmp_path)))
     assert maps.method == "occlusion"
     rows = concentration(maps, hands_in_photos)
-    assert sum(mass > share for mass, share in rows) >= len(rows) - 1, rows
+    # the same check as the class activation map's (docs/activation-maps.md): denser on the hand than a
+    # uniform map for every hand, and most of it there, typically (measured: median 0.77, lowest 0.41)
+    assert all(mass > share for mass, share in rows), rows
+    assert np.median([mass for mass, _ in rows]) >= 0.6, rows
 
 
 def test_class_activation_map_is_the_weighted_feature_map():

@@ -1,5 +1,9 @@
-"""Every command documents its options with their defaults."""
+"""Every command documents its options with their defaults, and `handsign SUBCOMMAND` is each of them.
 
+The parsers are checked in one process (one import of TensorFlow for all the training commands): each
+command's own ``main(["--help"])``, once as ``python -m MODULE`` and once as ``handsign NAME``."""
+
+import json
 import re
 
 import pytest
@@ -11,18 +15,49 @@ COMMANDS = ["realtime.run", "realtime.bench", "realtime.evaluate", "training.tra
             "export.bench", "realtime.teach", "realtime.reference", "export.features", "training.shards",
             "training.probe"]
 
+HELP_TEXTS = r'''
+import contextlib, importlib, io, json, sys
+import realtime.core.cli as cli
+from handsign.cli import COMMANDS as SUBCOMMANDS
+
+def help_of(module, name=None):
+    mod = importlib.import_module("export.__main__" if module == "export" else module)
+    cli.COMMAND_NAME = name
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        try:
+            mod.main(["--help"])
+            code = None
+        except SystemExit as exc:
+            code = exc.code
+    return {"code": code, "text": out.getvalue()}
+
+modules = json.loads(sys.argv[1])
+result = {"direct": {m: help_of(m) for m in modules},
+          "handsign": {n: dict(help_of(m, f"handsign {n}"), module=m) for n, (m, _, _) in SUBCOMMANDS.items()}}
+print("HELP " + json.dumps(result))
+'''
+
+
+@pytest.fixture(scope="module")
+def help_texts() -> dict:
+    result = python("-c", HELP_TEXTS, json.dumps(COMMANDS))
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(l for l in result.stdout.splitlines() if l.startswith("HELP "))
+    return json.loads(line[5:])
+
 
 def options_of(help_text: str) -> set[str]:
     return set(re.findall(r"^\s+(--[a-z][a-z0-9-]*)", help_text, re.M))
 
 
 @pytest.mark.parametrize("module", COMMANDS)
-def test_help_lists_every_option_with_its_default(module):
-    result = python("-m", module, "--help")
-    assert result.returncode == 0, result.stderr[-2000:]
-    text = result.stdout
+def test_help_lists_every_option_with_its_default(help_texts, module):
+    got = help_texts["direct"][module]
+    assert got["code"] in (0, None), got
+    text = got["text"]
     assert text.startswith("usage: python -m " + module)
-    options = set(re.findall(r"^\s+(--[a-z][a-z0-9-]*)", text, re.M)) - {"--help"}
+    options = options_of(text) - {"--help"}
     assert options
     # argparse's ArgumentDefaultsHelpFormatter appends "(default: ...)" to every option with help text
     blocks = re.split(r"\n(?=\s{2}-)", text)
@@ -32,15 +67,17 @@ def test_help_lists_every_option_with_its_default(module):
             assert "(default:" in " ".join(block.split()), block
 
 
-def test_handsign_subcommands_are_the_modules_commands():
-    from handsign.cli import COMMANDS as SUBCOMMANDS
-    assert {m for m, _, _ in SUBCOMMANDS.values()} <= set(COMMANDS)
-    for name, (module, _, _) in SUBCOMMANDS.items():
-        result = python("-m", "handsign", name, "--help")
-        assert result.returncode == 0, (name, result.stderr[-2000:])
-        direct = python("-m", module, "--help").stdout
+def test_handsign_subcommands_are_the_modules_commands(help_texts):
+    subcommands = help_texts["handsign"]
+    # every `python -m` command is a subcommand, and nothing else is
+    assert {s["module"] for s in subcommands.values()} == set(COMMANDS)
+    for name, got in subcommands.items():
+        assert got["code"] in (0, None), (name, got)
+        direct = help_texts["direct"][got["module"]]["text"]
         # the same options, under the command's own name
-        assert result.stdout.startswith(f"usage: handsign {name} "), name
-        assert options_of(result.stdout) == options_of(direct) and options_of(direct), name
+        assert got["text"].startswith(f"usage: handsign {name} "), name
+        assert options_of(got["text"]) == options_of(direct) and options_of(direct), name
     bad = python("-m", "handsign", "run", "--no-such-option")
     assert bad.returncode == 2 and "see handsign run --help" in bad.stderr
+    listing = python("-m", "handsign", "--help")
+    assert listing.returncode == 0 and all(f"  {name} " in listing.stdout for name in subcommands)

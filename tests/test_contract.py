@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import PEER, PHOTOS, require_fixtures
-from realtime import contract as C
+from realtime.core import contract as C
 
 
 def test_hagrid_labels_are_canonical_sorted_order():

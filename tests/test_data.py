@@ -20,6 +20,11 @@ def test_discover_plain_layout(tmp_path):
     assert len(data.files) == 12 and data.root == tmp_path
 
 
+NOT_A_DATA_SET = "is not a folder-per-class data set: expected at least two class folders"
+EXPECTED = {"missing": "data folder not found", "empty": NOT_A_DATA_SET, "files_only": NOT_A_DATA_SET,
+            "one_class": NOT_A_DATA_SET, "empty_class": "class folders without images under"}
+
+
 @pytest.mark.parametrize("layout", ["missing", "empty", "files_only", "one_class", "empty_class"])
 def test_bad_roots_are_one_line_errors(tmp_path, layout):
     root = tmp_path / "data"
@@ -35,7 +40,10 @@ def test_bad_roots_are_one_line_errors(tmp_path, layout):
         (root / "zzz_empty").mkdir()
     with pytest.raises(DatasetError) as err:
         discover(root)
-    assert "\n" not in str(err.value)
+    message = str(err.value)
+    assert "\n" not in message and EXPECTED[layout] in message and str(root) in message, message
+    if layout == "empty_class":
+        assert "zzz_empty" in message  # names the folder to fix
 
 
 def test_split_is_stratified_seeded_and_round_trips(tmp_path):

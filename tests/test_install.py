@@ -13,6 +13,9 @@ from conftest import PHOTOS, ROOT, require_fixtures
 from realtime.core.contract import HAGRID_LABELS
 
 
+pytestmark = pytest.mark.slow  # builds and installs the wheel: about a minute
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     """(venv bin folder, an empty working folder): the wheel and its dependencies, nothing else."""
@@ -60,9 +63,15 @@ def test_installed_command_lists_subcommands_and_says_what_training_needs(instal
     assert listing.returncode == 0 and all(f"  {c} " in listing.stdout for c in ("run", "bench", "train", "export"))
     help_run = run_in(installed, str(bin_dir / "handsign"), "run", "--help")
     assert help_run.returncode == 0 and help_run.stdout.startswith("usage: handsign run")
-    # the base install has no TensorFlow: training says how to get it, in one line
-    train = run_in(installed, str(bin_dir / "handsign"), "train", "--help")
+    # the base install has no TensorFlow: its options still show (they are checked before TensorFlow
+    # loads), and training itself says how to get it, in one line
+    help_train = run_in(installed, str(bin_dir / "handsign"), "train", "--help")
+    assert help_train.returncode == 0 and help_train.stdout.startswith("usage: handsign train")
+    train = run_in(installed, str(bin_dir / "handsign"), "train", "--data", "data", "--out", "runs/x")
     assert train.returncode == 2 and train.stderr.strip().splitlines() == [train.stderr.strip()]
     assert "pip install 'handsign[train]'" in train.stderr
+    direct = run_in(installed, str(bin_dir / "python"), "-m", "training.train", "--data", "data", "--out", "runs/x")
+    assert direct.returncode == 2 and "pip install 'handsign[train]'" in direct.stderr
+    assert "Traceback" not in direct.stderr
     unknown = run_in(installed, str(bin_dir / "handsign"), "fly")
     assert unknown.returncode == 2 and unknown.stderr.startswith("error: unknown subcommand 'fly'")

@@ -10,6 +10,8 @@ import numpy as np
 import onnx
 import pytest
 
+from realtime.core.errors import HandSignError
+
 from conftest import PHOTOS, ROOT, SHARED, python, require_fixtures
 from realtime.classifier.model import GestureClassifier
 from realtime.core.contract import NO_GESTURE
@@ -177,8 +179,9 @@ def test_teach_mode_keys_name_pick_and_record_window(tmp_path):
         (tmp_path / "teach" / name).mkdir(parents=True)
     mode.handle_key(ord("2"))
     assert mode.state.gesture == "b_second"
-    with pytest.raises(Exception, match="at least 5 crops"):
+    with pytest.raises(HandSignError, match="record at least 5 crops of a_first, b_second") as err:
         mode.train()
+    assert "\n" not in str(err.value)  # shown whole as the window's banner
     assert mode.handle_key(ord("q")) == "quit" and mode.handle_key(27) == "leave" and not mode.state.active
 
 

@@ -23,7 +23,7 @@ import training  # noqa: F401
 from realtime.core.cli import ArgumentParser, HelpFormatter, positive_int, run_main, setup_logging
 from realtime.core.contract import DEFAULT_IMAGE_SIZE
 from training.data import discover
-from training.model import ARCHS, augmentation, base_of, build_model, compile_model, unfreeze_top
+from training.options import ARCHS
 
 log = logging.getLogger("training.bench")
 
@@ -82,6 +82,8 @@ def step_rate(arch: str, image_size: int, batch_size: int, steps: int, fine_tune
     With a strategy, ``batch_size`` is per replica and the step runs on every replica at once.
     """
     import tensorflow as tf
+
+    from training.model import augmentation, base_of, build_model, compile_model, unfreeze_top
     strategy = strategy or tf.distribute.get_strategy()
     global_batch = batch_size * strategy.num_replicas_in_sync
     with strategy.scope():

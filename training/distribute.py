@@ -20,9 +20,9 @@ import keras
 import tensorflow as tf
 
 from realtime.core.errors import HandSignError
+from training.options import BATCH_MODES, STRATEGIES  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
-STRATEGIES = ("none", "mirrored", "multiworker")
 
 
 class DistributeError(HandSignError):
@@ -46,7 +46,7 @@ def parse_tf_config(text: str | None) -> tuple[dict, Worker]:
     if not text:
         raise DistributeError("--distribute multiworker needs TF_CONFIG, e.g. "
                               '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
-                              '"task": {"type": "worker", "index": 0}} (README: Train on several machines)')
+                              '"task": {"type": "worker", "index": 0}} (docs/training-at-scale.md)')
     try:
         config = json.loads(text)
         workers = config["cluster"]["worker"]
@@ -82,6 +82,36 @@ def split_cpu(replicas: int) -> list[str]:
     return [d.name for d in tf.config.list_logical_devices("CPU")]
 
 
+def device_line(gpus: list | None = None) -> str:
+    """What this process trains on, for the log's first lines: the GPUs by name, or "CPU only"."""
+    gpus = tf.config.list_physical_devices("GPU") if gpus is None else gpus
+    if not gpus:
+        cuda = "" if tf.test.is_built_with_cuda() else " (this TensorFlow has no CUDA: pip install '.[train-gpu]')"
+        return f"devices: CPU only{cuda}"
+    names = []
+    for gpu in gpus:
+        try:
+            names.append(tf.config.experimental.get_device_details(gpu).get("device_name") or gpu.name)
+        except (RuntimeError, ValueError):
+            names.append(gpu.name)
+    return f"devices: {len(gpus)} GPU(s): {', '.join(names)}"
+
+
+def both_tensorflows() -> bool:
+    """Whether tensorflow-cpu and tensorflow are both installed (the train and train-gpu extras mixed):
+    two packages then write the same module, and which one wins is an accident of install order."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    found = 0
+    for name in ("tensorflow", "tensorflow-cpu"):
+        try:
+            distribution(name)
+            found += 1
+        except PackageNotFoundError:
+            pass
+    return found == 2
+
+
 def make_strategy(kind: str, cpu_replicas: int = 0) -> tuple[tf.distribute.Strategy, Worker]:
     """The strategy for ``--distribute`` and this process's place in the cluster."""
     if kind not in STRATEGIES:
@@ -89,6 +119,10 @@ def make_strategy(kind: str, cpu_replicas: int = 0) -> tuple[tf.distribute.Strat
     if cpu_replicas and kind == "none":
         raise DistributeError("--cpu-replicas needs --distribute mirrored (or multiworker)")
     gpus = tf.config.list_physical_devices("GPU")
+    log.info("%s", device_line(gpus))
+    if both_tensorflows():
+        log.warning("both tensorflow and tensorflow-cpu are installed (the train and train-gpu extras): "
+                    "reinstall into a fresh environment with one of them")
     if cpu_replicas and gpus:
         raise DistributeError(f"--cpu-replicas is for machines without a GPU; this one has {len(gpus)}: "
                               "leave it out to mirror over the GPUs")
@@ -97,7 +131,8 @@ def make_strategy(kind: str, cpu_replicas: int = 0) -> tuple[tf.distribute.Strat
     if kind == "mirrored":
         devices = split_cpu(cpu_replicas) if cpu_replicas else None
         strategy = tf.distribute.MirroredStrategy(devices)
-        log.info("mirrored over %d replica(s): %s", strategy.num_replicas_in_sync,
+        log.info("mirrored over %d replica(s)%s: %s", strategy.num_replicas_in_sync,
+                 "" if gpus else " (no GPU: mirroring over CPU devices)",
                  ", ".join(devices or [d.name for d in tf.config.list_logical_devices("GPU")] or ["CPU:0"]))
         return strategy, Worker()
     _, worker = parse_tf_config(os.environ.get("TF_CONFIG"))
@@ -130,7 +165,6 @@ def _patch_multiworker_reduce(strategy: tf.distribute.Strategy) -> None:
     strategy.reduce = reduce
 
 
-BATCH_MODES = ("global", "per-replica")
 
 
 def scaled(batch_size: int, learning_rate: float, replicas: int, mode: str = "per-replica") -> tuple[int, float]:

@@ -1,6 +1,6 @@
 """One prediction interface over a Keras run model and an exported ONNX model.
 
-Both read images through the contract (:func:`realtime.contract.to_batch`), so evaluating the
+Both read images through the contract (:func:`realtime.core.contract.to_batch`), so evaluating the
 ONNX file measures exactly what the live tool runs.
 """
 

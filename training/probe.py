@@ -21,10 +21,6 @@ import training  # noqa: F401  (quiets TensorFlow's start-up log)
 from realtime.core.cli import ArgumentParser, HelpFormatter, positive_int, run_main, setup_logging
 from realtime.core.errors import HandSignError
 from training.data import Split, find_class_root
-from training.head import embed, head_of
-from training.inference import load_keras_model
-from training.model import base_of
-from training.pipeline import make_dataset
 
 log = logging.getLogger("training.probe")
 
@@ -42,6 +38,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def probe(run: Path, data: Path, C: float = 1.0, batch_size: int = 64) -> dict:
     """{'probe_test_accuracy', 'model_test_accuracy', ...} of ``run`` on its test split."""
     from sklearn.linear_model import LogisticRegression
+
+    from training.head import embed, head_of  # TensorFlow loads here, after the arguments were checked
+    from training.inference import load_keras_model
+    from training.model import base_of
+    from training.pipeline import make_dataset
     if not (run / "model.keras").is_file() or not (run / "split.json").is_file():
         raise HandSignError(f"{run} is not a training run folder (needs model.keras and split.json)")
     model = load_keras_model(run / "model.keras")

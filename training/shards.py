@@ -27,7 +27,6 @@ import cv2
 import numpy as np
 
 import training  # noqa: F401  (quiets TensorFlow's start-up log)
-import tensorflow as tf
 from tqdm import tqdm
 
 from realtime.core.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
@@ -35,12 +34,12 @@ from realtime.core.contract import COLOR_ORDER, DEFAULT_IMAGE_SIZE, prepare_imag
 from realtime.core.errors import HandSignError
 from realtime.core.images import ImageReadError, read_bgr
 from realtime.core.outputs import write_text_atomic
+from training.options import ENCODINGS
 from training.data import SPLITS, DatasetError, Split, discover, make_split
 
 log = logging.getLogger("training.shards")
 MANIFEST, SPLIT_FILE, PLAN_FILE = "manifest.json", "split.json", ".plan.json"
 FORMAT, VERSION = "handsign-shards", 1
-ENCODINGS = ("raw", "png")
 
 
 # --------------------------------------------------------------------------- records
@@ -54,6 +53,7 @@ def encode_image(rgb: np.ndarray, encoding: str) -> bytes:
 
 
 def example(rgb: np.ndarray, label: int, path: str, encoding: str) -> bytes:
+    import tensorflow as tf
     feature = {
         "image": tf.train.Feature(bytes_list=tf.train.BytesList(value=[encode_image(rgb, encoding)])),
         "label": tf.train.Feature(int64_list=tf.train.Int64List(value=[label])),
@@ -64,6 +64,7 @@ def example(rgb: np.ndarray, label: int, path: str, encoding: str) -> bytes:
 
 def parse_fn(image_size: int, encoding: str):
     """A tf.data map function: serialized example -> (uint8 image, int32 label, path)."""
+    import tensorflow as tf
     spec = {"image": tf.io.FixedLenFeature([], tf.string), "label": tf.io.FixedLenFeature([], tf.int64),
             "path": tf.io.FixedLenFeature([], tf.string)}
 
@@ -162,6 +163,8 @@ def plan(split: Split, shard_size: int) -> list[ShardJob]:
 
 def write_shard(job: ShardJob, root: Path, out: Path, image_size: int, encoding: str) -> dict:
     """Write one shard under a temporary name, then rename; returns its counts (also in a sidecar)."""
+    import tensorflow as tf
+
     final, done = out / job.name, out / f"{job.name}.json"
     if final.is_file() and done.is_file():
         return {**json.loads(done.read_text()), "skipped_shard": True}

@@ -106,7 +106,7 @@ def load_bindings(path: Path, labels: Sequence[str]) -> list[Binding]:
                                 "[[binding]] tables only)")
     tables = data.get("binding", [])
     if not isinstance(tables, list) or not tables or not all(isinstance(t, dict) for t in tables):
-        raise BindingsError(f"{path}: no [[binding]] tables (README: Control your desktop)")
+        raise BindingsError(f"{path}: no [[binding]] tables (docs/bindings.md)")
     heads = _header_lines(text)
     out = []
     for i, table in enumerate(tables):

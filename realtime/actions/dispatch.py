@@ -4,6 +4,7 @@ switch (the window's `a`, or SIGUSR1) that pauses every binding at once."""
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from typing import Any, Sequence
 
@@ -73,6 +74,7 @@ class EventDispatcher:
         """SIGUSR1 toggles the kill switch too (where the platform has it), e.g. from a desktop shortcut."""
         if self.engine is not None and hasattr(signal, "SIGUSR1"):
             signal.signal(signal.SIGUSR1, lambda *_: self._pending.append(self.toggle()))
+            log.info("kill switch: 'a' in the window, or kill -USR1 %d", os.getpid())
 
     def close(self) -> None:
         if self.runner is not None:

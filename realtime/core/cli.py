@@ -15,6 +15,8 @@ from realtime.core.errors import HandSignError
 from realtime.core.paths import hand_model_path
 
 EXIT_USER_ERROR = 2
+#: Top-level modules that only the `train` extra installs: a command that needs one says how to get it.
+TRAIN_EXTRA = frozenset({"tensorflow", "keras", "tf2onnx", "tf_keras"})
 #: Set by the ``handsign`` command: the name its subcommand's parser shows instead of ``python -m ...``.
 COMMAND_NAME: str | None = None
 
@@ -129,6 +131,12 @@ def run_main(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | 
         return main(argv)
     except HandSignError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in TRAIN_EXTRA:
+            raise
+        print(f"error: this command needs the training dependencies ({exc.name} is not installed): "
+              "pip install 'handsign[train]'", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -42,7 +42,7 @@ FEATURE_MAP_NAME = "feature_map"
 FEATURE_MAP_LAYOUTS = ("NCHW", "NHWC")
 #: How a hand is cut from a frame (see :func:`crop_box`): "hand" = the landmark box grown by the
 #: margin and padded to square with grey, like HaGRID's tight training crops; "context" = a square
-#: of real surroundings centred on the hand. "hand" won on the live-path measurement (README).
+#: of real surroundings centred on the hand. "hand" won on the live-path measurement (docs/how-it-works.md).
 FRAMINGS = ("hand", "context")
 DEFAULT_FRAMING = "hand"
 #: Border added around the landmark box, as a fraction of its longer side, on each side.

@@ -43,7 +43,7 @@ class HandObservation:
 
 @dataclass(frozen=True)
 class GestureEvent:
-    """One event; ``to_json`` is the documented wire form (README: Control your desktop)."""
+    """One event; ``to_json`` is the documented wire form (docs/bindings.md)."""
 
     type: str  # start | hold | end | swipe
     gesture: str

@@ -28,27 +28,73 @@ def _text(canvas: np.ndarray, text: str, org: tuple[int, int], scale: float = 0.
     return w, h + base
 
 
+Rect = tuple[int, int, int, int]  # x0, y0, x1, y1
+
+
+def _text_rect(text: str, org: tuple[int, int], scale: float, thickness: int = 1) -> Rect:
+    """The box :func:`_text` fills for ``text`` at ``org`` (its baseline start)."""
+    (w, h), base = cv2.getTextSize(text, FONT, scale, thickness)
+    return org[0] - 2, org[1] - h - 3, org[0] + w + 2, org[1] + base
+
+
+def _overlaps(a: Rect, b: Rect) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def place_label(text: str, box: Rect, frame: tuple[int, int], avoid: list[Rect], scale: float = 0.6,
+                thickness: int = 2) -> tuple[int, int]:
+    """Where a hand's caption goes (its baseline start): inside the frame and clear of the HUD and the
+    crop view. Tried in order: above the box, inside its top, below it (under the confidence bar),
+    inside its bottom; each kept within the frame and shifted left of a panel it would run under."""
+    width, height = frame
+    (w, h), base = cv2.getTextSize(text, FONT, scale, thickness)
+    x0, y0, x1, y1 = box
+
+    def fit(x: int, y: int) -> tuple[int, int]:
+        x = min(max(x, 4), max(width - w - 4, 4))
+        y = min(max(y, h + 5), max(height - base - 2, h + 5))
+        for r in avoid:  # a panel on the right (the crop view): move the caption to its left
+            if _overlaps(_text_rect(text, (x, y), scale, thickness), r) and r[0] > width // 2:
+                x = max(r[0] - w - 8, 4)
+        return x, y
+
+    candidates = [fit(x0 + 2, y0 - 6), fit(x0 + 2, y0 + h + 6), fit(x0 + 2, y1 + h + 18), fit(x0 + 2, y1 - base - 6)]
+    for org in candidates:
+        if not any(_overlaps(_text_rect(text, org, scale, thickness), r) for r in avoid):
+            return org
+    return candidates[0]
+
+
 def _hand_color(hand: HandResult):
     if hand.label is None:
         return AMBER
     return GREEN if hand.is_gesture else GREY
 
 
-class HandBoxDrawer:
-    """Crop box per hand with its label, confidence and handedness."""
+def caption(hand: HandResult) -> str:
+    """A hand's caption: its label and confidence, and which hand it is."""
+    if hand.label is None:
+        return f"{hand.handedness} hand"
+    if hand.label == NO_GESTURE:  # a hand doing nothing: no gesture name, no confidence
+        return f"no gesture ({hand.handedness})"
+    return f"{hand.label} {hand.score:.0%} ({hand.handedness})"
 
-    def draw(self, canvas: np.ndarray, result: FrameResult) -> None:
+
+class HandBoxDrawer:
+    """Crop box per hand with its label, confidence and handedness, the label clear of ``avoid``."""
+
+    def draw(self, canvas: np.ndarray, result: FrameResult, avoid: list[Rect] = ()) -> list[Rect]:
+        """Draws; returns where each hand's caption went."""
+        placed = []
         for hand in result.hands:
             x0, y0, x1, y1 = hand.box
             color = _hand_color(hand)
             cv2.rectangle(canvas, (x0, y0), (x1 - 1, y1 - 1), color, 2)
-            if hand.label is None:
-                caption = f"{hand.handedness} hand"
-            elif hand.label == NO_GESTURE:  # a hand doing nothing: no gesture name, no confidence
-                caption = f"no gesture ({hand.handedness})"
-            else:
-                caption = f"{hand.label} {hand.score:.0%} ({hand.handedness})"
-            _text(canvas, caption, (x0 + 2, max(y0 - 6, 16)), 0.6, BLACK, 2, background=color)
+            text = caption(hand)
+            org = place_label(text, hand.box, (canvas.shape[1], canvas.shape[0]), list(avoid) + placed)
+            _text(canvas, text, org, 0.6, BLACK, 2, background=color)
+            placed.append(_text_rect(text, org, 0.6, 2))
+        return placed
 
 
 class ConfidenceBarDrawer:
@@ -74,10 +120,18 @@ class ConfidenceBarDrawer:
 class StatsDrawer:
     """FPS and the time spent in each stage, top left."""
 
+    #: the stage names the timing line shows, for its width before the stages are timed
+    WIDEST = "ms: capture 00.0  hands 00.0  search 00.0  classify 00.0  draw 00.0"
+
     def draw(self, canvas: np.ndarray, result: FrameResult, fps: float) -> None:
         stages = "  ".join(f"{k} {v:.1f}" for k, v in result.timings_ms.items())
         _text(canvas, f"{fps:.0f} fps", (8, 22), 0.6, WHITE, 2)
         _text(canvas, f"ms: {stages}", (8, 44), 0.45)
+
+    def area(self, canvas: np.ndarray, actions: bool) -> Rect:
+        """The part of the frame the stats (and the actions line under them) cover."""
+        right = _text_rect(self.WIDEST, (8, 44), 0.45)[2]
+        return 0, 0, min(right, canvas.shape[1]), 70 if actions else 50
 
 
 def _wrap(text: str, width: int, scale: float) -> list[str]:
@@ -132,6 +186,18 @@ class CropViewDrawer:
     def __init__(self, size: int = 160) -> None:  # the model input size: shown 1:1
         self.size = size
 
+    def _side(self, canvas: np.ndarray, result: FrameResult) -> int:
+        h, w = canvas.shape[:2]
+        return min(self.size, w // 3, (h - 16) // max(len(result.hands), 1))
+
+    def area(self, canvas: np.ndarray, result: FrameResult) -> Rect | None:
+        """The part of the frame the crop panel covers (None when it shows nothing)."""
+        shown = sum(h.model_view is not None for h in result.hands)
+        side = self._side(canvas, result)
+        if not shown or side < 16:
+            return None
+        return canvas.shape[1] - side - 10, 0, canvas.shape[1], 8 + shown * (side + 8)
+
     def draw(self, canvas: np.ndarray, result: FrameResult) -> None:
         h, w = canvas.shape[:2]
         y = 8
@@ -141,7 +207,7 @@ class CropViewDrawer:
             tile = cv2.cvtColor(hand.model_view, cv2.COLOR_RGB2BGR)
             if hand.activation is not None:
                 tile = overlay_map(tile, hand.activation)
-            side = min(self.size, w // 3, (h - 16) // max(len(result.hands), 1))
+            side = self._side(canvas, result)
             if side < 16:
                 return
             tile = cv2.resize(tile, (side, side), interpolation=cv2.INTER_NEAREST)
@@ -168,13 +234,20 @@ class Annotator:
         self.boxes, self.bars = HandBoxDrawer(), ConfidenceBarDrawer(threshold)
         self.stats, self.help, self.banner, self.crops = StatsDrawer(), HelpDrawer(), BannerDrawer(), CropViewDrawer()
         self.teach, self.actions = TeachDrawer(), ActionsDrawer()
+        self.labels: list[Rect] = []
+        self.reserved: list[Rect] = []
 
     def draw(self, result: FrameResult, fps: float, show_crops: bool = False, show_help: bool = True,
              banner: str | None = None, teach: list[str] | None = None,
              recording: bool = False, actions: str | None = None) -> np.ndarray:
         t0 = time.perf_counter()
         canvas = result.image.copy()
-        self.boxes.draw(canvas, result)
+        avoid = [self.stats.area(canvas, bool(actions))]
+        panel = self.crops.area(canvas, result) if show_crops else None
+        if panel is not None:
+            avoid.append(panel)
+        self.labels = self.boxes.draw(canvas, result, avoid)  # where the captions went (tests read it)
+        self.reserved = avoid
         self.bars.draw(canvas, result)
         if show_crops:
             self.crops.draw(canvas, result)

@@ -124,6 +124,7 @@ class Window:
     # -- keys
     def handle_key(self, key: int) -> bool:
         """Apply a key; returns False to quit."""
+        log.debug("key %r%s", chr(key), " (teach mode)" if self.teach.state.active else "")
         if self.teach.state.active:
             action = self.teach.handle_key(key)
             if action == "train":

@@ -15,7 +15,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-#: Inverse regularisation strength; chosen on held-out photos (README: Teach).
+#: Inverse regularisation strength; chosen on held-out photos (docs/teach.md).
 DEFAULT_C = 0.1
 #: A class whose cross-validated predictions go to one other class this often is reported.
 CONFUSION_WARNING = 0.1

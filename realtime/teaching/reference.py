@@ -18,12 +18,11 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from realtime.classifier.model import GestureClassifier
-from realtime.core.datasets import DatasetError, discover
+from realtime.core.datasets import discover
 from realtime.core.errors import HandSignError
 from realtime.core.images import ImageReadError, read_bgr
 from realtime.core.outputs import write_bytes_atomic
