@@ -66,6 +66,23 @@ def test_export_without_check_data_uses_random_pixels(effnet_run, tmp_path):
     assert "parity on 64 random images" in result.stdout
 
 
+def test_a_model_that_fails_parity_is_not_written_and_exits_1(effnet_run, tmp_path):
+    """The parity gate: with no tolerance at all (--max-diff 0) float32 Keras and onnxruntime differ by
+    rounding, so the export fails; --out is left alone and the failed file kept for a look."""
+    out = tmp_path / "m.onnx"
+    out.write_bytes(b"the user's earlier model")
+    result = python("-m", "export", "--model", str(effnet_run / "model.keras"), "--out", str(out),
+                    "--max-diff", "0", "--check-images", "8")
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "FAILED (tolerance 0 and 100% top-1)" in result.stdout
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: the ONNX model disagrees with Keras") and "not written" in last
+    assert out.read_bytes() == b"the user's earlier model"
+    failed = tmp_path / "m.parity-failed.onnx"
+    assert GestureClassifier(failed).labels  # a complete model, kept beside it
+    assert not [f for f in tmp_path.iterdir() if ".tmp" in f.name]
+
+
 def _strip_metadata(src, dst):
     proto = onnx.load(str(src))
     del proto.metadata_props[:]
