@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "run": ("realtime.run", "live recognition from a camera, clip, photo or folder (window or headless JSON)", False),
     "bench": ("realtime.bench", "time the live loop per stage (and MediaPipe's Gesture Recognizer with --peer-task)", False),
     "evaluate": ("realtime.evaluate", "score the live path on labelled photos (class folders)", False),
+    "evaluate-events": ("realtime.evaluate_events", "count events on clips (false triggers per minute) and score "
+                                                    "them against labels", False),
     "teach": ("realtime.teach", "teach new gestures from recorded crops into a new model", False),
     "reference": ("realtime.reference", "build the teach-mode reference file beside a model", False),
     "predict": ("training.predict", "classify crops or photos with a Keras or ONNX model", True),

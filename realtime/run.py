@@ -23,15 +23,11 @@ from typing import Sequence
 from realtime.actions import ActionRunner, BindingEngine, EventDispatcher, OscSender, StreamServer, load_bindings
 from realtime.actions.stream import parse_address
 from realtime.classifier import load_classifier
-from realtime.core.cli import (ArgumentParser, add_crop_options, add_hand_options, add_threads_option,
-                               check_shared_options, has_display, run_main, setup_logging)
+from realtime.core.cli import ArgumentParser, check_shared_options, has_display, run_main, setup_logging
 from realtime.core.errors import HandSignError
-from realtime.core.paths import GESTURE_MODEL
 from realtime.events import SWIPES
-from realtime.events.gestures import DEFAULT_HOLD_EVERY_MS, DEFAULT_MIN_HOLD_MS
-from realtime.events.swipes import DEFAULT_MIN_DISTANCE
-from realtime.hands import DistantHandSearch, HandTracker
-from realtime.live import GesturePipeline, HeadlessView, LiveLoop, LiveOptions, Window, open_source
+from realtime.live import HeadlessView, LiveLoop, LiveOptions, Window, open_source
+from realtime.live.options import add_event_options, add_recognition_options, check_live_options, open_pipeline
 
 
 log = logging.getLogger("realtime.run")
@@ -49,22 +45,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     src.add_argument("--height", type=int, default=480, help="height requested from the camera")
     src.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=None,
                      help="mirror the view (default: on for cameras, off for files)")
-    mdl = p.add_argument_group("models")
-    mdl.add_argument("--model", type=Path, default=None,
-                     help=f"gesture model (.onnx); default {GESTURE_MODEL.relative_to(GESTURE_MODEL.parents[1])} "
-                          "(shipped); 'none' tracks hands without labels")
-    add_hand_options(mdl, no_tiles_help="do not search overlapping tiles for small, distant hands the whole-frame "
-                                        "pass misses (images: in the same step; video and camera: in the "
-                                        "background, then followed)")
-    mdl.add_argument("--threshold", type=float, default=0.6, help="below this smoothed confidence a hand is 'unsure'")
-    mdl.add_argument("--smooth", type=int, default=5, help="frames averaged per hand (1 = off)")
-    add_crop_options(mdl, margin_help="margin around the hand, fraction of its size (default: the model's own)",
-                     framing_help="crop framing: hand (grown landmark box, grey-padded) or context (square with "
-                                  "surroundings); default: the model's own")
-    add_threads_option(mdl, spinning=True)
-    mdl.add_argument("--serial", action="store_true",
-                     help="find the hands and classify them one after the other, instead of tracking the "
-                          "next frame on a second thread while this one is classified")
+    add_recognition_options(p.add_argument_group("models"))
     act = p.add_argument_group("events and actions")
     act.add_argument("--bindings", type=Path, default=None,
                      help="TOML file binding gestures and swipes to keys, commands or printed events "
@@ -73,12 +54,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     act.add_argument("--events-only", action="store_true",
                      help="headless, printing only the gesture events on stdout, one JSON line each "
                           "(instead of frame lines)")
-    act.add_argument("--min-hold", type=int, default=DEFAULT_MIN_HOLD_MS,
-                     help="ms a gesture must be shown before its start event (a passing shape fires nothing)")
-    act.add_argument("--hold-every", type=int, default=DEFAULT_HOLD_EVERY_MS,
-                     help="ms between hold events while a gesture stays (0: no hold events)")
-    act.add_argument("--swipe-distance", type=float, default=DEFAULT_MIN_DISTANCE,
-                     help="how far a swipe must move, in hand sizes, within 0.8 s")
+    add_event_options(act)
     net = p.add_argument_group("stream to other programs")
     net.add_argument("--serve", type=address_type, default=None, metavar="[HOST:]PORT",
                      help="WebSocket server broadcasting every gesture event as JSON (docs/stream.schema.json), "
@@ -104,15 +80,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     out.add_argument("--verbose", action="store_true", help="debug logging")
     args = p.parse_args(argv)
     check_shared_options(p, args)
-    if args.smooth < 1 or not 0 <= args.threshold <= 1:
-        p.error("--smooth must be >= 1 and --threshold within 0..1")
+    check_live_options(p, args)
     if not 0 <= args.reconnect_seconds <= 3600:
         p.error("--reconnect-seconds must be within 0..3600")
     if args.max_frames is not None and args.max_frames < 1:
         p.error("--max-frames must be >= 1")
-    if not 0 <= args.min_hold <= 10000 or not 0 <= args.hold_every <= 60000 or not 0.2 <= args.swipe_distance <= 20:
-        p.error("--min-hold must be within 0..10000 ms, --hold-every within 0..60000 ms, "
-                "--swipe-distance within 0.2..20")
     args.headless = args.headless or args.events_only
     if args.serve_frames and args.serve is None:
         p.error("--serve-frames goes with --serve [HOST:]PORT")
@@ -203,12 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         dispatcher = build_dispatcher(args, labels, classifier.path.name if classifier else None, stack)
         source = stack.enter_context(open_source(args.camera, args.source, args.width, args.height, args.loop,
                                                  args.reconnect_seconds))
-        tracker = stack.enter_context(HandTracker(args.hand_model, args.max_hands, video=not source.still,
-                                                  min_detection=args.min_detection, tiles=not args.no_tiles))
-        search = None if source.still or args.no_tiles else stack.enter_context(
-            DistantHandSearch(args.hand_model, args.max_hands, args.min_detection, wait=not source.live))
-        pipeline = GesturePipeline(tracker, classifier, args.threshold, args.smooth, args.crop_margin,
-                                   args.framing, search)
+        pipeline = open_pipeline(stack, source, classifier, args)
         loop = LiveLoop(live_options(args), source, pipeline, dispatcher)
         view = HeadlessView(loop) if args.headless else Window(loop)
         try:

@@ -3,11 +3,20 @@
 
 from __future__ import annotations
 
+import argparse
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+from realtime.classifier.model import GestureClassifier
+from realtime.core.cli import add_crop_options, add_hand_options, add_threads_option
+from realtime.core.paths import GESTURE_MODEL
 from realtime.events.gestures import DEFAULT_HOLD_EVERY_MS, DEFAULT_MIN_HOLD_MS
 from realtime.events.swipes import DEFAULT_MIN_DISTANCE
+from realtime.hands.search import DistantHandSearch
+from realtime.hands.tracker import HandTracker
+from realtime.live.pipeline import GesturePipeline
+from realtime.live.sources import Source
 
 
 @dataclass(frozen=True)
@@ -31,3 +40,54 @@ class LiveOptions:
     spinning: bool = False
     crop_view: bool = False
     cam: bool = False
+
+
+def add_recognition_options(group: argparse._ActionsContainer) -> None:
+    """How hands are found and named: the options ``realtime.run`` and the commands that replay its
+    path (``realtime.evaluate_events``) share."""
+    group.add_argument("--model", type=Path, default=None,
+                       help=f"gesture model (.onnx); default {GESTURE_MODEL.relative_to(GESTURE_MODEL.parents[1])} "
+                            "(shipped); 'none' tracks hands without labels")
+    add_hand_options(group, no_tiles_help="do not search overlapping tiles for small, distant hands the "
+                                          "whole-frame pass misses (images: in the same step; video and camera: in "
+                                          "the background, then followed)")
+    group.add_argument("--threshold", type=float, default=0.6,
+                       help="below this smoothed confidence a hand is 'unsure'")
+    group.add_argument("--smooth", type=int, default=5, help="frames averaged per hand (1 = off)")
+    add_crop_options(group, margin_help="margin around the hand, fraction of its size (default: the model's own)",
+                     framing_help="crop framing: hand (grown landmark box, grey-padded) or context (square with "
+                                  "surroundings); default: the model's own")
+    add_threads_option(group, spinning=True)
+    group.add_argument("--serial", action="store_true",
+                       help="find the hands and classify them one after the other, instead of tracking the "
+                            "next frame on a second thread while this one is classified")
+
+
+def add_event_options(group: argparse._ActionsContainer) -> None:
+    """When gestures and swipes become events."""
+    group.add_argument("--min-hold", type=int, default=DEFAULT_MIN_HOLD_MS,
+                       help="ms a gesture must be shown before its start event (a passing shape fires nothing)")
+    group.add_argument("--hold-every", type=int, default=DEFAULT_HOLD_EVERY_MS,
+                       help="ms between hold events while a gesture stays (0: no hold events)")
+    group.add_argument("--swipe-distance", type=float, default=DEFAULT_MIN_DISTANCE,
+                       help="how far a swipe must move, in hand sizes, within 0.8 s")
+
+
+def check_live_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Range checks of the recognition and event options."""
+    if args.smooth < 1 or not 0 <= args.threshold <= 1:
+        parser.error("--smooth must be >= 1 and --threshold within 0..1")
+    if not 0 <= args.min_hold <= 10000 or not 0 <= args.hold_every <= 60000 or not 0.2 <= args.swipe_distance <= 20:
+        parser.error("--min-hold must be within 0..10000 ms, --hold-every within 0..60000 ms, "
+                     "--swipe-distance within 0.2..20")
+
+
+def open_pipeline(stack: ExitStack, source: Source, classifier: GestureClassifier | None,
+                  args: argparse.Namespace) -> GesturePipeline:
+    """The live path for ``source``: the tracker (and the background search for distant hands) entered
+    on ``stack``, and the pipeline around them, from the recognition options."""
+    tracker = stack.enter_context(HandTracker(args.hand_model, args.max_hands, video=not source.still,
+                                              min_detection=args.min_detection, tiles=not args.no_tiles))
+    search = None if source.still or args.no_tiles else stack.enter_context(
+        DistantHandSearch(args.hand_model, args.max_hands, args.min_detection, wait=not source.live))
+    return GesturePipeline(tracker, classifier, args.threshold, args.smooth, args.crop_margin, args.framing, search)

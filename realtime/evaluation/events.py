@@ -1,0 +1,182 @@
+"""Events scored on clips: what the live path fires on video, per clip and per minute, and against
+labelled clips, recall and precision per kind of event.
+
+Every clip goes through the very path ``realtime.run`` uses (:func:`realtime.live.options.open_pipeline`,
+:class:`realtime.live.LiveLoop`); only the events that can fire a binding count: a gesture's ``start``
+and every other event kind except ``hold`` and ``end`` (swipes, and later clicks, drags, zooms).
+
+Labels are a JSON file: ``{"clip.mp4": [{"gesture": "swipe_left"}, {"gesture": "swipe_right",
+"t_ms": 2400}], "other.mp4": []}``. An expected event with ``t_ms`` matches a fired event of the
+same gesture within ``tolerance_ms`` (default 1000) of it; without, any fired event of that gesture
+in the clip. Each fired event matches at most one expected one. A clip listed with no events is a
+clip where every event is a false trigger.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from realtime.classifier.model import GestureClassifier
+from realtime.core.errors import HandSignError
+from realtime.events.gestures import GestureEvent
+from realtime.live.loop import LiveLoop
+from realtime.live.options import LiveOptions, open_pipeline
+from realtime.live.pipeline import FrameResult
+from realtime.live.sources import VideoFileSource
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
+NOT_BINDABLE = ("hold", "end")
+DEFAULT_TOLERANCE_MS = 1000
+
+
+def bindable(event: GestureEvent) -> bool:
+    """An event that can fire a binding: a start, a swipe or another one-off event (not hold or end)."""
+    return event.type not in NOT_BINDABLE
+
+
+@dataclass
+class ClipEvents:
+    """One clip's run: how long it is and the bindable events it gave."""
+
+    clip: Path
+    frames: int
+    seconds: float
+    events: list[GestureEvent] = field(default_factory=list)
+
+    @property
+    def per_minute(self) -> float:
+        return len(self.events) / (self.seconds / 60) if self.seconds else 0.0
+
+
+class _Collect:
+    """A view that keeps the bindable events (and shows nothing)."""
+
+    def __init__(self, loop: LiveLoop) -> None:
+        self.loop, self.events = loop, []
+
+    def frame(self, result: FrameResult, events: list[GestureEvent]) -> bool:
+        self.events += [e for e in events if bindable(e)]
+        return True
+
+    def waiting(self, result: FrameResult | None) -> bool:
+        return True
+
+    def finished(self, result: FrameResult | None) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def find_clips(folder: Path) -> list[Path]:
+    """The videos in ``folder`` (sorted), or ``folder`` itself if it is one."""
+    if folder.is_file():
+        return [folder]
+    if not folder.is_dir():
+        raise HandSignError(f"clips not found: {folder}")
+    clips = sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+    if not clips:
+        raise HandSignError(f"no video clips ({', '.join(VIDEO_SUFFIXES)}) in {folder}")
+    return clips
+
+
+def events_of_clip(clip: Path, classifier: GestureClassifier | None, args: Any, options: LiveOptions) -> ClipEvents:
+    """Play ``clip`` once through the live path; ``args`` holds the recognition options."""
+    with ExitStack() as stack:
+        source = stack.enter_context(VideoFileSource(clip))
+        pipeline = open_pipeline(stack, source, classifier, args)
+        loop = LiveLoop(options, source, pipeline)
+        view = _Collect(loop)
+        loop.run(view)
+        fps = source.fps or 30.0
+    return ClipEvents(clip, loop.frames, loop.frames / fps, view.events)
+
+
+def read_labels(path: Path) -> dict[str, list[dict]]:
+    """The labels file: clip name -> expected events (each with a ``gesture``)."""
+    try:
+        labels = json.loads(Path(path).read_text())
+        if not isinstance(labels, dict) or not all(isinstance(v, list) and all(isinstance(e, dict) and "gesture" in e
+                                                                                for e in v) for v in labels.values()):
+            raise ValueError('expected {"clip.mp4": [{"gesture": ...}, ...], ...}')
+    except (OSError, ValueError) as exc:
+        raise HandSignError(f"{path} is not an events labels file: {exc}") from None
+    return labels
+
+
+def match(expected: Sequence[dict], fired: Sequence[GestureEvent]) -> list[tuple[dict, GestureEvent | None]]:
+    """Each expected event with the fired event it matched (None if none); timed ones first."""
+    free = list(fired)
+    pairs = []
+    for e in sorted(expected, key=lambda e: "t_ms" not in e):
+        tolerance = e.get("tolerance_ms", DEFAULT_TOLERANCE_MS)
+        candidates = [f for f in free if f.gesture == e["gesture"]
+                      and ("t_ms" not in e or abs(f.t_ms - e["t_ms"]) <= tolerance)]
+        if "t_ms" in e:
+            candidates.sort(key=lambda f: abs(f.t_ms - e["t_ms"]))
+        hit = candidates[0] if candidates else None
+        if hit is not None:
+            free.remove(hit)
+        pairs.append((e, hit))
+    return pairs
+
+
+@dataclass
+class KindScore:
+    expected: int = 0
+    fired: int = 0
+    matched: int = 0
+
+    @property
+    def recall(self) -> float | None:
+        return self.matched / self.expected if self.expected else None
+
+    @property
+    def precision(self) -> float | None:
+        return self.matched / self.fired if self.fired else None
+
+
+def score(runs: Sequence[ClipEvents], labels: dict[str, list[dict]]) -> tuple[dict[str, KindScore], dict[str, bool]]:
+    """Per kind (gesture name): expected, fired, matched; per labelled clip: whether it gave exactly its events."""
+    kinds: dict[str, KindScore] = {}
+    clips = {}
+    for run in runs:
+        if run.clip.name not in labels:
+            continue
+        expected = labels[run.clip.name]
+        pairs = match(expected, run.events)
+        for e, hit in pairs:
+            k = kinds.setdefault(e["gesture"], KindScore())
+            k.expected += 1
+            k.matched += hit is not None
+        for f in run.events:
+            kinds.setdefault(f.gesture, KindScore()).fired += 1
+        clips[run.clip.name] = all(hit is not None for _, hit in pairs) and len(run.events) == len(expected)
+    return dict(sorted(kinds.items())), clips
+
+
+def report(runs: Sequence[ClipEvents], labels: dict[str, list[dict]] | None = None) -> str:
+    """The table ``realtime.evaluate_events`` prints."""
+    width = max([len(r.clip.name) for r in runs] + [5])
+    lines = [f"{'clip':<{width}}  {'seconds':>7}  {'events':>6}  {'per min':>7}  kinds"]
+    for r in runs:
+        kinds = ", ".join(f"{k} {n}" for k, n in Counter(e.gesture for e in r.events).most_common())
+        lines.append(f"{r.clip.name:<{width}}  {r.seconds:7.1f}  {len(r.events):6d}  {r.per_minute:7.1f}  {kinds}")
+    seconds, count = sum(r.seconds for r in runs), sum(len(r.events) for r in runs)
+    lines.append(f"{'total':<{width}}  {seconds:7.1f}  {count:6d}  {count / (seconds / 60) if seconds else 0:7.1f}  "
+                 f"({len(runs)} clips, {seconds / 60:.2f} minutes)")
+    if labels:
+        kinds, clips = score(runs, labels)
+        lines += ["", f"{'kind':<16}  {'expected':>8}  {'fired':>5}  {'matched':>7}  {'recall':>6}  {'precision':>9}"]
+        fmt = lambda v: "-" if v is None else f"{v:.2f}"
+        for name, k in kinds.items():
+            lines.append(f"{name:<16}  {k.expected:8d}  {k.fired:5d}  {k.matched:7d}  {fmt(k.recall):>6}  "
+                         f"{fmt(k.precision):>9}")
+        lines.append(f"labelled clips giving exactly their events: {sum(clips.values())} of {len(clips)}"
+                     + "".join(f"\n  {'ok  ' if ok else 'FAIL'} {name}" for name, ok in clips.items()))
+    return "\n".join(lines)
