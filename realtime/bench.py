@@ -24,7 +24,8 @@ from typing import Sequence
 from realtime.classifier import load_classifier
 from realtime.core.cli import (ArgumentParser, add_hand_options, add_threads_option, check_shared_options, run_main,
                                setup_logging)
-from realtime.evaluation.benchmark import LOOPS, BenchOptions, read_clip, report
+from realtime.evaluation.benchmark import LOOPS, BenchOptions, read_clip, report, wake_report
+from realtime.hands.idle import DEFAULT_IDLE_AFTER_MS
 from realtime.hands.peer import PeerRecognizer
 
 
@@ -59,11 +60,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--serve-clients", type=int, default=0,
                    help="also stream events and frames (as --serve --serve-frames) to this many connected "
                         "WebSocket clients on loopback, and time it (the serve stage)")
+    p.add_argument("--idle-after", type=int, default=DEFAULT_IDLE_AFTER_MS,
+                   help="ms without a hand before idle mode, as realtime.run (0: never idle)")
+    p.add_argument("--wake", action="store_true",
+                   help="instead of timing: play the clip with idle mode on and off, and print how much later "
+                        "idle mode tracks the first hand that appears after a stretch without one")
     p.add_argument("--verbose", action="store_true", help="debug logging")
     args = p.parse_args(argv)
     check_shared_options(p, args)
     if args.loops < 1 or (args.seconds is not None and not args.seconds > 0):
         p.error("--loops must be >= 1, --seconds > 0")
+    if args.idle_after < 0 or (args.wake and not args.idle_after):
+        p.error("--idle-after must be >= 0 (and above 0 with --wake)")
     return args
 
 
@@ -73,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = BenchOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(BenchOptions)})
     images = read_clip(options.source, options.size)
     classifier = load_classifier(args.model, args.threads, args.spinning)
+    if args.wake:
+        return wake_report(options, images, classifier)
     recognizer = PeerRecognizer(args.peer_task, args.max_hands) if args.peer_task else None
     try:
         return report(options, images, classifier, recognizer)

@@ -17,6 +17,7 @@ SHARED = Path(os.environ.get("HANDSIGN_SHARED", ROOT.parent / "shared"))  # besi
 FIXTURES = SHARED / "fixtures"
 PHOTOS = sorted((FIXTURES / "photos").glob("hand_*.jpg"))
 CLIPS = sorted((FIXTURES / "clips").glob("*.mp4"))
+CLIP_BY_NAME = {p.name: p for p in CLIPS}
 PEER = SHARED / "peers" / "hagrid_crops_classifier.onnx"
 CLASSES = ("blue-disc", "green_square", "red_triangle")  # a hyphenated folder, like some Kaggle sets
 

@@ -39,6 +39,7 @@ from realtime.live.overlay import Annotator
 from realtime.live.pipeline import GesturePipeline
 from realtime.live.pipelined import detections
 from realtime.classifier.model import GestureClassifier
+from realtime.hands.idle import DEFAULT_IDLE_AFTER_MS, IdlePacer
 from realtime.hands.search import DistantHandSearch
 from realtime.live.sources import Frame, VideoFileSource
 from realtime.actions.stream import StreamServer, event_message, frame_message
@@ -57,12 +58,21 @@ class LoopStats:
     stages: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STAGES})
     latencies: list[float] = field(default_factory=list)
     wall: float = 0.0
+    cpu: float = 0.0  # s of CPU time, all threads of the process (user + sys), over the pass
     frames: int = 0
     hands: int = 0
 
     @property
     def fps(self) -> float:
         return self.frames / self.wall if self.wall else float("nan")
+
+    @property
+    def cpu_ms_per_frame(self) -> float:
+        return self.cpu / self.frames * 1000 if self.frames else float("nan")
+
+    def cores_at(self, fps: float = 30.0) -> float:
+        """Cores kept busy by a camera at ``fps`` frames a second (what a user feels)."""
+        return self.cpu_ms_per_frame * fps / 1000
 
 
 class TimedFrames:
@@ -93,7 +103,7 @@ def run_loop(name: str, pipeline: GesturePipeline, frames: TimedFrames, annotato
     stats = LoopStats(name)
     detector, labels_seen = EventDetector(), {}
     pipeline.smoother.reset()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with detections(pipeline, frames, lambda: False, pipelined=name == "pipelined") as found:
         for d in found:
             result = pipeline.finish(d)
@@ -123,13 +133,14 @@ def run_loop(name: str, pipeline: GesturePipeline, frames: TimedFrames, annotato
             stats.frames += 1
             stats.hands += len(result.hands)
     stats.wall = time.perf_counter() - started
+    stats.cpu = time.process_time() - cpu_started
     return stats
 
 
 def run_peer(recognizer: PeerRecognizer, images: list[np.ndarray], passes: int) -> LoopStats:
     """The peer on the same frames: its landmarker + classifier, per frame."""
     stats = LoopStats("peer")
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     index = 0
     for _ in range(passes):
         for image in images:
@@ -141,6 +152,7 @@ def run_peer(recognizer: PeerRecognizer, images: list[np.ndarray], passes: int) 
             stats.frames += 1
             index += 1
     stats.wall = time.perf_counter() - started
+    stats.cpu = time.process_time() - cpu_started
     return stats
 
 
@@ -162,6 +174,7 @@ class BenchOptions:
     cam: bool = False
     serve_clients: int = 0
     no_tiles: bool = False
+    idle_after: int = DEFAULT_IDLE_AFTER_MS  # 0: never idle
 
 
 def read_clip(source: Path, size: tuple[int, int]) -> list[np.ndarray]:
@@ -191,11 +204,13 @@ def report(args: BenchOptions, images: list[np.ndarray], classifier: GestureClas
         frames.on_pass = lambda: memory.setdefault("start", resident_mb())  # models and buffers allocated
         with HandTracker(args.hand_model, args.max_hands, video=True) as tracker, \
                 (nullcontext() if args.no_tiles else DistantHandSearch(args.hand_model, args.max_hands)) as search:
-            pipeline = GesturePipeline(tracker, classifier, search=search)
+            pacer = IdlePacer(args.idle_after) if args.idle_after else None
+            pipeline = GesturePipeline(tracker, classifier, search=search, pacer=pacer)
             pipeline.keep_feature_maps = args.cam
             results.append(run_loop(name, pipeline, frames, annotator, args.crop_view,
                                     delays if not delays else None, server, cam=args.cam))
             settings, search_steps = tracker.settings, (search.steps if search else 0)
+            looked = (pacer.looked, pacer.skipped) if pacer else None
         passes = frames.completed_passes
         memory["end"] = resident_mb()
     peer = run_peer(recognizer, images, args.loops) if recognizer else None
@@ -217,6 +232,8 @@ def report(args: BenchOptions, images: list[np.ndarray], classifier: GestureClas
     else:
         print("classifier: none (no gesture model): classify stage is empty")
     print(f"distant-hand search: {'off' if args.no_tiles else f'{search_steps} background steps in the last loop'}")
+    print("idle mode: " + (f"after {args.idle_after} ms without a hand; in the last loop hands were looked for on "
+                           f"{looked[0]} frames and skipped on {looked[1]}" if looked else "off"))
     print(f"{'stage ms (median / p95)':<24}" + "".join(f" | {r.name:>15}" for r in results))
     for s in STAGES:
         print(f"{s:<24}" + "".join(" | {:>6.2f} / {:>6.2f}".format(*summarize_ms(r.stages[s])) for r in results))
@@ -224,15 +241,21 @@ def report(args: BenchOptions, images: list[np.ndarray], classifier: GestureClas
           + (" | {:>6.2f} / {:>6.2f} (peer)".format(*summarize_ms(peer.latencies)) if peer else ""))
     print(f"{'throughput fps':<24}" + "".join(f" | {r.fps:>15.1f}" for r in results)
           + (f" | {peer.fps:>8.1f} (peer)" if peer else ""))
+    print(f"{'CPU ms/frame, all threads':<24}" + "".join(f" | {r.cpu_ms_per_frame:>15.2f}" for r in results)
+          + (f" | {peer.cpu_ms_per_frame:>8.2f} (peer)" if peer else ""))
+    print(f"{'cores busy at 30 fps':<24}" + "".join(f" | {r.cores_at(30):>15.2f}" for r in results)
+          + (f" | {peer.cores_at(30):>8.2f} (peer)" if peer else ""))
     for r in results:
-        print(f"end to end, {r.name} loop: {r.fps:.1f} fps, latency {summarize_ms(r.latencies)[0]:.1f} ms median")
+        print(f"end to end, {r.name} loop: {r.fps:.1f} fps, latency {summarize_ms(r.latencies)[0]:.1f} ms median, "
+              f"CPU {r.cpu_ms_per_frame:.2f} ms/frame ({r.cores_at(30):.2f} cores at 30 fps)")
     if peer:
         print(f"peer: MediaPipe Gesture Recognizer ({args.peer_task.name}, VIDEO mode, {args.max_hands} hands): "
               f"{peer.fps:.1f} fps, latency {summarize_ms(peer.latencies)[0]:.1f} ms median, "
               f"{peer.hands / max(peer.frames, 1):.2f} hands per frame")
         for r in results:
             gap = summarize_ms(r.latencies)[0] - summarize_ms(peer.latencies)[0]
-            print(f"ratio, {r.name} / peer: {r.fps / peer.fps:.2f}x the peer's fps, latency {gap:+.1f} ms")
+            print(f"ratio, {r.name} / peer: {r.fps / peer.fps:.2f}x the peer's fps, latency {gap:+.1f} ms, "
+                  f"{r.cpu_ms_per_frame / peer.cpu_ms_per_frame:.2f}x its CPU per frame")
     if delays:
         print(f"gesture events: {len(delays)} starts; from the first frame showing the gesture to its start "
               f"event: median {np.median(delays):.0f} ms, max {max(delays):.0f} ms of clip time "
@@ -289,3 +312,44 @@ def resident_mb() -> float:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return peak / 1e6 if sys.platform == "darwin" else peak / 1e3
 
+
+
+def first_hands(pipeline: GesturePipeline, images: list[np.ndarray]) -> list[int]:
+    """Hands per frame, the clip played once through the pipelined loop."""
+    counts = []
+    frames = TimedFrames(images, 1, None)
+    with detections(pipeline, frames, lambda: False, pipelined=True) as found:
+        for d in found:
+            counts.append(len(pipeline.finish(d).hands))
+    return counts
+
+
+def wake_report(args: BenchOptions, images: list[np.ndarray], classifier: GestureClassifier | None) -> int:
+    """The wake-up delay: the clip with idle mode off gives the frame where a hand first appears after a
+    stretch of ``idle_after`` ms without one; with idle mode on, the frame where it is first tracked."""
+    counts = {}
+    for name, idle in (("off", 0), ("on", args.idle_after)):
+        with HandTracker(args.hand_model, args.max_hands, video=True) as tracker:
+            pacer = IdlePacer(idle) if idle else None
+            counts[name] = first_hands(GesturePipeline(tracker, classifier, pacer=pacer), images)
+        if pacer:
+            looked = (pacer.looked, pacer.skipped)
+    quiet, arrival = 0, None
+    for i, n in enumerate(counts["off"]):
+        if n and quiet * FRAME_MS >= args.idle_after:
+            arrival = i
+            break
+        quiet = 0 if n else quiet + 1
+    print(f"clip {args.source.name}: {len(images)} frames at {1000 / FRAME_MS:g} fps; idle mode after "
+          f"{args.idle_after} ms; with it on, hands were looked for on {looked[0]} frames and skipped on {looked[1]}")
+    if arrival is None:
+        print("wake-up: no hand appears after a stretch without one long enough for idle mode")
+        return 0
+    tracked = next((i for i in range(arrival, len(images)) if counts["on"][i]), None)
+    if tracked is None:
+        print(f"wake-up: a hand appears at frame {arrival}; idle mode never tracked it")
+        return 0
+    print(f"wake-up: a hand appears at frame {arrival} ({arrival * FRAME_MS:.0f} ms, tracked there with idle mode "
+          f"off); with it on, first tracked at frame {tracked}: a delay of {(tracked - arrival) * FRAME_MS:.0f} ms "
+          f"of clip time ({tracked - arrival} frames), plus that frame's own latency")
+    return 0

@@ -13,6 +13,7 @@ from realtime.core.cli import add_crop_options, add_hand_options, add_threads_op
 from realtime.core.paths import GESTURE_MODEL
 from realtime.events.gestures import DEFAULT_HOLD_EVERY_MS, DEFAULT_MIN_HOLD_MS
 from realtime.events.swipes import DEFAULT_MIN_DISTANCE
+from realtime.hands.idle import DEFAULT_IDLE_AFTER_MS, IdlePacer
 from realtime.hands.search import DistantHandSearch
 from realtime.hands.tracker import HandTracker
 from realtime.live.pipeline import GesturePipeline
@@ -61,6 +62,10 @@ def add_recognition_options(group: argparse._ActionsContainer) -> None:
     group.add_argument("--serial", action="store_true",
                        help="find the hands and classify them one after the other, instead of tracking the "
                             "next frame on a second thread while this one is classified")
+    group.add_argument("--idle-after", type=int, default=DEFAULT_IDLE_AFTER_MS,
+                       help="ms without a hand before idle mode: then hands are looked for only on frames that "
+                            "moved (and at least once a second), and the first hand wakes it (0: never idle; "
+                            "video and cameras only)")
 
 
 def add_event_options(group: argparse._ActionsContainer) -> None:
@@ -77,6 +82,8 @@ def check_live_options(parser: argparse.ArgumentParser, args: argparse.Namespace
     """Range checks of the recognition and event options."""
     if args.smooth < 1 or not 0 <= args.threshold <= 1:
         parser.error("--smooth must be >= 1 and --threshold within 0..1")
+    if not 0 <= args.idle_after <= 3_600_000:
+        parser.error("--idle-after must be within 0..3600000 ms")
     if not 0 <= args.min_hold <= 10000 or not 0 <= args.hold_every <= 60000 or not 0.2 <= args.swipe_distance <= 20:
         parser.error("--min-hold must be within 0..10000 ms, --hold-every within 0..60000 ms, "
                      "--swipe-distance within 0.2..20")
@@ -90,4 +97,6 @@ def open_pipeline(stack: ExitStack, source: Source, classifier: GestureClassifie
                                               min_detection=args.min_detection, tiles=not args.no_tiles))
     search = None if source.still or args.no_tiles else stack.enter_context(
         DistantHandSearch(args.hand_model, args.max_hands, args.min_detection, wait=not source.live))
-    return GesturePipeline(tracker, classifier, args.threshold, args.smooth, args.crop_margin, args.framing, search)
+    pacer = None if source.still or not args.idle_after else IdlePacer(args.idle_after)
+    return GesturePipeline(tracker, classifier, args.threshold, args.smooth, args.crop_margin, args.framing, search,
+                           pacer)

@@ -13,6 +13,7 @@ from realtime.classifier.model import GestureClassifier
 from realtime.core.contract import (DEFAULT_CROP_MARGIN, DEFAULT_FRAMING, DEFAULT_IMAGE_SIZE, UNSURE, Box,
                                     batch_from_prepared, clamp_box, is_gesture, prepare_image)
 from realtime.hands.tracker import Hand, HandTracker
+from realtime.hands.idle import IdlePacer
 from realtime.hands.search import DistantHandSearch
 from realtime.live.smoothing import ProbabilitySmoother
 from realtime.live.sources import Frame
@@ -70,6 +71,7 @@ class Detection:
     hands: list[Hand]
     timings: dict[str, float]
     mirrored: bool = False
+    looked: bool = True  # False: idle mode skipped the hands stage on this frame
 
 
 class GesturePipeline:
@@ -77,8 +79,10 @@ class GesturePipeline:
 
     def __init__(self, tracker: HandTracker, classifier: GestureClassifier | None,
                  threshold: float = 0.6, smoothing: int = 5, crop_margin: float | None = None,
-                 framing: str | None = None, search: DistantHandSearch | None = None) -> None:
+                 framing: str | None = None, search: DistantHandSearch | None = None,
+                 pacer: IdlePacer | None = None) -> None:
         self.tracker = tracker
+        self.pacer = pacer  # idle mode: fewer looks for hands while none is in view (None: every frame)
         self.search = search  # live search for distant hands (VIDEO mode), or None
         self.classifier = classifier
         self.threshold = threshold
@@ -108,6 +112,10 @@ class GesturePipeline:
         runs on its worker thread, one frame ahead of :meth:`finish`."""
         image = cv2.flip(frame.image, 1) if mirror else frame.image
         t0 = time.perf_counter()
+        if self.pacer is not None and not self.pacer.look(frame.timestamp_ms, image):
+            # idle, and nothing moved: no hand can have come
+            return Detection(frame, image, [], {"capture": capture_ms, "hands": (time.perf_counter() - t0) * 1000},
+                             mirror, looked=False)
         hands: list[Hand] = self.tracker.detect(image, frame.timestamp_ms, mirrored=mirror)
         t1 = time.perf_counter()
         timings = {"capture": capture_ms, "hands": (t1 - t0) * 1000}
@@ -115,6 +123,8 @@ class GesturePipeline:
             hands = hands + self.search.update(image, frame.index, hands, mirror)
             timings["search"] = (time.perf_counter() - t1) * 1000  # what the loop pays; the worker runs beside it
             timings["search bg"] = self.search.step_ms
+        if self.pacer is not None:
+            self.pacer.seen(frame.timestamp_ms, len(hands))
         return Detection(frame, image, hands, timings, mirror)
 
     def finish(self, d: Detection) -> FrameResult:

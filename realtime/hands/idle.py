@@ -1,0 +1,81 @@
+"""Idle mode: look for hands less often while none is in view, and wake at once when one comes.
+
+Pure logic, no I/O. After ``idle_after_ms`` without a hand, the hands stage (MediaPipe's palm
+detector, the costly part of a frame with no hand) runs only on frames that moved since the last one
+it looked at, or at least every ``max_interval_ms``. A hand entering the view moves the frame, so
+it is looked at in the frame it appears; a still scene costs a tiny motion check per frame. The first
+hand found ends idle mode (full rate from the next frame).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+DEFAULT_IDLE_AFTER_MS = 2000
+DEFAULT_MAX_INTERVAL_MS = 1000
+#: the motion check's view of a frame: small, grey, blurred (noise and compression flicker are not motion)
+MOTION_SIZE = (80, 60)
+#: a pixel of that view has moved when its brightness changed by more than this (0..255)
+MOTION_LEVEL = 18
+#: the frame has moved when at least this share of its pixels did (a hand entering a webcam's view is more)
+DEFAULT_MOTION_SHARE = 0.01
+
+
+def motion_view(image: np.ndarray) -> np.ndarray:
+    """A frame as the motion check sees it."""
+    small = cv2.resize(image, MOTION_SIZE, interpolation=cv2.INTER_AREA)
+    grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
+    return cv2.GaussianBlur(grey, (5, 5), 0)
+
+
+@dataclass
+class IdlePacer:
+    """Decides, frame by frame, whether the hands stage runs; ``seen`` tells it what was found."""
+
+    idle_after_ms: int = DEFAULT_IDLE_AFTER_MS
+    max_interval_ms: int = DEFAULT_MAX_INTERVAL_MS
+    motion_share: float = DEFAULT_MOTION_SHARE
+    _last_hand_ms: int | None = None
+    _last_look_ms: int | None = None
+    _last_view: np.ndarray | None = field(default=None, repr=False)
+    looked: int = 0
+    skipped: int = 0
+
+    def idle(self, t_ms: int) -> bool:
+        return self._last_hand_ms is not None and t_ms - self._last_hand_ms >= self.idle_after_ms
+
+    def look(self, t_ms: int, image: np.ndarray) -> bool:
+        """Whether to run the hands stage on this frame."""
+        if self._last_hand_ms is None:
+            self._last_hand_ms = t_ms  # the start counts as a hand just seen: full rate at first
+        if not self.idle(t_ms):  # awake: every frame, no motion check
+            self._last_view = None
+            decision = True
+        else:
+            view = motion_view(image)
+            if self._last_view is None or self._last_look_ms is None \
+                    or t_ms - self._last_look_ms >= self.max_interval_ms:
+                decision = True
+            else:
+                moved = np.count_nonzero(cv2.absdiff(view, self._last_view) > MOTION_LEVEL) / view.size
+                decision = moved >= self.motion_share
+            if decision:
+                self._last_view = view
+        if decision:
+            self._last_look_ms = t_ms
+            self.looked += 1
+        else:
+            self.skipped += 1
+        return decision
+
+    def seen(self, t_ms: int, hands: int) -> None:
+        """What the hands stage found on a frame it looked at."""
+        if hands:
+            self._last_hand_ms = t_ms
+
+    def reset(self) -> None:
+        self._last_hand_ms = self._last_look_ms = None
+        self._last_view = None
