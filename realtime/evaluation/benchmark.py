@@ -1,19 +1,7 @@
-"""Benchmark the live loop over a clip: what a user feels (throughput and latency), per stage.
-
-The library behind ``python -m realtime.bench``.
-
-Frames are resized to --size (default 640x480, the webcam case) and run through the same
-pipeline, events and overlay as `realtime.run`, without a window, in the pipelined loop (hands
-of the next frame tracked on a second thread while this one is classified; the default) and in
-the serial loop. `--peer-task` also times MediaPipe's Gesture Recognizer on the same frames, in
-the same run, and prints the ratio of the frame rates.
-
-    python -m realtime.bench --source clip.mp4
-    python -m realtime.bench --source clip.mp4 --peer-task ../shared/peers/mediapipe_gesture_recognizer.task
-
-Latency is from the moment a frame is taken from the source ("captured") to its result being
-ready (gestures classified); throughput is frames per second of wall time over the whole pass.
-"""
+"""Timing the live loop (the library behind ``python -m realtime.bench``): the clip's frames through
+the same pipeline, events and overlay as the live tool, per stage, with each frame's latency from
+"captured" to "classified", the throughput, and the CPU time of all threads per frame; MediaPipe's
+Gesture Recognizer on the same frames for comparison; and the wake-up delay of idle mode."""
 
 from __future__ import annotations
 

@@ -1,18 +1,9 @@
-"""Score what a user sees: labelled photos through the live tool's own path, end to end.
+"""Scoring the live path on labelled photos (the library behind ``python -m realtime.evaluate``).
 
-The library behind ``python -m realtime.evaluate``.
-
-Every image goes through the hand tracker (IMAGE mode), the model's crop geometry and the ONNX
-classifier, with the very objects ``realtime.run`` uses (:class:`GesturePipeline`). An image's
-answer is the hand whose best gesture probability is highest (``no_gesture`` never counts as the
-gesture); that hand's top class is the prediction. An image with no hand found counts as wrong.
-
-    python -m realtime.evaluate --model models/handsign.onnx --data ../shared/data/hagrid_context --out runs/live
-
-Writes metrics.json, predictions.jsonl, confusion_matrix.png (with a "no hand" column) and
-errors.png (wrong images beside the crop the model saw, with its top 3, and the activation map of
-the class it named: where it looked).
-"""
+Each image goes through :class:`GesturePipeline` as in the live tool; its answer is the hand whose best
+gesture probability is highest, and an image with no hand found counts as wrong. The report files:
+metrics.json, predictions.jsonl, confusion_matrix.png (with a "no hand" column) and errors.png (each
+wrong image beside the crop the model saw, its top 3 and the activation map of the class it named)."""
 
 from __future__ import annotations
 

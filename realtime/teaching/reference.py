@@ -1,15 +1,7 @@
-"""Reference features of a base model's own gestures: what "none of the taught gestures" looks like.
-
-Teaching with ``--keep-base`` fits a head that tells the new gestures from the base model's; it
-needs examples of the latter. They ship beside the model as ``<model>.reference.npz`` (features
-only, no images), made once with
-
-    python -m realtime.reference --model models/handsign.onnx --data ../shared/data/hagrid_crops \
-        --split-file runs/r1/split.json
-
-The file also holds a probe image and its features, so a reference is only used with a model whose
-backbone gives the same features (a taught model keeps its base's backbone).
-"""
+"""A base model's reference features: examples of its own gestures, as features only, that a head
+taught with ``--keep-base`` learns to tell the new gestures from (``<model>.reference.npz``, made by
+``python -m realtime.reference``). The file holds a probe image and its features too, so it is only
+used with a model whose backbone gives the same features."""
 
 from __future__ import annotations
 

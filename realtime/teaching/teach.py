@@ -1,14 +1,6 @@
-"""Teach HandSign your own gestures: a new head on the shipped backbone, in seconds, on a CPU.
-
-    python -m realtime.teach --data teach/ --out my_gestures.onnx
-    python -m realtime.teach --data teach/ --out my_gestures.onnx --keep-base   # + the 18 HaGRID ones
-
-DATA holds one folder per gesture (at least 5 images each): the crops the live window records
-(`t` in `python -m realtime.run`), or any photos of the hand. Each image is embedded by the base
-model's backbone (its contract's preprocessing), a balanced softmax regression is fitted on the
-embeddings, cross-validated, and a complete HandSign model is written: `realtime.run --model`,
-`realtime.evaluate` and `training.evaluate` take it like any other.
-"""
+"""Teaching new gestures (the library behind ``python -m realtime.teach`` and the window's teach mode):
+each image embedded by the base model's backbone, a balanced softmax regression fitted and
+cross-validated on the embeddings, and a complete HandSign model written with the new head."""
 
 from __future__ import annotations
 
