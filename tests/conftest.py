@@ -152,21 +152,41 @@ def exported(effnet_run, dataset, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def hagrid_shaped_model(tmp_path_factory) -> Path:
-    """An untrained EfficientNet-B0 exported with HaGRID's 18 labels at 160 px, the shipped shape.
+    """A tiny untrained ONNX model with HaGRID's 18 labels at 160 px and the shipped model's interface:
+    NHWC float input ``image``, a convolution, a global average pool and a dense softmax head (the shape
+    teach mode and the activation maps look for), the contract in its metadata.
 
-    For the live loop's plumbing only: its labels are meaningless and it is never shipped.
-    """
+    Built with onnx.helper in milliseconds, for the live loop's plumbing only: its labels are meaningless
+    and it is never shipped. The real export path is tested with a trained run (test_export.py)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from realtime.core.contract import HAGRID_LABELS, INPUT_NAME, OUTPUT_NAME, ModelContract
+
+    rng = np.random.default_rng(0)
+    size, channels, classes = 160, 1280, len(HAGRID_LABELS)  # 1280 features, like EfficientNet-B0
+    init = [numpy_helper.from_array((rng.normal(0, 0.05, (channels, 3, 3, 3))).astype(np.float32), "conv_w"),
+            numpy_helper.from_array(np.zeros(channels, np.float32), "conv_b"),
+            numpy_helper.from_array(rng.normal(0, 0.1, (channels, classes)).astype(np.float32), "dense_w"),
+            numpy_helper.from_array(np.zeros(classes, np.float32), "dense_b"),
+            numpy_helper.from_array(np.array([2, 3], np.int64), "squeeze_axes")]
+    nodes = [helper.make_node("Transpose", [INPUT_NAME], ["nchw"], perm=[0, 3, 1, 2]),
+             helper.make_node("Conv", ["nchw", "conv_w", "conv_b"], ["conv"], strides=[4, 4], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["conv"], ["relu"]),
+             helper.make_node("GlobalAveragePool", ["relu"], ["pooled"]),
+             helper.make_node("Squeeze", ["pooled", "squeeze_axes"], ["pooled_flat"]),
+             helper.make_node("MatMul", ["pooled_flat", "dense_w"], ["dense"]),
+             helper.make_node("Add", ["dense", "dense_b"], ["logits"]),
+             helper.make_node("Softmax", ["logits"], [OUTPUT_NAME], axis=-1)]
+    graph = helper.make_graph(nodes, "hagrid_shaped", [helper.make_tensor_value_info(
+        INPUT_NAME, TensorProto.FLOAT, ["batch", size, size, 3])], [helper.make_tensor_value_info(
+        OUTPUT_NAME, TensorProto.FLOAT, ["batch", classes])], init)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    helper.set_model_props(model, ModelContract(labels=HAGRID_LABELS, image_size=size).to_metadata())
+    onnx.checker.check_model(model)
     out = tmp_path_factory.mktemp("hagrid_shaped") / "untrained.onnx"
-    code = (
-        "import export, onnx, sys\n"
-        "from export.convert import to_onnx, attach_contract\n"
-        "from realtime.core.contract import ModelContract, HAGRID_LABELS\n"
-        "from training.model import build_model\n"
-        "m = build_model('efficientnet_b0', 18, 160, weights='none')\n"
-        "onnx.save(attach_contract(to_onnx(m), ModelContract(labels=HAGRID_LABELS, image_size=160)), sys.argv[1])\n"
-    )
-    result = python("-c", code, str(out))
-    assert result.returncode == 0, result.stderr[-3000:]
+    onnx.save(model, str(out))
     return out
 
 
