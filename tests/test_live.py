@@ -225,3 +225,49 @@ def test_lost_camera_is_reopened_with_backoff_and_the_run_goes_on():
     assert len(got) + cam.dropped == 80 + 38  # every frame of both "sessions" of the camera
     assert [f.index for f in got] == list(range(len(got)))
     assert opened[:3] == plan[:3]
+
+
+def test_a_settled_hand_is_classified_every_other_frame_and_a_moving_one_every_frame():
+    s = ProbabilitySmoother(window=3)
+    box, sure, unsure = (100, 100, 200, 200), np.array([0.9, 0.1]), np.array([0.55, 0.45])
+    s.update([box], ["Right"], [sure])
+    kept = s.stable((102, 101, 202, 201), "Right", 0.8)  # barely moved, settled at 0.9
+    assert kept is not None and np.allclose(kept, sure)
+    s.update([(102, 101, 202, 201)], ["Right"], [kept], [True])
+    assert s.stable((103, 101, 203, 201), "Right", 0.8) is None  # carried last frame: classify now
+    s.update([(103, 101, 203, 201)], ["Right"], [sure])
+    assert s.stable((160, 101, 260, 201), "Right", 0.8) is None  # moved half its size
+    assert s.stable((103, 101, 203, 201), "Left", 0.8) is None  # another hand
+    s2 = ProbabilitySmoother(window=3)
+    s2.update([box], ["Right"], [unsure])
+    assert s2.stable(box, "Right", 0.8) is None  # not settled
+
+
+def test_carrying_settled_hands_classifies_fewer_crops_on_a_real_clip():
+    """The two-hand clip through the pipeline with and without carrying: the same labels nearly
+    everywhere, and about half the crops classified."""
+    require_fixtures()
+    from realtime.classifier import GestureClassifier
+    from realtime.hands import HandTracker
+    from realtime.live.pipeline import GesturePipeline
+    from realtime.live.sources import VideoFileSource
+    from conftest import CLIP_BY_NAME, ROOT
+    classifier = GestureClassifier(ROOT / "models" / "handsign.onnx")
+    runs = {}
+    for carry in (False, True):
+        calls = []
+        original = classifier.predict_batch
+        classifier.predict_batch = lambda batch: (calls.append(len(batch)), original(batch))[1]
+        labels = []
+        with VideoFileSource(CLIP_BY_NAME["swipe_left_right.mp4"]) as source, HandTracker("lite", 2) as tracker:
+            pipeline = GesturePipeline(tracker, classifier)
+            pipeline.carry_stable = carry
+            for frame in source:
+                labels.append([h.label for h in pipeline.process(frame).hands])
+        classifier.predict_batch = original
+        runs[carry] = (labels, sum(calls))
+    (plain, plain_crops), (carried, carried_crops) = runs[False], runs[True]
+    hands = sum(len(l) for l in plain)
+    assert plain_crops == hands and carried_crops < 0.8 * plain_crops, (plain_crops, carried_crops)
+    same = sum(a == b for a, b in zip(plain, carried))
+    assert same >= 0.9 * len(plain), (same, len(plain))

@@ -69,21 +69,20 @@ def test_evaluate_accepts_the_exported_onnx(exported, effnet_run, dataset, tmp_p
     assert onnx_metrics["accuracy"] == pytest.approx(keras_metrics["accuracy"])
 
 
-def optimizer_steps(checkpoint: Path) -> int:
-    """How many optimizer steps a saved model has taken (kept in the .keras file with the weights)."""
-    code = ("import sys, keras; m = keras.models.load_model(sys.argv[1]); "
-            "print(int(m.optimizer.iterations.numpy()))")
-    result = python("-c", code, str(checkpoint))
+def optimizer_steps(*checkpoints: Path) -> list[int]:
+    """How many optimizer steps each saved model has taken (kept in the .keras file with the weights);
+    one process loads them all."""
+    code = ("import sys, keras\nfor p in sys.argv[1:]: print(int(keras.models.load_model(p).optimizer.iterations.numpy()))")
+    result = python("-c", code, *map(str, checkpoints))
     assert result.returncode == 0, result.stderr[-2000:]
-    return int(result.stdout.split()[-1])
+    return [int(v) for v in result.stdout.split()[-len(checkpoints):]]
 
 
 @pytest.mark.slow
 def test_resume_continues_from_the_last_epoch(dataset, tmp_path):
     run = tmp_path / "resume"
     assert train_run(dataset, run, "baseline", "--epochs", "1", "--fine-tune-epochs", "0").returncode == 0
-    first = optimizer_steps(run / "last.keras")
-    assert first > 0
+    shutil.copy(run / "last.keras", tmp_path / "after_epoch_0.keras")
     config = json.loads((run / "config.json").read_text())
     config["epochs"] = 2  # as if the first run had been interrupted after epoch 1 of 2
     (run / "config.json").write_text(json.dumps(config))
@@ -93,7 +92,8 @@ def test_resume_continues_from_the_last_epoch(dataset, tmp_path):
         assert [r["epoch"] for r in csv.DictReader(fh)] == ["0", "1"]
     # the weights and the optimizer went on from epoch 1's: a re-initialised model would count only
     # the second epoch's steps
-    assert optimizer_steps(run / "last.keras") == 2 * first
+    first, resumed = optimizer_steps(tmp_path / "after_epoch_0.keras", run / "last.keras")
+    assert first > 0 and resumed == 2 * first, (first, resumed)
 
 
 def test_training_errors_are_one_line(tmp_path):
@@ -214,13 +214,16 @@ def test_lite0_imagenet_head_only_trains_and_exports(dataset, tmp_path):
     assert clf.contract.crop_framing == "hand" and clf.contract.extra["arch"] == "efficientnet_lite0"
 
 
-def same_weights(a: Path, b: Path) -> bool:
-    code = ("import sys, numpy as np, keras; x, y = (keras.models.load_model(p) for p in sys.argv[1:]); "
-            "print(all(np.array_equal(u, v) for u, v in zip(x.get_weights(), y.get_weights())) "
-            "and len(x.get_weights()) == len(y.get_weights()))")
-    result = python("-c", code, str(a), str(b))
+def same_weights(reference: Path, *others: Path) -> list[bool]:
+    """Whether each of ``others`` holds exactly ``reference``'s weights; one process loads them all."""
+    code = ("import sys, numpy as np, keras\n"
+            "ref = keras.models.load_model(sys.argv[1]).get_weights()\n"
+            "for p in sys.argv[2:]:\n"
+            "    w = keras.models.load_model(p).get_weights()\n"
+            "    print(len(w) == len(ref) and all(np.array_equal(u, v) for u, v in zip(w, ref)))")
+    result = python("-c", code, str(reference), *map(str, others))
     assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout.split()[-1] == "True"
+    return [v == "True" for v in result.stdout.split()[-len(others):]]
 
 
 @pytest.mark.slow
@@ -250,7 +253,6 @@ def test_a_pseudo_label_round_with_init_from_class_weights_and_a_file_cache(data
     result = train_run(dataset, same, "baseline", "--epochs", "0", "--fine-tune-epochs", "0",
                        "--init-from", str(first / "model.keras"))
     assert result.returncode == 0, result.stderr[-2000:]
-    assert same_weights(first / "model.keras", same / "model.keras")
 
     second = tmp_path / "r2"
     cache = tmp_path / "cache" / "c"
@@ -264,7 +266,8 @@ def test_a_pseudo_label_round_with_init_from_class_weights_and_a_file_cache(data
     assert config["extra_train_count"] == len(rows)
     assert f"added {len(rows)} pseudo-labelled images" in result.stderr
     assert list(cache.parent.glob("c-train*")) and list(cache.parent.glob("c-val*"))  # the file cache was written
-    assert not same_weights(first / "model.keras", second / "model.keras")  # and it trained on
+    # --init-from with no epochs wrote the model it started from; with an epoch, it trained on from there
+    assert same_weights(first / "model.keras", same / "model.keras", second / "model.keras") == [True, False]
 
 
 def test_sqrt_class_weights_soften_balanced_ones():

@@ -194,6 +194,7 @@ def report(args: BenchOptions, images: list[np.ndarray], classifier: GestureClas
                 (nullcontext() if args.no_tiles else DistantHandSearch(args.hand_model, args.max_hands)) as search:
             pacer = IdlePacer(args.idle_after) if args.idle_after else None
             pipeline = GesturePipeline(tracker, classifier, search=search, pacer=pacer)
+            pipeline.carry_stable = True  # as realtime.run on video
             pipeline.keep_feature_maps = args.cam
             results.append(run_loop(name, pipeline, frames, annotator, args.crop_view,
                                     delays if not delays else None, server, cam=args.cam))

@@ -98,5 +98,7 @@ def open_pipeline(stack: ExitStack, source: Source, classifier: GestureClassifie
     search = None if source.still or args.no_tiles else stack.enter_context(
         DistantHandSearch(args.hand_model, args.max_hands, args.min_detection, wait=not source.live))
     pacer = None if source.still or not args.idle_after else IdlePacer(args.idle_after)
-    return GesturePipeline(tracker, classifier, args.threshold, args.smooth, args.crop_margin, args.framing, search,
-                           pacer)
+    pipeline = GesturePipeline(tracker, classifier, args.threshold, args.smooth, args.crop_margin, args.framing,
+                               search, pacer)
+    pipeline.carry_stable = not source.still
+    return pipeline

@@ -91,6 +91,10 @@ class GesturePipeline:
         #: Fetch the feature map in the classifier's own run (the window's 'x'): the map is then a
         #: weighted sum, not a second inference.
         self.keep_feature_maps = False
+        #: Video: a hand that barely moved since the last frame and whose label is settled is classified
+        #: every other frame, its probabilities carried over in between (about half the classifier's
+        #: cost with hands in view). Off for unrelated stills.
+        self.carry_stable = False
         if crop_margin is None:
             crop_margin = classifier.contract.crop_margin if classifier else DEFAULT_CROP_MARGIN
         if framing is None:
@@ -148,16 +152,23 @@ class GesturePipeline:
 
     def _classify(self, results: list[HandResult]) -> None:
         c = self.classifier.contract
-        self.model_views(results)
-        batch = batch_from_prepared([r.model_view for r in results], c)
-        if self.keep_feature_maps and self.maps().method == "cam":
-            probabilities, fmaps = self.classifier.predict_with_feature_map(batch)
-            for r, fmap in zip(results, fmaps):
-                r.feature_map = fmap
-        else:
-            probabilities = self.classifier.predict_batch(batch)
+        carried = [self.smoother.stable(r.box, r.handedness, min(self.threshold + 0.2, 0.95))
+                   if self.carry_stable and not self.keep_feature_maps else None for r in results]
+        todo = [r for r, kept in zip(results, carried) if kept is None]
+        computed = iter(())
+        if todo:
+            self.model_views(todo)
+            batch = batch_from_prepared([r.model_view for r in todo], c)
+            if self.keep_feature_maps and self.maps().method == "cam":
+                computed, fmaps = self.classifier.predict_with_feature_map(batch)
+                for r, fmap in zip(todo, fmaps):
+                    r.feature_map = fmap
+            else:
+                computed = self.classifier.predict_batch(batch)
+            computed = iter(computed)
+        probabilities = [kept if kept is not None else next(computed) for kept in carried]
         smoothed = self.smoother.update([r.box for r in results], [r.handedness for r in results],
-                                        probabilities)
+                                        probabilities, [kept is not None for kept in carried])
         for r, (track, probs) in zip(results, smoothed):
             order = np.argsort(probs)[::-1]
             best = int(order[0])

@@ -23,6 +23,7 @@ class _Track:
     size: float
     history: deque = field(default_factory=deque)
     missing: int = 0
+    reused: bool = False  # its last probabilities were carried over, not computed (see ``stable``)
 
 
 def _center_size(box: Box) -> tuple[tuple[float, float], float]:
@@ -43,25 +44,48 @@ class ProbabilitySmoother:
     def reset(self) -> None:
         self._tracks.clear()
 
+    def _match(self, center: tuple[float, float], size: float, side: str, free: list[_Track]) -> _Track | None:
+        best, best_d = None, None
+        for t in free:
+            d = np.hypot(center[0] - t.center[0], center[1] - t.center[1]) / max(size, t.size)
+            if t.handedness == side and d <= self.max_jump and (best_d is None or d < best_d):
+                best, best_d = t, d
+        return best
+
+    def stable(self, box: Box, side: str, min_score: float, max_move: float = 0.15) -> np.ndarray | None:
+        """The probabilities to carry over for a hand that need not be classified this frame: it matches
+        a track seen in the last frame, barely moved (``max_move`` box sizes), whose smoothed best class
+        is at least ``min_score``, and whose last probabilities were computed, not carried (so a hand is
+        classified at least every other frame). None: classify it."""
+        center, size = _center_size(box)
+        track = self._match(center, size, side, [t for t in self._tracks if t.missing == 0])
+        if track is None or track.reused or not track.history:
+            return None
+        moved = np.hypot(center[0] - track.center[0], center[1] - track.center[1]) / max(size, track.size)
+        if moved > max_move or abs(size - track.size) > max_move * track.size:
+            return None
+        if float(np.max(np.mean(track.history, axis=0))) < min_score:
+            return None
+        return track.history[-1]
+
     def update(self, boxes: Sequence[Box], handedness: Sequence[str],
-               probabilities: Sequence[np.ndarray]) -> list[tuple[int, np.ndarray]]:
-        """Feed this frame's hands; returns (track id, smoothed probabilities) in the same order."""
+               probabilities: Sequence[np.ndarray], reused: Sequence[bool] | None = None
+               ) -> list[tuple[int, np.ndarray]]:
+        """Feed this frame's hands; returns (track id, smoothed probabilities) in the same order.
+        ``reused`` marks the hands whose probabilities were carried over by :meth:`stable`."""
         free = list(self._tracks)
         out = []
-        for box, side, probs in zip(boxes, handedness, probabilities):
+        reused = reused or [False] * len(boxes)
+        for box, side, probs, carried in zip(boxes, handedness, probabilities, reused):
             center, size = _center_size(box)
-            best, best_d = None, None
-            for t in free:
-                d = np.hypot(center[0] - t.center[0], center[1] - t.center[1]) / max(size, t.size)
-                if t.handedness == side and d <= self.max_jump and (best_d is None or d < best_d):
-                    best, best_d = t, d
+            best = self._match(center, size, side, free)
             if best is None:
                 best = _Track(self._next_id, side, center, size, deque(maxlen=self.window))
                 self._next_id += 1
                 self._tracks.append(best)
             else:
                 free.remove(best)
-            best.center, best.size, best.missing = center, size, 0
+            best.center, best.size, best.missing, best.reused = center, size, 0, bool(carried)
             best.history.append(np.asarray(probs, dtype=np.float32))
             out.append((best.id, np.mean(best.history, axis=0)))
         for t in free:
