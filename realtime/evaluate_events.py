@@ -21,7 +21,8 @@ from typing import Sequence
 from realtime.classifier import load_classifier
 from realtime.core.cli import ArgumentParser, check_shared_options, run_main, setup_logging
 from realtime.core.outputs import write_text_atomic
-from realtime.evaluation.events import events_of_clip, find_clips, read_labels, report
+from realtime.evaluation.events import events_of_clip, find_clips, peer_starts, read_labels, report
+from realtime.hands.peer import PeerRecognizer
 from realtime.live.options import LiveOptions, add_event_options, add_recognition_options, check_live_options
 
 log = logging.getLogger("realtime.evaluate_events")
@@ -36,6 +37,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=False,
                    help="mirror the frames, as for a camera (swipe directions follow the person either way)")
     p.add_argument("--out", type=Path, default=None, help="also write every clip's events here (JSON)")
+    p.add_argument("--peer-task", type=Path, default=None,
+                   help="also count MediaPipe's Gesture Recognizer (.task) on the same clips, by the same rule "
+                        "as HandSign's starts (a gesture held for --min-hold ms), for comparison")
     add_recognition_options(p.add_argument_group("models (as realtime.run)"))
     add_event_options(p.add_argument_group("events (as realtime.run)"))
     p.add_argument("--verbose", action="store_true", help="debug logging")
@@ -59,6 +63,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         runs.append(events_of_clip(clip, classifier, args, options))
         log.info("%s: %d events in %.1f s", clip.name, len(runs[-1].events), runs[-1].seconds)
     print(report(runs, labels))
+    if args.peer_task:
+        peer = []
+        for clip in clips:  # a fresh recognizer per clip: its VIDEO mode needs rising timestamps
+            with PeerRecognizer(args.peer_task, args.max_hands) as recognizer:
+                peer.append(peer_starts(clip, recognizer, args.min_hold))
+        print(f"\npeer: MediaPipe Gesture Recognizer ({args.peer_task.name}), a gesture starts once it has been "
+              f"a hand's top class for {args.min_hold} ms")
+        print(report(peer))
     if args.out:
         write_text_atomic(args.out, json.dumps({r.clip.name: {"seconds": round(r.seconds, 2),
                                                               "events": [e.to_json() for e in r.events]}

@@ -54,3 +54,17 @@ def test_bad_clips_and_labels_are_one_line_errors(tmp_path):
         result = python("-m", "realtime.evaluate_events", *args)
         assert result.returncode == 2 and result.stderr.strip().splitlines()[-1].startswith("error: "), result.stderr
         assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_peer_is_counted_by_the_same_rule_on_the_same_clips():
+    require_fixtures()
+    from conftest import CLIP_BY_NAME, SHARED
+    task = SHARED / "peers" / "mediapipe_gesture_recognizer.task"
+    result = python("-m", "realtime.evaluate_events", "--clips", str(CLIP_BY_NAME["swipe2_up_down.mp4"]),
+                    "--peer-task", str(task))
+    assert result.returncode == 0, result.stderr[-2000:]
+    ours, _, peer = result.stdout.partition("peer: MediaPipe Gesture Recognizer")
+    assert "a hand's top class for 300 ms" in peer
+    assert re.search(r"^swipe2_up_down\.mp4 +4\.6 +2 ", ours, re.M)  # HandSign: its two swipes
+    row = re.search(r"^swipe2_up_down\.mp4 +4\.6 +(\d+) ", peer, re.M)
+    assert row, peer  # the peer played the same 4.6 s (its count is whatever it says)

@@ -97,6 +97,38 @@ def events_of_clip(clip: Path, classifier: GestureClassifier | None, args: Any, 
     return ClipEvents(clip, loop.frames, loop.frames / fps, view.events)
 
 
+#: MediaPipe's canned gestures that name something (its "None" is no gesture)
+PEER_NONE = "None"
+
+
+def peer_starts(clip: Path, recognizer: Any, min_hold_ms: int) -> ClipEvents:
+    """MediaPipe's Gesture Recognizer on the same clip, by the same rule as HandSign's starts: a gesture
+    starts once it has been the top class of a hand for ``min_hold_ms`` (hands are told apart by their
+    order in the recognizer's answer, left to right as it lists them)."""
+    events, held = [], {}  # hand slot -> (gesture, since_ms, started)
+    frames = 0
+    with VideoFileSource(clip) as source:
+        fps = source.fps or 30.0
+        for frame in source:
+            frames += 1
+            seen = recognizer.recognize(frame.image, frame.timestamp_ms)
+            for slot, (gesture, score) in enumerate(seen):
+                last = held.get(slot)
+                if gesture == PEER_NONE:
+                    held.pop(slot, None)
+                    continue
+                if last is None or last[0] != gesture:
+                    held[slot] = (gesture, frame.timestamp_ms, False)
+                    last = held[slot]
+                if not last[2] and frame.timestamp_ms - last[1] >= min_hold_ms:
+                    held[slot] = (gesture, last[1], True)
+                    events.append(GestureEvent("start", gesture, f"hand {slot}", slot, float(score), 0.0, 0.0,
+                                               frame.timestamp_ms, frame.timestamp_ms - last[1], frame.index))
+            for slot in [k for k in held if k >= len(seen)]:
+                del held[slot]
+    return ClipEvents(clip, frames, frames / fps, events)
+
+
 def read_labels(path: Path) -> dict[str, list[dict]]:
     """The labels file: clip name -> expected events (each with a ``gesture``)."""
     try:
