@@ -16,7 +16,7 @@ import argparse
 import dataclasses
 import logging
 import tempfile
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from pathlib import Path
 from typing import Sequence
 
@@ -130,7 +130,7 @@ def build_dispatcher(args: argparse.Namespace, labels: Sequence[str], model_name
     engine = runner = stream = None
     if args.bindings is not None:
         bindings = load_bindings(args.bindings, labels)
-        runner = stack.enter_context(_closing(ActionRunner(bindings, args.bindings, args.dry_run)))
+        runner = stack.enter_context(closing(ActionRunner(bindings, args.bindings, args.dry_run)))
         engine = BindingEngine(bindings)
         log.info("%d bindings from %s%s: %s", len(bindings), args.bindings, " (dry run)" if args.dry_run else "",
                  "; ".join(b.describe() for b in bindings))
@@ -144,19 +144,6 @@ def build_dispatcher(args: argparse.Namespace, labels: Sequence[str], model_name
     dispatcher = EventDispatcher(engine, runner, stream, osc, args.serve_frames)
     dispatcher.install_signal()
     return dispatcher
-
-
-class _closing:
-    """A context manager that calls ``close()`` (the action runner has no ``__exit__``)."""
-
-    def __init__(self, thing) -> None:
-        self.thing = thing
-
-    def __enter__(self):
-        return self.thing
-
-    def __exit__(self, *exc) -> None:
-        self.thing.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,7 +1,6 @@
 """The overlay's layout: a hand's caption stays inside the frame and clear of the HUD and the crop view."""
 
 import cv2
-import numpy as np
 import pytest
 
 from conftest import PHOTOS, require_fixtures
