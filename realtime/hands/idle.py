@@ -75,7 +75,3 @@ class IdlePacer:
         """What the hands stage found on a frame it looked at."""
         if hands:
             self._last_hand_ms = t_ms
-
-    def reset(self) -> None:
-        self._last_hand_ms = self._last_look_ms = None
-        self._last_view = None

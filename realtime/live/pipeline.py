@@ -71,7 +71,6 @@ class Detection:
     hands: list[Hand]
     timings: dict[str, float]
     mirrored: bool = False
-    looked: bool = True  # False: idle mode skipped the hands stage on this frame
 
 
 class GesturePipeline:
@@ -119,7 +118,7 @@ class GesturePipeline:
         if self.pacer is not None and not self.pacer.look(frame.timestamp_ms, image):
             # idle, and nothing moved: no hand can have come
             return Detection(frame, image, [], {"capture": capture_ms, "hands": (time.perf_counter() - t0) * 1000},
-                             mirror, looked=False)
+                             mirror)
         hands: list[Hand] = self.tracker.detect(image, frame.timestamp_ms, mirrored=mirror)
         t1 = time.perf_counter()
         timings = {"capture": capture_ms, "hands": (t1 - t0) * 1000}
