@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
                                                     "them against labels", False),
     "teach": ("realtime.teach", "teach new gestures from recorded crops into a new model", False),
     "reference": ("realtime.reference", "build the teach-mode reference file beside a model", False),
+    "landmark-head": ("training.landmark_head", "fit the landmark head on crops and fuse it into a HandSign "
+                                                "ONNX model (no TensorFlow)", False),
     "predict": ("training.predict", "classify crops or photos with a Keras or ONNX model", True),
     "train": ("training.train", "train a gesture model on class folders or shards", True),
     "shards": ("training.shards", "write resumable TFRecord shards for large or distributed training", True),

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Sequence
 
 from realtime.classifier import load_classifier
-from realtime.core.cli import (ArgumentParser, add_hand_options, add_threads_option, check_shared_options, run_main,
+from realtime.core.cli import (ArgumentParser, add_hand_options, add_heads_option, add_threads_option, check_shared_options, run_main,
                                setup_logging)
 from realtime.evaluation.benchmark import LOOPS, BenchOptions, read_clip, report, wake_report
 from realtime.hands.idle import DEFAULT_IDLE_AFTER_MS
@@ -46,6 +46,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--model", type=Path, default=None, help="gesture model (.onnx); default models/handsign.onnx if present")
     add_hand_options(p, no_tiles_help="without the background search for distant hands (to compare its cost)",
                      min_detection=False)
+    add_heads_option(p)
     add_threads_option(p, spinning=True)
     p.add_argument("--loop", choices=LOOPS + ("both",), default="both", help="which live loop(s) to time")
     p.add_argument("--peer-task", type=Path, default=None,
@@ -80,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(args.verbose)
     options = BenchOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(BenchOptions)})
     images = read_clip(options.source, options.size)
-    classifier = load_classifier(args.model, args.threads, args.spinning)
+    classifier = load_classifier(args.model, args.threads, args.spinning, args.heads)
     if args.wake:
         return wake_report(options, images, classifier)
     recognizer = PeerRecognizer(args.peer_task, args.max_hands) if args.peer_task else None

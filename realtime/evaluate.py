@@ -18,7 +18,7 @@ import argparse
 from pathlib import Path
 from typing import Sequence
 
-from realtime.core.cli import (ArgumentParser, add_crop_options, add_hand_options, add_threads_option,
+from realtime.core.cli import (ArgumentParser, add_crop_options, add_hand_options, add_heads_option, add_threads_option,
                                check_shared_options, run_main, setup_logging)
 from realtime.core.contract import FRAMINGS
 from realtime.evaluation.live_path import evaluate_live
@@ -48,6 +48,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", required=True, type=Path, help="folder for the report files")
     add_hand_options(p, max_hands_help="hands the tracker looks for per image")
     add_crop_options(p)
+    add_heads_option(p)
     add_threads_option(p)
     p.add_argument("--sweep", type=parse_sweep, default=[],
                    help="also score these crop settings, FRAMING:MARGIN comma-separated (e.g. "
@@ -66,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(args.verbose)
     m = evaluate_live(args.model, args.data, args.out, args.max_hands, args.crop_margin, args.framing,
                       args.min_detection, args.hand_model, args.threads, args.max_errors, not args.no_tiles,
-                      args.sweep)
+                      args.sweep, args.heads)
     gesture = "" if m["gesture_accuracy"] is None else \
         f"  gestures only {m['gesture_accuracy']:.4f} ({m['gesture_count']} images)"
     print(f"accuracy {m['accuracy']:.4f}  macro F1 {m['macro_f1']:.4f}  hands found {m['hand_found_rate']:.4f}  "

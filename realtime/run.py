@@ -156,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     check_writable(args.snapshot_dir, "snapshot folder")
     if args.record:
         check_writable(args.record.parent, "recording folder")
-    classifier = load_classifier(args.model, args.threads, args.spinning)
+    classifier = load_classifier(args.model, args.threads, args.spinning, args.heads)
     labels = list(classifier.labels) if classifier else []
     with ExitStack() as stack:
         dispatcher = build_dispatcher(args, labels, classifier.path.name if classifier else None, stack)

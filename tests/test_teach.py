@@ -104,7 +104,8 @@ def test_mixture_head_keeps_base_probabilities_when_the_new_head_says_base(tmp_p
     weight, bias = rng.normal(0, 0.01, (dim, 3)).astype(np.float32), np.array([2.0, 0.0, -1.0], np.float32)
     path = tmp_path / "mixture.onnx"
     onnx.save(with_taught_head(base, weight, bias, ["a", "b"], True, {}), str(path))
-    model, shipped = GestureClassifier(path), GestureClassifier(SHIPPED)
+    model, shipped = GestureClassifier(path), GestureClassifier(SHIPPED, heads="crop")
+    assert not model.has_landmark_head  # the base's landmark head knows none of the taught gestures
     crops = [read_bgr(p) for p in PHOTOS[:3]]
     p = np.stack([x.probabilities for x in model.predict(crops)])
     p_base = np.stack([x.probabilities for x in shipped.predict(crops)])

@@ -178,8 +178,9 @@ def with_taught_head(base: onnx.ModelProto, weight: np.ndarray, bias: np.ndarray
     "one of the base's gestures" and the output is ``[p_base * p(column 0), p(taught...)]``: the
     base head's probabilities are kept as they are, scaled by how sure the new head is that the
     hand shows none of the taught gestures; ``labels`` then lists only the taught gestures.
+    A landmark head of the base is left out: it knows none of the taught gestures.
     """
-    model = expose_features(base)
+    model = expose_features(without_landmark_head(base))
     graph = model.graph
     head = find_head(model)
     meta = {p.key: p.value for p in model.metadata_props}
@@ -222,3 +223,119 @@ def with_taught_head(base: onnx.ModelProto, weight: np.ndarray, bias: np.ndarray
     model.doc_string = f"HandSign gesture classifier, taught: {', '.join(all_labels)}"
     onnx.checker.check_model(model)
     return model
+
+
+LANDMARK_INPUT_KEY = METADATA_PREFIX + "landmark_input"
+LANDMARK_RECIPE_KEY = METADATA_PREFIX + "landmark_features"
+LANDMARK_OUTPUT_KEY = METADATA_PREFIX + "landmark_output"
+FUSED_OUTPUT_KEY = METADATA_PREFIX + "fused_output"
+FUSION_KEY = METADATA_PREFIX + "fusion"
+#: Keeps log() finite where a head gives a class exactly zero.
+FUSION_EPS = 1e-6
+
+
+@dataclass(frozen=True)
+class LandmarkHead:
+    """A small dense network on hand-shape features, over shape groups, and how it is fused.
+
+    ``layers``: (weight (in, out), bias (out,)) pairs, ReLU between them, softmax at the end over
+    ``groups`` (each a tuple of the model's labels that look alike as landmarks, e.g. ``one`` and
+    ``mute``). ``weights``: per label, how far the fused log-probability leans on the landmark head
+    (0: crop only, 1: landmarks only).
+    """
+
+    layers: tuple[tuple[np.ndarray, np.ndarray], ...]
+    groups: tuple[tuple[str, ...], ...]
+    weights: dict[str, float]
+    recipe: str
+
+    def group_matrix(self, labels: Sequence[str]) -> np.ndarray:
+        """(groups, labels) 0/1: which group each label belongs to."""
+        m = np.zeros((len(self.groups), len(labels)), np.float32)
+        for g, members in enumerate(self.groups):
+            for name in members:
+                m[g, list(labels).index(name)] = 1.0
+        if not (m.sum(axis=0) == 1).all():
+            raise ValueError("every label must be in exactly one landmark group")
+        return m
+
+
+def with_landmark_head(base: onnx.ModelProto, head: LandmarkHead) -> onnx.ModelProto:
+    """The base model with a second input (hand-shape features), the landmark head on it, and the fused
+    probabilities, as two more outputs named in the metadata. The crop output is unchanged, so a loader
+    that knows nothing of landmarks still works (it feeds zeros to the second input)."""
+    from realtime.core.contract import FUSED_NAME, LANDMARK_INPUT_NAME, LANDMARK_OUTPUT_NAME
+
+    model = onnx.ModelProto()
+    model.CopyFrom(base)
+    graph = model.graph
+    for name in (LANDMARK_INPUT_NAME,):
+        if name in [i.name for i in graph.input]:
+            raise ValueError(f"{name!r} is already an input: the model has a landmark head")
+    labels = json.loads({p.key: p.value for p in model.metadata_props}[LABELS_KEY])
+    crop = find_head(model).output
+    size = head.layers[0][0].shape[0]
+    graph.input.append(helper.make_tensor_value_info(LANDMARK_INPUT_NAME, TensorProto.FLOAT, ["batch", size]))
+    inits = {"lm_groups": head.group_matrix(labels),
+             "lm_share": 1.0 / head.group_matrix(labels).sum(axis=1) @ head.group_matrix(labels),
+             "lm_eps": np.array(FUSION_EPS, np.float32),
+             "lm_w": np.array([head.weights[l] for l in labels], np.float32),
+             "lm_1w": np.array([1.0 - head.weights[l] for l in labels], np.float32)}
+    nodes, x = [], LANDMARK_INPUT_NAME
+    for k, (w, b) in enumerate(head.layers):
+        inits[f"lm_w{k}"], inits[f"lm_b{k}"] = np.asarray(w, np.float32), np.asarray(b, np.float32)
+        nodes += [helper.make_node("MatMul", [x, f"lm_w{k}"], [f"lm_mm{k}"], name=f"lm_matmul{k}"),
+                  helper.make_node("Add", [f"lm_mm{k}", f"lm_b{k}"], [f"lm_z{k}"], name=f"lm_add{k}")]
+        x = f"lm_z{k}"
+        if k < len(head.layers) - 1:
+            nodes.append(helper.make_node("Relu", [x], [f"lm_h{k}"], name=f"lm_relu{k}"))
+            x = f"lm_h{k}"
+    nodes += [
+        helper.make_node("Softmax", [x], ["lm_group_probs"], name="lm_softmax", axis=-1),
+        helper.make_node("MatMul", ["lm_group_probs", "lm_groups"], ["lm_class_group"], name="lm_to_labels"),
+        # alone, a group's probability is shared among its labels (the head cannot tell them apart)
+        helper.make_node("Mul", ["lm_class_group", "lm_share"], [LANDMARK_OUTPUT_NAME], name="lm_share_out"),
+        helper.make_node("Add", ["lm_class_group", "lm_eps"], ["lm_q"], name="lm_q_eps"),
+        helper.make_node("Log", ["lm_q"], ["lm_log_q"], name="lm_log_q"),
+        helper.make_node("Add", [crop, "lm_eps"], ["lm_p"], name="lm_p_eps"),
+        helper.make_node("Log", ["lm_p"], ["lm_log_p"], name="lm_log_p"),
+        helper.make_node("Mul", ["lm_log_q", "lm_w"], ["lm_wq"], name="lm_weigh_q"),
+        helper.make_node("Mul", ["lm_log_p", "lm_1w"], ["lm_wp"], name="lm_weigh_p"),
+        helper.make_node("Add", ["lm_wq", "lm_wp"], ["lm_fused_logits"], name="lm_fuse"),
+        helper.make_node("Softmax", ["lm_fused_logits"], [FUSED_NAME], name="lm_fused_softmax", axis=-1),
+    ]
+    graph.initializer.extend(numpy_helper.from_array(np.asarray(v, np.float32), n) for n, v in inits.items())
+    graph.node.extend(nodes)
+    for name in (LANDMARK_OUTPUT_NAME, FUSED_NAME):
+        graph.output.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch", len(labels)]))
+    fusion = {"rule": "softmax((1 - w) * log(p_crop) + w * log(p_landmark_group))",
+              "groups": [list(g) for g in head.groups], "weights": head.weights,
+              "hidden": [int(w.shape[1]) for w, _ in head.layers[:-1]]}
+    _set_metadata(model, {LANDMARK_INPUT_KEY: json.dumps(LANDMARK_INPUT_NAME),
+                          LANDMARK_RECIPE_KEY: json.dumps(head.recipe),
+                          LANDMARK_OUTPUT_KEY: json.dumps(LANDMARK_OUTPUT_NAME),
+                          FUSED_OUTPUT_KEY: json.dumps(FUSED_NAME), FUSION_KEY: json.dumps(fusion)})
+    onnx.checker.check_model(model)
+    return model
+
+
+def without_landmark_head(model: onnx.ModelProto) -> onnx.ModelProto:
+    """A copy with the landmark head, its input, outputs and metadata removed (crop only)."""
+    from realtime.core.contract import FUSED_NAME, LANDMARK_INPUT_NAME, LANDMARK_OUTPUT_NAME
+
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    graph = out.graph
+    if LANDMARK_INPUT_NAME not in [i.name for i in graph.input]:
+        return out
+    keep = [o for o in graph.output if o.name not in (LANDMARK_OUTPUT_NAME, FUSED_NAME)]
+    del graph.output[:]
+    graph.output.extend(keep)
+    _prune(graph)
+    inputs = [i for i in graph.input if i.name != LANDMARK_INPUT_NAME]
+    del graph.input[:]
+    graph.input.extend(inputs)
+    _set_metadata(out, {}, drop=(LANDMARK_INPUT_KEY, LANDMARK_RECIPE_KEY, LANDMARK_OUTPUT_KEY, FUSED_OUTPUT_KEY,
+                                 FUSION_KEY))
+    onnx.checker.check_model(out)
+    return out

@@ -10,7 +10,7 @@ from typing import Sequence
 import numpy as np
 import onnxruntime as ort
 
-from realtime.core.contract import ContractError, ModelContract, to_batch
+from realtime.core.contract import HEADS, ContractError, ModelContract, to_batch
 from realtime.core.errors import HandSignError
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def session_options(threads: int, spinning: bool = True) -> ort.SessionOptions:
 class GestureClassifier:
     """A HandSign ONNX model with its contract; ``predict`` takes BGR crops of any size."""
 
-    def __init__(self, path: str | Path, threads: int = 2, spinning: bool = True) -> None:
+    def __init__(self, path: str | Path, threads: int = 2, spinning: bool = True, heads: str = "fused") -> None:
         self.path = Path(path)
         if not self.path.is_file():
             raise ModelLoadError(f"gesture model not found: {self.path}")
@@ -85,15 +85,30 @@ class GestureClassifier:
         except ContractError as exc:
             raise ModelLoadError(f"{self.path}: {exc}") from None
         self._check_signature()
+        if heads not in HEADS:
+            raise ModelLoadError(f"unknown heads {heads!r} (expected one of {', '.join(HEADS)})")
+        if heads == "landmarks" and not self.has_landmark_head:
+            raise ModelLoadError(f"{self.path} has no landmark head (use --heads crop, or a model made by "
+                                 "`python -m training.landmark_head`)")
+        #: Which answer ``predict_batch`` gives when it is handed hand-shape features.
+        self.heads = heads if self.has_landmark_head else "crop"
 
     def _check_signature(self) -> None:
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
         c = self.contract
         names = [o.name for o in outputs]
-        for kind, name in (("feature", c.feature_output), ("feature-map", c.feature_map_output)):
+        for kind, name in (("feature", c.feature_output), ("feature-map", c.feature_map_output),
+                           ("landmark", c.landmark_output), ("fused", c.fused_output)):
             if name and name not in names:
                 raise ModelLoadError(f"{self.path}: the metadata names a {kind} output {name!r} the graph does not have")
-        probs = [o for o in outputs if o.name not in (c.feature_output, c.feature_map_output)]
+        shape_inputs = [i for i in inputs if c.landmark_input and i.name == c.landmark_input]
+        if c.landmark_input and not shape_inputs:
+            raise ModelLoadError(f"{self.path}: the metadata names a landmark input {c.landmark_input!r} "
+                                 "the graph does not have")
+        self.shape_size = int(shape_inputs[0].shape[1]) if shape_inputs else 0
+        inputs = [i for i in inputs if i not in shape_inputs]
+        probs = [o for o in outputs if o.name not in (c.feature_output, c.feature_map_output, c.landmark_output,
+                                                     c.fused_output)]
         if len(inputs) != 1 or len(probs) != 1:
             raise ModelLoadError(f"{self.path}: expected one input and one output, "
                                  f"got {len(inputs)} and {len(probs)}")
@@ -121,14 +136,35 @@ class GestureClassifier:
                 f"{self.contract.color_order} {self.contract.value_range}, "
                 f"resize={self.contract.resize_method})")
 
-    def predict_batch(self, batch: np.ndarray) -> np.ndarray:
-        """Run an already preprocessed float32 NHWC batch; returns probabilities (N, classes)."""
-        return self.session.run([self.output_name], {self.input_name: batch})[0]
+    @property
+    def has_landmark_head(self) -> bool:
+        return bool(self.contract.landmark_input)
 
-    def predict_with_feature_map(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _feed(self, batch: np.ndarray, shapes: np.ndarray | None) -> tuple[dict, str]:
+        """The input feed and the probabilities output to read: with hand-shape features and a
+        landmark head, the one ``heads`` names; else the crop classifier's."""
+        feed = {self.input_name: batch}
+        if not self.has_landmark_head:
+            return feed, self.output_name
+        if shapes is None:  # a crop without landmarks: the crop head alone (the input must still be fed)
+            feed[self.contract.landmark_input] = np.zeros((len(batch), self.shape_size), np.float32)
+            return feed, self.output_name
+        feed[self.contract.landmark_input] = np.asarray(shapes, np.float32)
+        c = self.contract
+        return feed, {"crop": self.output_name, "landmarks": c.landmark_output, "fused": c.fused_output}[self.heads]
+
+    def predict_batch(self, batch: np.ndarray, shapes: np.ndarray | None = None) -> np.ndarray:
+        """Run an already preprocessed float32 NHWC batch; returns probabilities (N, classes).
+        ``shapes``: the hands' features (realtime.core.hand_shape), for a model with a landmark head."""
+        feed, output = self._feed(batch, shapes)
+        return self.session.run([output], feed)[0]
+
+    def predict_with_feature_map(self, batch: np.ndarray, shapes: np.ndarray | None = None
+                                 ) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities and the last feature map of a preprocessed batch, in one run (the model
         must name a feature-map output)."""
-        probs, fmaps = self.session.run([self.output_name, self.contract.feature_map_output], {self.input_name: batch})
+        feed, output = self._feed(batch, shapes)
+        probs, fmaps = self.session.run([output, self.contract.feature_map_output], feed)
         return probs, fmaps
 
     def predict(self, crops_bgr: Sequence[np.ndarray]) -> list[Prediction]:
@@ -149,12 +185,13 @@ class GestureClassifier:
     def embed(self, crops_bgr: Sequence[np.ndarray], batch_size: int = 32) -> np.ndarray:
         """The backbone's pooled features of BGR crops, (N, dim) float32, preprocessed by the contract."""
         name = self.require_features()
-        parts = [self.session.run([name], {self.input_name: to_batch(crops_bgr[i:i + batch_size], self.contract)})[0]
+        parts = [self.session.run([name], self._feed(to_batch(crops_bgr[i:i + batch_size], self.contract), None)[0])[0]
                  for i in range(0, len(crops_bgr), batch_size)]
         return np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, 0), np.float32)
 
 
-def load_classifier(path: Path | str | None, threads: int = 2, spinning: bool = False) -> GestureClassifier | None:
+def load_classifier(path: Path | str | None, threads: int = 2, spinning: bool = False,
+                    heads: str = "fused") -> GestureClassifier | None:
     """The gesture model: ``path``, else the shipped one; ``none`` tracks hands without labels."""
     from realtime.core.paths import GESTURE_MODEL
 
@@ -165,6 +202,6 @@ def load_classifier(path: Path | str | None, threads: int = 2, spinning: bool = 
             log.warning("no gesture model at %s: tracking hands without labels", GESTURE_MODEL)
             return None
         path = GESTURE_MODEL
-    classifier = GestureClassifier(path, threads=threads, spinning=spinning)
+    classifier = GestureClassifier(path, threads=threads, spinning=spinning, heads=heads)
     log.info("%r", classifier)
     return classifier

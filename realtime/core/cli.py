@@ -91,6 +91,15 @@ def add_threads_option(group: argparse._ActionsContainer, help: str = "onnxrunti
                            help="let onnxruntime's idle threads spin-wait (they then compete with the hand tracker)")
 
 
+def add_heads_option(group: argparse._ActionsContainer) -> None:
+    """--heads: which answer of a model with a landmark head is read."""
+    from realtime.core.contract import HEADS
+    group.add_argument("--heads", choices=HEADS, default=HEADS[0],
+                       help="with a model that has a landmark head: fused (crop and landmarks together), crop "
+                            "(the crop classifier alone) or landmarks (the hand-shape head alone; it cannot tell "
+                            "look-alikes such as one/mute apart); a model without one is crop only")
+
+
 def check_shared_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """The range checks of the shared options that ``args`` has; a bad one is ``parser.error``."""
     if getattr(args, "max_hands", 1) < 1:

@@ -40,6 +40,13 @@ FEATURES_NAME = "features"
 #: (class activation maps, realtime.classifier.activation); its layout (NCHW or NHWC) is in the metadata.
 FEATURE_MAP_NAME = "feature_map"
 FEATURE_MAP_LAYOUTS = ("NCHW", "NHWC")
+#: The landmark head (realtime.classifier.graph.with_landmark_head): its input, the hand-shape features
+#: of realtime.core.hand_shape, and its two outputs: the landmark head alone and the fused answer.
+LANDMARK_INPUT_NAME = "hand_shape"
+LANDMARK_OUTPUT_NAME = "landmark_probabilities"
+FUSED_NAME = "fused_probabilities"
+#: Which answer the live path reads: the crop classifier, the landmark head or both fused.
+HEADS = ("fused", "crop", "landmarks")
 #: How a hand is cut from a frame (see :func:`crop_box`): "hand" = the landmark box grown by the
 #: margin and padded to square with grey, like HaGRID's tight training crops; "context" = a square
 #: of real surroundings centred on the hand. "hand" won on the live-path measurement (docs/how-it-works.md).
@@ -97,6 +104,10 @@ class ModelContract:
     feature_output: str = ""  # graph output with the backbone features; "" = none (older models)
     feature_map_output: str = ""  # graph output with the last feature map; "" = none
     feature_map_layout: str = ""  # its layout, one of FEATURE_MAP_LAYOUTS
+    landmark_input: str = ""  # second graph input: hand-shape features; "" = crop only
+    landmark_features: str = ""  # the recipe of those features (realtime.core.hand_shape.FEATURES_RECIPE)
+    landmark_output: str = ""  # the landmark head's probabilities
+    fused_output: str = ""  # crop and landmark heads fused
     extra: Mapping[str, str] = field(default_factory=dict)  # opset, metrics, created, arch...
 
     def to_metadata(self) -> dict[str, str]:
@@ -123,7 +134,8 @@ class ModelContract:
             kwargs = {}
             for name in ("labels", "image_size", "color_order", "value_range", "layout",
                          "resize_method", "crop_margin", "crop_framing", "input_name", "output_name",
-                         "feature_output", "feature_map_output", "feature_map_layout"):
+                         "feature_output", "feature_map_output", "feature_map_layout", "landmark_input",
+                         "landmark_features", "landmark_output", "fused_output"):
                 key = METADATA_PREFIX + name
                 if key in meta:
                     kwargs[name] = json.loads(meta[key])
@@ -163,6 +175,13 @@ class ModelContract:
                 self.feature_map_output and self.feature_map_layout not in FEATURE_MAP_LAYOUTS):
             raise ContractError(f"metadata feature_map_output {self.feature_map_output!r} / layout "
                                 f"{self.feature_map_layout!r} (expected a name and one of {FEATURE_MAP_LAYOUTS})")
+        if self.landmark_input:
+            from realtime.core.hand_shape import FEATURES_RECIPE
+            if self.landmark_features != FEATURES_RECIPE:
+                raise ContractError(f"the model's landmark head reads {self.landmark_features!r} features; this "
+                                    f"HandSign computes {FEATURES_RECIPE!r} (update HandSign or re-fit the head)")
+            if not (self.landmark_output and self.fused_output):
+                raise ContractError("metadata names a landmark input but not its landmark and fused outputs")
 
     @property
     def gesture_indices(self) -> list[int]:

@@ -161,9 +161,9 @@ def errors_figure(outcomes: Sequence[Outcome], limit: int, maps: ActivationMaps 
 def evaluate_live(model: Path, data: Path, out: Path, max_hands: int = 2, crop_margin: float | None = None,
                   framing: str | None = None, min_detection: float = 0.5, hand_model: Path = HAND_MODEL,
                   threads: int = 2, max_errors: int = 24, tiles: bool = True,
-                  sweep: Sequence[tuple[str, float]] = ()) -> dict:
+                  sweep: Sequence[tuple[str, float]] = (), heads: str = "fused") -> dict:
     """The whole evaluation; writes the report files into ``out`` and returns the metrics."""
-    classifier = GestureClassifier(model, threads=threads)
+    classifier = GestureClassifier(model, threads=threads, heads=heads)
     dataset = discover(data, min_classes=1)
     check_classes(dataset.labels, classifier.labels, data)
     out = prepare_out_dir(out)
@@ -173,7 +173,7 @@ def evaluate_live(model: Path, data: Path, out: Path, max_hands: int = 2, crop_m
                      for f, m in [(framing, crop_margin), *sweep]]
         outcomes, unreadable = run_images(pipelines, items)
     main_pipe = pipelines[0]
-    settings = {"max_hands": max_hands, "min_detection": min_detection, "tiles": tiles,
+    settings = {"max_hands": max_hands, "min_detection": min_detection, "tiles": tiles, "heads": classifier.heads,
                 "crop_margin": main_pipe.crop_margin, "framing": main_pipe.framing}
     unread = sorted(set(dataset.labels) - {o.true for o in outcomes[0]})
     if unread:

@@ -12,6 +12,7 @@ from realtime.classifier.activation import ActivationMaps
 from realtime.classifier.model import GestureClassifier
 from realtime.core.contract import (DEFAULT_CROP_MARGIN, DEFAULT_FRAMING, DEFAULT_IMAGE_SIZE, UNSURE, Box,
                                     batch_from_prepared, clamp_box, is_gesture, prepare_image)
+from realtime.core.hand_shape import batch_features, image_flip
 from realtime.hands.tracker import Hand, HandTracker
 from realtime.hands.idle import IdlePacer
 from realtime.hands.search import DistantHandSearch
@@ -133,12 +134,13 @@ class GesturePipeline:
     def finish(self, d: Detection) -> FrameResult:
         """The gesture stage: crops by the contract, one classifier batch, smoothing."""
         t0 = time.perf_counter()
-        results = self.classify_hands(d.image, d.hands)
+        results = self.classify_hands(d.image, d.hands, d.mirrored)
         d.timings["classify"] = (time.perf_counter() - t0) * 1000
         return FrameResult(d.frame, d.image, results, d.timings)
 
-    def classify_hands(self, image: np.ndarray, hands: list[Hand]) -> list[HandResult]:
-        """Crop each detected hand by the contract and classify the crops in one batch."""
+    def classify_hands(self, image: np.ndarray, hands: list[Hand], mirrored: bool = False) -> list[HandResult]:
+        """Crop each detected hand by the contract and classify the crops in one batch
+        (with their landmarks too, when the model has a landmark head)."""
         results = []
         height, width = image.shape[:2]
         for hand in hands:
@@ -146,10 +148,10 @@ class GesturePipeline:
             results.append(HandResult(clamp_box(box, width, height), hand.handedness, hand.score, crop,
                                       landmarks=hand.landmarks))
         if self.classifier is not None and results:
-            self._classify(results)
+            self._classify(results, mirrored)
         return results
 
-    def _classify(self, results: list[HandResult]) -> None:
+    def _classify(self, results: list[HandResult], mirrored: bool) -> None:
         c = self.classifier.contract
         carried = [self.smoother.stable(r.box, r.handedness, min(self.threshold + 0.2, 0.95))
                    if self.carry_stable and not self.keep_feature_maps else None for r in results]
@@ -158,12 +160,14 @@ class GesturePipeline:
         if todo:
             self.model_views(todo)
             batch = batch_from_prepared([r.model_view for r in todo], c)
+            shapes = (batch_features([r.landmarks for r in todo], [image_flip(r.handedness, mirrored) for r in todo])
+                      if self.classifier.has_landmark_head else None)
             if self.keep_feature_maps and self.maps().method == "cam":
-                computed, fmaps = self.classifier.predict_with_feature_map(batch)
+                computed, fmaps = self.classifier.predict_with_feature_map(batch, shapes)
                 for r, fmap in zip(todo, fmaps):
                     r.feature_map = fmap
             else:
-                computed = self.classifier.predict_batch(batch)
+                computed = self.classifier.predict_batch(batch, shapes)
             computed = iter(computed)
         probabilities = [kept if kept is not None else next(computed) for kept in carried]
         smoothed = self.smoother.update([r.box for r in results], [r.handedness for r in results],

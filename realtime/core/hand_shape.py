@@ -1,0 +1,72 @@
+"""The landmark contract: 21 hand landmarks -> the numbers the landmark head reads. Pure numpy.
+
+One recipe for training (landmarks of padded HaGRID crops), the shipped ONNX (its second input) and
+the live loop. Its name is stored in the model's metadata (``handsign.landmark_features``), so a
+model made for another recipe is refused rather than fed the wrong numbers.
+
+The hand is put in a canonical frame: origin at the wrist, scaled by the wrist -> middle-finger-base
+distance (which a change of shape hardly moves), and mirrored so every hand looks like a right hand
+in the image. The image is not rotated: up and down matter (``like`` vs ``dislike``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: The recipe's name in the model metadata; change it whenever the numbers below change.
+FEATURES_RECIPE = "hand-shape-v1"
+WRIST, THUMB_TIP, INDEX_BASE, MIDDLE_BASE, PINKY_BASE = 0, 4, 5, 9, 17
+TIPS = (4, 8, 12, 16, 20)
+#: (base, middle joint, tip side) per finger: the bend at the middle joint.
+JOINTS = ((1, 2, 3), (2, 3, 4), (5, 6, 7), (6, 7, 8), (9, 10, 11), (10, 11, 12), (13, 14, 15), (14, 15, 16),
+          (17, 18, 19), (18, 19, 20))
+PAIRS = ((4, 8), (4, 12), (4, 16), (4, 20), (8, 12), (12, 16), (16, 20), (4, 5), (8, 5))
+BASES = (2, 5, 9, 13, 17)
+#: 20 points x 2 + 9 tip distances + 5 extensions + 10 joint bends.
+FEATURES_SIZE = 40 + len(PAIRS) + len(TIPS) + len(JOINTS)
+
+
+def image_flip(handedness: str, mirrored: bool) -> bool:
+    """Whether a hand must be flipped to look like a right hand in the image.
+
+    ``handedness`` is the person's own hand (what the tracker reports); in a mirror view a right
+    hand looks like a right hand, in a camera's own view like a left one.
+    """
+    return (handedness == "Left") == mirrored
+
+
+def hand_shape_features(landmarks: np.ndarray, flip: bool) -> np.ndarray:
+    """``FEATURES_SIZE`` float32 numbers for one hand's (21, 2) landmarks (any pixel scale)."""
+    p = np.asarray(landmarks, np.float64)[:, :2] - np.asarray(landmarks, np.float64)[WRIST, :2]
+    if flip:
+        p[:, 0] = -p[:, 0]
+    scale = max(float(np.hypot(*p[MIDDLE_BASE])), 1e-6)
+    p = p / scale
+    dist = [np.hypot(*(p[a] - p[b])) for a, b in PAIRS]
+    extension = [np.hypot(*p[t]) / max(np.hypot(*p[b]), 1e-6) for t, b in zip(TIPS, BASES)]
+    bends = []
+    for a, b, c in JOINTS:
+        u, v = p[a] - p[b], p[c] - p[b]
+        bends.append(float(u @ v) / max(np.hypot(*u) * np.hypot(*v), 1e-6))
+    return np.concatenate([p[1:].ravel(), dist, extension, bends]).astype(np.float32)
+
+
+def batch_features(landmarks: list[np.ndarray], flips: list[bool]) -> np.ndarray:
+    """(N, FEATURES_SIZE) for N hands."""
+    if not landmarks:
+        return np.zeros((0, FEATURES_SIZE), np.float32)
+    return np.stack([hand_shape_features(l, f) for l, f in zip(landmarks, flips)])
+
+
+#: (tip, middle joint) of the four fingers; the thumb's extension is too ambiguous to count.
+FINGERS = ((8, 6), (12, 10), (16, 14), (20, 18))
+#: A finger is extended when its tip is this much farther from the wrist than its middle joint.
+EXTENDED_RATIO = 1.15
+
+
+def extended_fingers(landmarks: np.ndarray) -> int:
+    """How many of the four fingers (not the thumb) are stretched out: 0 for a fist or a hand
+    curled round a cup, 1 for a pointing finger, 4 for an open palm. Rotation- and scale-free."""
+    p = np.asarray(landmarks, np.float64)[:, :2]
+    reach = np.hypot(*(p - p[WRIST]).T)
+    return int(sum(reach[tip] > EXTENDED_RATIO * reach[joint] for tip, joint in FINGERS))
