@@ -54,10 +54,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(args.verbose)
     clips = find_clips(args.clips)
     labels = read_labels(args.labels) if args.labels else None
-    classifier = load_classifier(args.model, args.threads, args.spinning)
+    classifier = load_classifier(args.model, args.threads, args.spinning, args.heads)
     options = LiveOptions(headless=True, events_only=True, serial=args.serial, mirror=args.mirror,
                           threshold=args.threshold, min_hold_ms=args.min_hold, hold_every_ms=args.hold_every,
-                          swipe_distance=args.swipe_distance, threads=args.threads, spinning=args.spinning)
+                          swipe_distance=args.swipe_distance, min_size=args.min_size,
+                          swipe_min_size=args.swipe_min_size, intent=args.intent, threads=args.threads,
+                          spinning=args.spinning)
     runs = []
     for clip in clips:
         runs.append(events_of_clip(clip, classifier, args, options))

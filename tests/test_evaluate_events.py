@@ -64,7 +64,7 @@ def test_the_peer_is_counted_by_the_same_rule_on_the_same_clips():
                     "--peer-task", str(task))
     assert result.returncode == 0, result.stderr[-2000:]
     ours, _, peer = result.stdout.partition("peer: MediaPipe Gesture Recognizer")
-    assert "a hand's top class for 300 ms" in peer
+    assert "a hand's top class for 600 ms" in peer  # the same --min-hold as HandSign's starts
     assert re.search(r"^swipe2_up_down\.mp4 +4\.6 +2 ", ours, re.M)  # HandSign: its two swipes
     row = re.search(r"^swipe2_up_down\.mp4 +4\.6 +(\d+) ", peer, re.M)
     assert row, peer  # the peer played the same 4.6 s (its count is whatever it says)

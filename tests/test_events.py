@@ -18,8 +18,8 @@ CLIP = {p.name: p for p in CLIPS}
 STEP = 33  # ms between frames, a 30 fps camera
 
 
-def hand(label, track=0, x=320.0, y=240.0, size=100.0, side="Right", conf=0.9):
-    return HandObservation(track, side, label, conf, (x, y), size)
+def hand(label, track=0, x=320.0, y=240.0, size=100.0, side="Right", conf=0.9, fingers=None, tip=None):
+    return HandObservation(track, side, label, conf, (x, y), size, fingers, tip)
 
 
 def feed(events: GestureEvents, labels, start=0):
@@ -52,13 +52,22 @@ def test_a_short_flicker_does_not_end_or_restart_a_gesture():
 
 
 def test_end_reasons_unsure_and_lost_and_hold_repeats():
-    ev = feed(GestureEvents(hold_every_ms=500), ["ok"] * 60 + ["unsure"] * 10)  # start at 330 ms, 1980 ms shown
+    ev = feed(GestureEvents(min_hold_ms=300, hold_every_ms=500), ["ok"] * 60 + ["unsure"] * 10)  # start at 330 ms
     kinds = [e.type for e in ev]
     assert kinds[0] == "start" and kinds[-1] == "end" and ev[-1].reason == "unsure"
     holds = [e for e in ev if e.type == "hold"]
     assert len(holds) == 3 and all(b.t_ms - a.t_ms >= 500 for a, b in zip(holds, holds[1:]))
     lost = feed(GestureEvents(hold_every_ms=0), ["ok"] * 20 + [None] * 10)
     assert [(e.type, e.reason) for e in lost] == [("start", None), ("end", "lost")]
+
+
+def test_the_default_hold_and_a_distant_hand():
+    ev = feed(GestureEvents(hold_every_ms=0), ["palm"] * 30)
+    assert [e.type for e in ev] == ["start"] and ev[0].t_ms == 19 * STEP  # the first frame at or past 600 ms
+    far = GestureEvents(hold_every_ms=0)  # a hand 30 px tall in a 480 px frame: someone across the room
+    assert sum((far.update(i * STEP, [hand("palm", size=30)], 640, 480) for i in range(40)), []) == []
+    near = GestureEvents(hold_every_ms=0, min_size=0)
+    assert len(sum((near.update(i * STEP, [hand("palm", size=30)], 640, 480) for i in range(40)), [])) == 1
 
 
 def test_two_hands_have_their_own_events():
@@ -70,12 +79,13 @@ def test_two_hands_have_their_own_events():
 
 
 # ------------------------------------------------------------------------------------------------- swipes
-def trajectory(points, size=100.0, label="palm", gap=()):
+def trajectory(points, size=100.0, label="palm", gap=(), detector=None, fingers=None, tips=None, sides=None):
     """Feed a synthetic palm trajectory (one point per frame, ``gap`` frames unseen)."""
-    det = SwipeDetector()
+    det = detector or SwipeDetector()
     out = []
     for i, (x, y) in enumerate(points):
-        hands = [] if i in gap else [hand(label, x=x, y=y, size=size)]
+        hands = [] if i in gap else [hand(label, x=x, y=y, size=size, fingers=fingers and fingers[i],
+                                          tip=tips and tips[i], side=sides[i] if sides else "Right")]
         out += det.update(i * STEP, hands, 640, 480, mirrored=True, frame=i)
     return out
 
@@ -114,9 +124,44 @@ def test_a_swipe_across_frames_where_the_hand_is_lost():
     assert [e.gesture for e in ev] == ["swipe_down"]
 
 
-def test_one_long_stroke_is_one_swipe_and_the_way_back_is_another():
-    ev = trajectory(line(60, 240, 600, 240, 14) + line(600, 240, 60, 240, 14))
+def test_one_long_stroke_is_one_swipe_and_the_way_back_after_a_pause_is_another():
+    rest, back = [(60, 240)] * 6, line(600, 240, 60, 240, 14)
+    ev = trajectory(rest + line(60, 240, 600, 240, 14) + [(600, 240)] * 10 + back)
     assert [e.gesture for e in ev] == ["swipe_right", "swipe_left"]
+    # straight back without a pause, as hands shuffling things on a table do: only the first stroke
+    assert [e.gesture for e in trajectory(rest + line(60, 240, 600, 240, 14) + back)] == ["swipe_right"]
+    assert len(trajectory(rest + line(60, 240, 600, 240, 14) + back, detector=SwipeDetector(intent=False))) == 2
+
+
+def test_strokes_that_do_not_look_deliberate_are_not_swipes():
+    stroke = [(320, 240)] * 6 + line(320, 240, 540, 240, 8) + [(540, 240)] * 5
+    n = len(stroke)
+    assert len(trajectory(stroke, fingers=[4] * n)) == 1  # an open hand from rest
+    assert trajectory(stroke, fingers=[0] * n) == []  # a fist, or a hand holding something
+    assert trajectory(stroke, fingers=[0, 4, 1, 3, 2, 4, 0, 3, 1, 4, 2, 0, 4, 1, 3, 0, 2, 4, 1]) == []  # no shape held
+    assert trajectory(stroke[6:]) == []  # came into view already moving
+    small = [(320, 240)] * 6 + line(320, 240, 420, 240, 8)  # 50 px hand in a 480 px frame
+    assert trajectory(small, size=50) == []
+    assert len(trajectory(small, size=50, detector=SwipeDetector(min_size=0))) == 1
+
+
+def test_a_hand_lost_mid_stroke_is_followed_where_its_motion_leads_and_nowhere_else():
+    # moving right, lost for 20 frames (660 ms: blurred and turned), found further along its course
+    moving = [(100, 240)] * 6 + line(100, 240, 180, 240, 4) + [(0, 0)] * 20 + [(560, 250)] * 3
+    assert [e.gesture for e in trajectory(moving, gap=range(10, 30))] == ["swipe_right"]
+    # a hand at rest, unseen for 8 frames, and another hand (the other side, twice the size) across the frame
+    other = [(100, 240)] * 10 + [(0, 0)] * 8 + [(420, 240)] * 4
+    sides = ["Right"] * 18 + ["Left"] * 4
+    assert trajectory(other, gap=range(10, 18), sides=sides) == []
+
+
+def test_a_flick_of_a_pointing_finger_is_a_swipe():
+    # the palm barely moves; the index tip goes from above the palm to below it
+    n = 16
+    palm = [(320, 240)] * 8 + line(320, 240, 320, 260, 4) + [(320, 260)] * 4
+    tips = [(320, 170)] * 8 + line(320, 170, 320, 310, 4) + [(320, 310)] * 4
+    assert [e.gesture for e in trajectory(palm, fingers=[1] * n, tips=tips)] == ["swipe_down"]
+    assert trajectory(palm, fingers=[4] * n, tips=tips) == []  # an open hand's fingertips: not a flick
 
 
 def clip_swipes(clip: Path) -> list[str]:

@@ -11,6 +11,7 @@ from typing import Any, Protocol, Sequence
 
 import numpy as np
 
+from realtime.core.hand_shape import extended_fingers
 from realtime.events.gestures import GestureEvent, GestureEvents, HandObservation, palm_center_and_size
 from realtime.events.swipes import SwipeDetector
 
@@ -30,7 +31,9 @@ def observations(result: FrameLike) -> list[HandObservation]:
         if h.landmarks is None:
             continue
         center, size = palm_center_and_size(h.landmarks)
-        out.append(HandObservation(h.track, h.handedness, h.label, h.score, center, size))
+        tip = (float(h.landmarks[8][0]), float(h.landmarks[8][1]))
+        out.append(HandObservation(h.track, h.handedness, h.label, h.score, center, size,
+                                   extended_fingers(h.landmarks), tip))
     return out
 
 

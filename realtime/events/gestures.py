@@ -15,6 +15,7 @@ clip gives the same events on any machine. Swipes come from :mod:`realtime.event
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,7 +25,11 @@ from realtime.core.contract import UNSURE, is_gesture
 #: Landmarks of the wrist and the four finger bases: their mean is the palm's centre, which a
 #: change of hand shape (fist, palm) hardly moves.
 PALM_POINTS = (0, 5, 9, 13, 17)
-DEFAULT_MIN_HOLD_MS = 300
+DEFAULT_MIN_HOLD_MS = 600
+#: The smallest hand (landmark box over the frame height) whose gestures start: about 3 m from a webcam.
+DEFAULT_MIN_SIZE = 0.08
+#: The hand's size is the median of its last this many frames (a moving hand's box jumps).
+SIZE_FRAMES = 9
 DEFAULT_RELEASE_MS = 200
 DEFAULT_HOLD_EVERY_MS = 500
 
@@ -39,6 +44,8 @@ class HandObservation:
     confidence: float | None
     center: tuple[float, float]  # palm centre, pixels of the shown frame
     size: float  # the landmark box's longer side, pixels
+    fingers: int | None = None  # extended fingers (not the thumb), from the landmarks
+    tip: tuple[float, float] | None = None  # the index fingertip, pixels
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,7 @@ class _TrackState:
     other_since: int | None = None  # since when the frames have shown something else
     active: ActiveGesture | None = None
     last_hold_ms: int = 0
+    sizes: deque = field(default_factory=lambda: deque(maxlen=SIZE_FRAMES))  # the hand's recent box sides
 
 
 @dataclass
@@ -105,6 +113,7 @@ class GestureEvents:
     min_hold_ms: int = DEFAULT_MIN_HOLD_MS
     release_ms: int = DEFAULT_RELEASE_MS
     hold_every_ms: int = DEFAULT_HOLD_EVERY_MS
+    min_size: float = DEFAULT_MIN_SIZE
     _tracks: dict[int, _TrackState] = field(default_factory=dict)
 
     def reset(self) -> None:
@@ -124,6 +133,7 @@ class GestureEvents:
             seen.add(h.track)
             s = self._tracks.setdefault(h.track, _TrackState(h.label, t_ms))
             s.seen_ms = t_ms
+            s.sizes.append(h.size)
             self._settle(s, h.label, t_ms)
             a, x, y = s.active, h.center[0] / width, h.center[1] / height
             if a is not None and s.label != a.gesture:
@@ -135,7 +145,7 @@ class GestureEvents:
                     s.last_hold_ms = t_ms
                     events.append(self._event("hold", a, t_ms, frame))
             elif (a is None and h.label == s.label and is_gesture(s.label)
-                  and t_ms - s.label_since >= self.min_hold_ms):
+                  and t_ms - s.label_since >= self.min_hold_ms and np.median(s.sizes) >= self.min_size * height):
                 s.active = ActiveGesture(h.track, s.label, h.hand, s.label_since, t_ms, h.confidence, x, y)
                 s.last_hold_ms = t_ms
                 events.append(self._event("start", s.active, t_ms, frame))

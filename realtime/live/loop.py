@@ -64,8 +64,9 @@ class LiveLoop:
     def __init__(self, options: LiveOptions, source: Source, pipeline: GesturePipeline,
                  dispatcher: Dispatcher | None = None) -> None:
         self.options, self.source, self.pipeline, self.dispatcher = options, source, pipeline, dispatcher
-        self.events = EventDetector(GestureEvents(options.min_hold_ms, hold_every_ms=options.hold_every_ms),
-                                    SwipeDetector(options.swipe_distance))
+        self.events = EventDetector(
+            GestureEvents(options.min_hold_ms, hold_every_ms=options.hold_every_ms, min_size=options.min_size),
+            SwipeDetector(options.swipe_distance, min_size=options.swipe_min_size, intent=options.intent))
         self.mirror = source.live if options.mirror is None else options.mirror
         self.paused = False  # the window's space key: frames are not processed meanwhile
         self.annotator = Annotator(options.threshold)

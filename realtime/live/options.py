@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from realtime.classifier.model import GestureClassifier
-from realtime.core.cli import add_crop_options, add_hand_options, add_threads_option
+from realtime.core.cli import add_crop_options, add_hand_options, add_heads_option, add_threads_option
 from realtime.core.paths import GESTURE_MODEL
-from realtime.events.gestures import DEFAULT_HOLD_EVERY_MS, DEFAULT_MIN_HOLD_MS
-from realtime.events.swipes import DEFAULT_MIN_DISTANCE
+from realtime.events.gestures import DEFAULT_HOLD_EVERY_MS, DEFAULT_MIN_HOLD_MS, DEFAULT_MIN_SIZE
+from realtime.events.swipes import DEFAULT_MIN_DISTANCE, DEFAULT_MIN_SIZE as DEFAULT_SWIPE_MIN_SIZE
 from realtime.hands.idle import DEFAULT_IDLE_AFTER_MS, IdlePacer
 from realtime.hands.search import DistantHandSearch
 from realtime.hands.tracker import HandTracker
@@ -33,6 +33,9 @@ class LiveOptions:
     min_hold_ms: int = DEFAULT_MIN_HOLD_MS
     hold_every_ms: int = DEFAULT_HOLD_EVERY_MS
     swipe_distance: float = DEFAULT_MIN_DISTANCE
+    min_size: float = DEFAULT_MIN_SIZE
+    swipe_min_size: float = DEFAULT_SWIPE_MIN_SIZE
+    intent: bool = True
     record: Path | None = None
     snapshot_dir: Path = Path("snapshots")
     teach_dir: Path = Path("teach")
@@ -58,6 +61,7 @@ def add_recognition_options(group: argparse._ActionsContainer) -> None:
     add_crop_options(group, margin_help="margin around the hand, fraction of its size (default: the model's own)",
                      framing_help="crop framing: hand (grown landmark box, grey-padded) or context (square with "
                                   "surroundings); default: the model's own")
+    add_heads_option(group)
     add_threads_option(group, spinning=True)
     group.add_argument("--serial", action="store_true",
                        help="find the hands and classify them one after the other, instead of tracking the "
@@ -76,6 +80,14 @@ def add_event_options(group: argparse._ActionsContainer) -> None:
                        help="ms between hold events while a gesture stays (0: no hold events)")
     group.add_argument("--swipe-distance", type=float, default=DEFAULT_MIN_DISTANCE,
                        help="how far a swipe must move, in hand sizes, within 0.8 s")
+    group.add_argument("--min-size", type=float, default=DEFAULT_MIN_SIZE,
+                       help="smallest hand whose gestures start, as its box over the frame height (0: any)")
+    group.add_argument("--swipe-min-size", type=float, default=DEFAULT_SWIPE_MIN_SIZE,
+                       help="smallest hand whose strokes are swipes, as its box over the frame height (0: any)")
+    group.add_argument("--intent", action=argparse.BooleanOptionalAction, default=True,
+                       help="swipes only from strokes that look deliberate: from rest, with a finger out, and a "
+                            "lost hand followed only where its motion leads (--no-intent: any fast motion; "
+                            "docs/false-triggers.md)")
 
 
 def check_live_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -84,6 +96,8 @@ def check_live_options(parser: argparse.ArgumentParser, args: argparse.Namespace
         parser.error("--smooth must be >= 1 and --threshold within 0..1")
     if not 0 <= args.idle_after <= 3_600_000:
         parser.error("--idle-after must be within 0..3600000 ms")
+    if not 0 <= args.min_size <= 1 or not 0 <= args.swipe_min_size <= 1:
+        parser.error("--min-size and --swipe-min-size must be within 0..1 (a fraction of the frame height)")
     if not 0 <= args.min_hold <= 10000 or not 0 <= args.hold_every <= 60000 or not 0.2 <= args.swipe_distance <= 20:
         parser.error("--min-hold must be within 0..10000 ms, --hold-every within 0..60000 ms, "
                      "--swipe-distance within 0.2..20")
