@@ -20,7 +20,7 @@ from contextlib import ExitStack, closing
 from pathlib import Path
 from typing import Sequence
 
-from realtime.actions import ActionRunner, BindingEngine, EventDispatcher, OscSender, StreamServer, load_bindings
+from realtime.actions import ActionRunner, BindingEngine, EventDispatcher, OscSender, StreamServer, read_bindings_file
 from realtime.actions.stream import parse_address
 from realtime.classifier import load_classifier
 from realtime.core.cli import ArgumentParser, check_shared_options, has_display, run_main, setup_logging
@@ -129,9 +129,9 @@ def build_dispatcher(args: argparse.Namespace, labels: Sequence[str], model_name
     """Bindings, stream and OSC as asked for; None when nothing acts on events."""
     engine = runner = stream = None
     if args.bindings is not None:
-        bindings = load_bindings(args.bindings, labels)
+        bindings, clutch = read_bindings_file(args.bindings, labels)
         runner = stack.enter_context(closing(ActionRunner(bindings, args.bindings, args.dry_run)))
-        engine = BindingEngine(bindings)
+        engine = BindingEngine(bindings, clutch)
         log.info("%d bindings from %s%s: %s", len(bindings), args.bindings, " (dry run)" if args.dry_run else "",
                  "; ".join(b.describe() for b in bindings))
     osc = OscSender(*args.osc) if args.osc else None

@@ -271,6 +271,65 @@ def test_engine_fires_once_per_hold_with_cooldown_and_repeats():
     assert right == []  # bound to the left hand only
 
 
+def play(engine, script, g=None, conf=0.9):
+    """Feed one hand's labels (None: no hand) through the events and the engine; (binding index, t_ms) fired."""
+    g, fired = g or GestureEvents(hold_every_ms=0), []
+    for i, label in enumerate(script):
+        t = i * STEP
+        events = g.update(t, [] if label is None else [hand(label, conf=conf)], 640, 480)
+        fired += [(f.binding.index, t, f.event.type) for f in engine.update(t, events, g.active)]
+    return fired
+
+
+def test_a_clutch_arms_the_bindings_for_a_while(tmp_path):
+    from realtime.actions.bindings import read_bindings_file
+    bindings, clutch = read_bindings_file(write(tmp_path, '[clutch]\ngesture = "palm"\nhold = 0.5\nseconds = 2\n\n'
+                                                          '[[binding]]\ngesture = "like"\nprint = true\n'), LABELS)
+    assert clutch.gesture == "palm" and clutch.seconds == 2
+    assert play(BindingEngine(bindings, clutch), ["like"] * 40) == []  # not armed: nothing
+    # palm for 1 s arms it; a thumb up right after fires; one 3 s later does not
+    fired = play(BindingEngine(bindings, clutch), ["palm"] * 30 + [None] * 8 + ["like"] * 30 + [None] * 60 + ["like"] * 30)
+    assert [(i, kind) for i, _, kind in fired] == [(1, "start")] and fired[0][1] < 3000
+    assert play(BindingEngine(bindings), ["like"] * 40) != []  # without the clutch it fires
+
+
+def test_min_confidence_and_sequences(tmp_path):
+    text = ('[[binding]]\ngesture = "like"\nprint = true\nmin_confidence = 0.95\n\n'
+            '[[binding]]\nsequence = ["palm", "fist"]\nwithin = 0.8\nprint = true\n')
+    bindings = load_bindings(write(tmp_path, text), LABELS)
+    assert bindings[1].sequence == ("palm", "fist") and bindings[1].gesture == "palm>fist"
+    assert play(BindingEngine(bindings), ["like"] * 40, conf=0.9) == []
+    assert [i for i, _, _ in play(BindingEngine(bindings), ["like"] * 40, conf=0.97)] == [1]
+    # palm for 0.8 s, then a fist: the fist begins 0.2 s after the palm's start fired
+    quick = play(BindingEngine(bindings), ["palm"] * 25 + ["fist"] * 25)
+    assert [(i, kind) for i, _, kind in quick] == [(2, "sequence")]
+    slow = play(BindingEngine(bindings), ["palm"] * 60 + ["fist"] * 25)  # palm held 2 s: too slow
+    assert slow == []
+    wrong_order = play(BindingEngine(bindings), ["fist"] * 25 + ["palm"] * 25)
+    assert wrong_order == []
+
+
+@pytest.mark.parametrize("text,line,words", [
+    ('[[binding]]\nsequence = ["palm"]\nprint = true\n', 2, "a list of 2 to 8 gestures"),
+    ('[[binding]]\nsequence = ["palm", "wave"]\nprint = true\n', 2, "unknown gesture 'wave' in the sequence"),
+    ('[[binding]]\nsequence = ["palm", "palm"]\nprint = true\n', 2, "cannot repeat a gesture"),
+    ('[[binding]]\ngesture = "palm"\nsequence = ["palm", "fist"]\nprint = true\n', 3, "not both"),
+    ('[[binding]]\nsequence = ["palm", "fist"]\nwithin = 30\nprint = true\n', 3, "within must be 0.1..10"),
+    ('[[binding]]\ngesture = "palm"\nwithin = 1\nprint = true\n', 3, "applies to sequences only"),
+    ('[[binding]]\ngesture = "palm"\nmin_confidence = 2\nprint = true\n', 3, "min_confidence must be"),
+    ('[clutch]\ngesture = "swipe_left"\n\n[[binding]]\ngesture = "palm"\nprint = true\n', 2, "a gesture to hold"),
+    ('[clutch]\ngesture = "palm"\nseconds = 0\n\n[[binding]]\ngesture = "fist"\nprint = true\n', 3,
+     "clutch seconds must be"),
+    ('[clutch]\ngesture = "palm"\narm = 1\n\n[[binding]]\ngesture = "fist"\nprint = true\n', 3,
+     "unknown clutch field 'arm'"),
+])
+def test_bad_sequences_and_clutches_are_refused_with_their_line(tmp_path, text, line, words):
+    with pytest.raises(BindingsError) as err:
+        load_bindings(write(tmp_path, text), LABELS)
+    message = str(err.value)
+    assert words in message and (line is None or f"line {line}:" in message), message
+
+
 def test_a_held_gesture_runs_its_command_once_per_hold_respecting_the_cooldown(tmp_path):
     """The shipped model on a real clip: the hand shows 'one' for ~0.8 s once per 4.6 s loop (behind the
     full landmark model, which names it a few frames sooner than the lite one)."""

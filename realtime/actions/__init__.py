@@ -3,10 +3,11 @@ the WebSocket stream and OSC."""
 
 from __future__ import annotations
 
-from realtime.actions.bindings import Binding, BindingEngine, BindingsError, load_bindings
+from realtime.actions.bindings import Binding, BindingEngine, BindingsError, Clutch, load_bindings, read_bindings_file
 from realtime.actions.runner import ActionRunner
 from realtime.actions.dispatch import EventDispatcher
 from realtime.actions.osc import OscSender
 from realtime.actions.stream import StreamServer
 
-__all__ = ["ActionRunner", "EventDispatcher", "Binding", "BindingEngine", "BindingsError", "OscSender", "StreamServer", "load_bindings"]
+__all__ = ["ActionRunner", "EventDispatcher", "Binding", "BindingEngine", "BindingsError", "OscSender", "StreamServer", "load_bindings",
+           "Clutch", "read_bindings_file"]

@@ -9,11 +9,24 @@
 Gesture bindings fire once per hold, after ``hold`` seconds (counted from the gesture's first
 frame; the ``start`` event itself needs ``--min-hold``), and again every ``repeat`` seconds while
 it is held if ``repeat`` > 0. Swipe bindings fire on the swipe, optionally only for a hand
-``shape``. A file with an unknown gesture, key, field or a bad value is refused with its line.
+``shape``. ``min_confidence`` (0..1) skips gestures and swipes the model is less sure of.
+
+    [[binding]]
+    sequence = ["palm", "fist"]   # one hand shows these gestures in this order ...
+    within = 0.8                  # ... each beginning within this many seconds after the one before fired
+    key = "space"
+
+    [clutch]                      # optional: bindings act only for `seconds` after `gesture`
+    gesture = "palm"              # has been held for `hold` seconds
+    hold = 0.5
+    seconds = 5
+
+A file with an unknown gesture, key, field or a bad value is refused with its line.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -25,11 +38,17 @@ from realtime.core.errors import HandSignError
 from realtime.events.gestures import ActiveGesture, GestureEvent
 from realtime.events.swipes import SWIPES
 
+log = logging.getLogger(__name__)
 HANDS = ("left", "right", "any")
 ACTIONS = ("key", "command", "print")
-FIELDS = ("gesture", "hand", "shape", "hold", "repeat", "cooldown", "timeout", "name") + ACTIONS
+FIELDS = ("gesture", "sequence", "within", "hand", "shape", "hold", "repeat", "cooldown", "timeout", "min_confidence",
+          "name") + ACTIONS
+CLUTCH_FIELDS = ("gesture", "hold", "seconds")
 DEFAULT_COOLDOWN = 0.5
 DEFAULT_TIMEOUT = 10.0
+DEFAULT_WITHIN = 0.8
+DEFAULT_CLUTCH_HOLD = 0.5
+DEFAULT_CLUTCH_SECONDS = 5.0
 
 
 class BindingsError(HandSignError):
@@ -52,6 +71,9 @@ class Binding:
     cooldown: float = DEFAULT_COOLDOWN
     name: str = ""
     action_line: int | None = None  # where the action is written, for errors found after loading
+    min_confidence: float = 0.0
+    sequence: tuple[str, ...] = ()  # a sequence binding: ``gesture`` is its steps joined by ">"
+    within: float = DEFAULT_WITHIN
 
     @property
     def swipe(self) -> bool:
@@ -63,6 +85,15 @@ class Binding:
 
     def matches_hand(self, hand: str) -> bool:
         return self.hand == "any" or self.hand == hand.lower()
+
+
+@dataclass(frozen=True)
+class Clutch:
+    """Bindings act only for ``seconds`` after ``gesture`` has been held for ``hold`` seconds."""
+
+    gesture: str
+    hold: float = DEFAULT_CLUTCH_HOLD
+    seconds: float = DEFAULT_CLUTCH_SECONDS
 
 
 @dataclass(frozen=True)
@@ -88,6 +119,11 @@ def _field_line(text: str, start: int | None, end: int | None, name: str) -> int
 
 def load_bindings(path: Path, labels: Sequence[str]) -> list[Binding]:
     """Parse and check a bindings file against the model's ``labels``; raises BindingsError."""
+    return read_bindings_file(path, labels)[0]
+
+
+def read_bindings_file(path: Path, labels: Sequence[str]) -> tuple[list[Binding], Clutch | None]:
+    """The bindings and the clutch (if the file has one), checked against the model's ``labels``."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -100,10 +136,10 @@ def load_bindings(path: Path, labels: Sequence[str]) -> list[Binding]:
         raise BindingsError(f"{path}: not valid TOML: {exc}") from None
     gestures = [g for g in labels if g != NO_GESTURE] + list(SWIPES)
     for key in data:
-        if key != "binding":
+        if key not in ("binding", "clutch"):
             line = _field_line(text, 1, None, key)
             raise BindingsError(f"{path} line {line}: unknown table or key {key!r} (a bindings file holds "
-                                "[[binding]] tables only)")
+                                "[[binding]] tables and one [clutch])")
     tables = data.get("binding", [])
     if not isinstance(tables, list) or not tables or not all(isinstance(t, dict) for t in tables):
         raise BindingsError(f"{path}: no [[binding]] tables (docs/bindings.md)")
@@ -114,7 +150,35 @@ def load_bindings(path: Path, labels: Sequence[str]) -> list[Binding]:
         end = heads[i + 1] - 1 if i + 1 < len(heads) else None
         out.append(_binding(table, i + 1, path, gestures, labels,
                             lambda name: _field_line(text, start, end, name), start))
-    return out
+    return out, _clutch(data.get("clutch"), text, path, gestures)
+
+
+def _clutch(table: Any, text: str, path: Path, gestures: list[str]) -> Clutch | None:
+    if table is None:
+        return None
+    start = next((i for i, line in enumerate(text.splitlines(), 1) if re.match(r"\s*\[\s*clutch\s*\]", line)), None)
+
+    def fail(name: str | None, message: str):
+        line = _field_line(text, start, None, name) if name else start
+        raise BindingsError(f"{path} line {line}: {message}")
+
+    if not isinstance(table, dict):
+        fail(None, "clutch must be a table: [clutch] with gesture, hold and seconds")
+    for name in table:
+        if name not in CLUTCH_FIELDS:
+            fail(name, f"unknown clutch field {name!r} (allowed: {', '.join(CLUTCH_FIELDS)})")
+    gesture = table.get("gesture")
+    held = [g for g in gestures if g not in SWIPES]
+    if not isinstance(gesture, str) or gesture not in held:
+        fail("gesture" if "gesture" in table else None,
+             f"the clutch needs a gesture to hold, one of: {', '.join(held)} (not {gesture!r})")
+    values = {}
+    for name, default, low in (("hold", DEFAULT_CLUTCH_HOLD, 0.0), ("seconds", DEFAULT_CLUTCH_SECONDS, 0.5)):
+        value = table.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= 3600:
+            fail(name, f"clutch {name} must be a number of seconds within {low:g}..3600, not {value!r}")
+        values[name] = float(value)
+    return Clutch(gesture, values["hold"], values["seconds"])
 
 
 def _binding(t: dict[str, Any], index: int, path: Path, gestures: list[str], labels: Sequence[str],
@@ -127,10 +191,31 @@ def _binding(t: dict[str, Any], index: int, path: Path, gestures: list[str], lab
     for name in t:
         if name not in FIELDS:
             fail(name, f"unknown field {name!r} (allowed: {', '.join(FIELDS)})")
-    if "gesture" not in t:
-        fail(None, f"binding {index} has no 'gesture' (one of: {', '.join(gestures)})")
-    gesture = t["gesture"]
-    if not isinstance(gesture, str) or gesture not in gestures:
+    if ("gesture" in t) == ("sequence" in t):
+        fail("sequence" if "sequence" in t else None,
+             f"binding {index} needs either 'gesture' (one of: {', '.join(gestures)}) or 'sequence' "
+             "(a list of them), not " + ("both" if "gesture" in t else "neither"))
+    sequence: tuple[str, ...] = ()
+    if "sequence" in t:
+        steps = t["sequence"]
+        if (not isinstance(steps, list) or len(steps) < 2 or len(steps) > 8
+                or not all(isinstance(g, str) for g in steps)):
+            fail("sequence", f"sequence must be a list of 2 to 8 gestures, such as [\"palm\", \"fist\"], not {steps!r}")
+        unknown = [g for g in steps if g not in gestures]
+        if unknown:
+            fail("sequence", f"unknown gesture {unknown[0]!r} in the sequence (allowed: {', '.join(gestures)})")
+        if any(a == b for a, b in zip(steps, steps[1:])):
+            fail("sequence", "a sequence cannot repeat a gesture twice in a row (a held gesture starts once)")
+        sequence = tuple(steps)
+        gesture = ">".join(sequence)
+        for name in ("hold", "repeat", "shape"):
+            if name in t:
+                fail(name, f"{name!r} does not apply to sequences")
+    else:
+        gesture = t["gesture"]
+        if "within" in t:
+            fail("within", "'within' applies to sequences only")
+    if not sequence and (not isinstance(gesture, str) or gesture not in gestures):
         hint = "; the model has no gestures (--model none): only swipes" if not labels else ""
         fail("gesture", f"unknown gesture {gesture!r} (allowed: {', '.join(gestures)}){hint}")
     actions = [a for a in ACTIONS if a in t]
@@ -150,7 +235,7 @@ def _binding(t: dict[str, Any], index: int, path: Path, gestures: list[str], lab
     if not isinstance(hand, str) or hand.lower() not in HANDS:
         fail("hand", f"hand must be one of {', '.join(HANDS)}, not {hand!r}")
     swipe = gesture in SWIPES
-    for name in (("hold", "repeat") if swipe else ("shape",)):
+    for name in (("hold", "repeat") if swipe else ("shape",) if not sequence else ()):
         if name in t:
             fail(name, f"{name!r} does not apply to {'swipes' if swipe else 'held gestures'}"
                        f"{' (shape is for swipes: the hand shape while swiping)' if name == 'shape' else ''}")
@@ -176,9 +261,15 @@ def _binding(t: dict[str, Any], index: int, path: Path, gestures: list[str], lab
     name = t.get("name", "")
     if not isinstance(name, str):
         fail("name", "name must be a string")
+    min_confidence = t.get("min_confidence", 0.0)
+    if isinstance(min_confidence, bool) or not isinstance(min_confidence, (int, float)) or not 0 <= min_confidence <= 1:
+        fail("min_confidence", f"min_confidence must be a number within 0..1, not {min_confidence!r}")
+    within = number("within", DEFAULT_WITHIN)
+    if sequence and not 0.1 <= within <= 10:
+        fail("within", f"within must be 0.1..10 seconds, not {within!r}")
     return Binding(index, start, gesture, action, key, command, number("timeout", DEFAULT_TIMEOUT), hand.lower(),
                    shape, number("hold", 0.0), number("repeat", 0.0), number("cooldown", DEFAULT_COOLDOWN), name,
-                   line_of(action))
+                   line_of(action), float(min_confidence), sequence, within)
 
 
 # ---------------------------------------------------------------------------------------------- matching
@@ -187,22 +278,35 @@ class BindingEngine:
     """Which bindings fire this frame, given its events and the gestures being held."""
 
     bindings: list[Binding]
+    clutch: Clutch | None = None
     _last_fired: dict[int, int] = field(default_factory=dict)  # binding index -> t_ms
     _holds: dict[tuple[int, int, int], int | None] = field(default_factory=dict)  # (binding, track, since) -> last t
+    _steps: dict[int, list[tuple[str, int, int]]] = field(default_factory=dict)  # track -> (gesture, fired, began)
+    armed_until: int | None = None  # with a clutch: bindings act until this time
+
+    def armed(self, t_ms: int) -> bool:
+        return self.clutch is None or (self.armed_until is not None and t_ms <= self.armed_until)
 
     def update(self, t_ms: int, events: list[GestureEvent], active: list[ActiveGesture],
                frame: int | None = None) -> list[Firing]:
+        self._arm(t_ms, active)
+        self._remember_steps(events)
         fired = []
         for b in self.bindings:
+            if b.sequence:
+                fired += self._sequence(b, t_ms, events)
+                continue
             if b.swipe:
                 for e in events:
                     if (e.type == "swipe" and e.gesture == b.gesture and b.matches_hand(e.hand)
-                            and (b.shape is None or e.shape == b.shape) and self._cool(b, t_ms)):
+                            and (b.shape is None or e.shape == b.shape) and _sure(b, e.confidence)
+                            and self.armed(t_ms) and self._cool(b, t_ms)):
                         self._last_fired[b.index] = t_ms
                         fired.append(Firing(b, e))
                 continue
             for a in active:
-                if a.gesture != b.gesture or not b.matches_hand(a.hand) or a.held_ms(t_ms) < b.hold * 1000:
+                if (a.gesture != b.gesture or not b.matches_hand(a.hand) or a.held_ms(t_ms) < b.hold * 1000
+                        or not _sure(b, a.confidence) or not self.armed(t_ms)):
                     continue
                 key = (b.index, a.track, a.since_ms)
                 if key not in self._holds:  # the first time in this hold: the cooldown decides
@@ -221,6 +325,46 @@ class BindingEngine:
         self._holds = {k: v for k, v in self._holds.items() if k[1:] in live}
         return fired
 
+    def _arm(self, t_ms: int, active: list[ActiveGesture]) -> None:
+        c = self.clutch
+        if c is None:
+            return
+        for a in active:
+            if a.gesture == c.gesture and a.held_ms(t_ms) >= c.hold * 1000:
+                if not self.armed(t_ms):
+                    log.info("armed by %s for %g s", c.gesture, c.seconds)
+                self.armed_until = int(t_ms + c.seconds * 1000)
+
+    def _remember_steps(self, events: list[GestureEvent]) -> None:
+        """Each track's recent gesture starts and swipes: the steps sequences are matched against."""
+        for e in events:
+            if e.track is not None and e.type in ("start", "swipe"):
+                steps = self._steps.setdefault(e.track, [])
+                steps.append((e.gesture, e.t_ms, e.t_ms - e.held_ms))
+                del steps[:-8]
+
+    def _sequence(self, b: Binding, t_ms: int, events: list[GestureEvent]) -> list[Firing]:
+        """Fire when this frame's event completes the sequence on its track, each step in time."""
+        for e in events:
+            if e.type not in ("start", "swipe") or e.gesture != b.sequence[-1] or e.track is None:
+                continue
+            steps = self._steps.get(e.track, [])[-len(b.sequence):]
+            # each step must begin within `within` of the step before firing (a held gesture fires
+            # --min-hold after it began, so the next one can only begin after that)
+            if ([g for g, _, _ in steps] != list(b.sequence) or not b.matches_hand(e.hand)
+                    or any(nxt[2] - prev[1] > b.within * 1000 for prev, nxt in zip(steps, steps[1:]))
+                    or not _sure(b, e.confidence) or not self.armed(t_ms) or not self._cool(b, t_ms)):
+                continue
+            self._last_fired[b.index] = t_ms
+            self._steps[e.track] = []  # each step counts for one firing
+            return [Firing(b, GestureEvent("sequence", b.gesture, e.hand, e.track, e.confidence, e.x, e.y, t_ms,
+                                           t_ms - steps[0][2], e.frame))]
+        return []
+
     def _cool(self, b: Binding, t_ms: int) -> bool:
         last = self._last_fired.get(b.index)
         return last is None or t_ms - last >= b.cooldown * 1000
+
+
+def _sure(b: Binding, confidence: float | None) -> bool:
+    return b.min_confidence <= 0 or (confidence is not None and confidence >= b.min_confidence)
