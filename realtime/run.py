@@ -25,7 +25,7 @@ from realtime.actions.stream import parse_address
 from realtime.classifier import load_classifier
 from realtime.core.cli import ArgumentParser, check_shared_options, has_display, run_main, setup_logging
 from realtime.core.errors import HandSignError
-from realtime.events import SWIPES
+from realtime.events import POINTER_EVENTS, SWIPES
 from realtime.live import HeadlessView, LiveLoop, LiveOptions, Window, open_source
 from realtime.live.options import add_event_options, add_recognition_options, check_live_options, open_pipeline
 
@@ -137,6 +137,7 @@ def build_dispatcher(args: argparse.Namespace, labels: Sequence[str], model_name
     osc = OscSender(*args.osc) if args.osc else None
     if args.serve:
         stream = stack.enter_context(StreamServer(*args.serve, hello={"labels": list(labels), "swipes": list(SWIPES),
+                                                                      "pointer": list(POINTER_EVENTS),
                                                                       "model": model_name,
                                                                       "frames": args.serve_frames}))
     if engine is None and stream is None and osc is None:

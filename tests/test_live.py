@@ -257,7 +257,7 @@ def test_carrying_settled_hands_classifies_fewer_crops_on_a_real_clip():
     for carry in (False, True):
         calls = []
         original = classifier.predict_batch
-        classifier.predict_batch = lambda batch: (calls.append(len(batch)), original(batch))[1]
+        classifier.predict_batch = lambda batch, shapes=None: (calls.append(len(batch)), original(batch, shapes))[1]
         labels = []
         with VideoFileSource(CLIP_BY_NAME["swipe_left_right.mp4"]) as source, HandTracker("lite", 2) as tracker:
             pipeline = GesturePipeline(tracker, classifier)

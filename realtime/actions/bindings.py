@@ -1,7 +1,8 @@
 """Bindings: a TOML file mapping gesture events to actions, checked at start, matched per frame.
 
     [[binding]]
-    gesture = "swipe_left"        # a gesture of the model, or swipe_left/right/up/down
+    gesture = "swipe_left"        # a gesture of the model, swipe_left/right/up/down, click, double_click,
+                                  # drag_start, drag_end, zoom_in or zoom_out
     key = "right"                 # or: command = ["playerctl", "next"]   or: print = true
     hand = "any"                  # left | right | any
     cooldown = 0.5                # seconds before this binding fires again
@@ -36,6 +37,7 @@ from typing import Any, Sequence
 from realtime.core.contract import NO_GESTURE
 from realtime.core.errors import HandSignError
 from realtime.events.gestures import ActiveGesture, GestureEvent
+from realtime.events.pointer import POINTER_EVENTS
 from realtime.events.swipes import SWIPES
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,11 @@ class Binding:
     @property
     def swipe(self) -> bool:
         return self.gesture in SWIPES
+
+    @property
+    def one_off(self) -> bool:
+        """A swipe, click, drag or zoom: fires on its event, never held."""
+        return self.gesture in SWIPES or self.gesture in POINTER_EVENTS
 
     def describe(self) -> str:
         what = {"key": f"key {self.key}", "command": f"command {list(self.command)}", "print": "print"}[self.action]
@@ -134,7 +141,7 @@ def read_bindings_file(path: Path, labels: Sequence[str]) -> tuple[list[Binding]
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise BindingsError(f"{path}: not valid TOML: {exc}") from None
-    gestures = [g for g in labels if g != NO_GESTURE] + list(SWIPES)
+    gestures = [g for g in labels if g != NO_GESTURE] + list(SWIPES) + list(POINTER_EVENTS)
     for key in data:
         if key not in ("binding", "clutch"):
             line = _field_line(text, 1, None, key)
@@ -168,7 +175,7 @@ def _clutch(table: Any, text: str, path: Path, gestures: list[str]) -> Clutch | 
         if name not in CLUTCH_FIELDS:
             fail(name, f"unknown clutch field {name!r} (allowed: {', '.join(CLUTCH_FIELDS)})")
     gesture = table.get("gesture")
-    held = [g for g in gestures if g not in SWIPES]
+    held = [g for g in gestures if g not in SWIPES and g not in POINTER_EVENTS]
     if not isinstance(gesture, str) or gesture not in held:
         fail("gesture" if "gesture" in table else None,
              f"the clutch needs a gesture to hold, one of: {', '.join(held)} (not {gesture!r})")
@@ -234,14 +241,17 @@ def _binding(t: dict[str, Any], index: int, path: Path, gestures: list[str], lab
     hand = t.get("hand", "any")
     if not isinstance(hand, str) or hand.lower() not in HANDS:
         fail("hand", f"hand must be one of {', '.join(HANDS)}, not {hand!r}")
-    swipe = gesture in SWIPES
-    for name in (("hold", "repeat") if swipe else ("shape",) if not sequence else ()):
+    swipe, pointer = gesture in SWIPES, gesture in POINTER_EVENTS
+    kind = "swipes" if swipe else "clicks, drags and zooms" if pointer else "held gestures"
+    for name in (("hold", "repeat", "shape") if pointer else ("hold", "repeat") if swipe
+                 else ("shape",) if not sequence else ()):
         if name in t:
-            fail(name, f"{name!r} does not apply to {'swipes' if swipe else 'held gestures'}"
+            fail(name, f"{name!r} does not apply to {kind}"
                        f"{' (shape is for swipes: the hand shape while swiping)' if name == 'shape' else ''}")
+    shapes = [g for g in gestures if g not in SWIPES and g not in POINTER_EVENTS]
     shape = t.get("shape")
-    if shape is not None and (not isinstance(shape, str) or shape not in gestures or shape in SWIPES):
-        fail("shape", f"unknown shape {shape!r} (allowed: {', '.join(g for g in gestures if g not in SWIPES)})")
+    if shape is not None and (not isinstance(shape, str) or shape not in shapes):
+        fail("shape", f"unknown shape {shape!r} (allowed: {', '.join(shapes)})")
     if "timeout" in t and action != "command":
         fail("timeout", "timeout applies to commands only")
     key, command = None, ()
@@ -296,9 +306,10 @@ class BindingEngine:
             if b.sequence:
                 fired += self._sequence(b, t_ms, events)
                 continue
-            if b.swipe:
+            if b.one_off:
                 for e in events:
-                    if (e.type == "swipe" and e.gesture == b.gesture and b.matches_hand(e.hand)
+                    if (e.type in ("swipe", "pointer") and e.gesture == b.gesture
+                            and (b.matches_hand(e.hand) or e.hand == "both")
                             and (b.shape is None or e.shape == b.shape) and _sure(b, e.confidence)
                             and self.armed(t_ms) and self._cool(b, t_ms)):
                         self._last_fired[b.index] = t_ms
@@ -338,7 +349,7 @@ class BindingEngine:
     def _remember_steps(self, events: list[GestureEvent]) -> None:
         """Each track's recent gesture starts and swipes: the steps sequences are matched against."""
         for e in events:
-            if e.track is not None and e.type in ("start", "swipe"):
+            if e.track is not None and e.type in ("start", "swipe", "pointer"):
                 steps = self._steps.setdefault(e.track, [])
                 steps.append((e.gesture, e.t_ms, e.t_ms - e.held_ms))
                 del steps[:-8]
@@ -346,7 +357,7 @@ class BindingEngine:
     def _sequence(self, b: Binding, t_ms: int, events: list[GestureEvent]) -> list[Firing]:
         """Fire when this frame's event completes the sequence on its track, each step in time."""
         for e in events:
-            if e.type not in ("start", "swipe") or e.gesture != b.sequence[-1] or e.track is None:
+            if e.type not in ("start", "swipe", "pointer") or e.gesture != b.sequence[-1] or e.track is None:
                 continue
             steps = self._steps.get(e.track, [])[-len(b.sequence):]
             # each step must begin within `within` of the step before firing (a held gesture fires

@@ -13,6 +13,7 @@ log = logging.getLogger(__name__)
 #: OSC addresses (docs/stream.md). Arguments, in order:
 #: gesture events: gesture, hand, confidence, x, y, track, held_ms
 #: swipes: direction (swipe_left ...), hand, confidence, x, y, track, held_ms, distance, shape
+#: clicks, drags, zooms (/handsign/pointer): click | double_click | drag_start | drag_end | zoom_in | zoom_out, then as gestures
 OSC_PREFIX = "/handsign"
 
 
@@ -22,6 +23,8 @@ def osc_message(event: GestureEvent) -> tuple[str, list]:
               float(event.x), float(event.y), -1 if event.track is None else int(event.track), int(event.held_ms)]
     if event.type == "swipe":
         return f"{OSC_PREFIX}/swipe", common + [float(event.distance or 0.0), event.shape or ""]
+    if event.type == "pointer":
+        return f"{OSC_PREFIX}/pointer", common
     return f"{OSC_PREFIX}/gesture/{event.type}", common
 
 

@@ -70,3 +70,24 @@ def extended_fingers(landmarks: np.ndarray) -> int:
     p = np.asarray(landmarks, np.float64)[:, :2]
     reach = np.hypot(*(p - p[WRIST]).T)
     return int(sum(reach[tip] > EXTENDED_RATIO * reach[joint] for tip, joint in FINGERS))
+
+
+#: A pinch: thumb and index tips this close (palm lengths), the index reaching out (its tip at least
+#: PINCH_REACH from the wrist and PINCH_BEND from its base) rather than curled into a fist.
+PINCH_CLOSED, PINCH_REACH, PINCH_BEND = 0.3, 1.1, 0.45
+
+
+def is_pinch(landmarks: np.ndarray) -> bool:
+    """Thumb and index tips together with the index reaching forward (not a fist's thumb over a
+    curled index), the other fingers not stretched out."""
+    p = np.asarray(landmarks, np.float64)[:, :2]
+    palm = max(np.hypot(*(p[MIDDLE_BASE] - p[WRIST])), 1e-6)
+    return bool(pinch_spread(p) <= PINCH_CLOSED and np.hypot(*(p[8] - p[WRIST])) >= PINCH_REACH * palm
+                and np.hypot(*(p[8] - p[INDEX_BASE])) >= PINCH_BEND * palm and extended_fingers(p) <= 1)
+
+
+def pinch_spread(landmarks: np.ndarray) -> float:
+    """Thumb tip to index tip, over the wrist -> middle-finger-base distance: about 0.1-0.3 for a
+    pinch, 0.7-0.9 for an open hand, over 1 for an "L" of thumb and index."""
+    p = np.asarray(landmarks, np.float64)[:, :2]
+    return float(np.hypot(*(p[THUMB_TIP] - p[8])) / max(np.hypot(*(p[MIDDLE_BASE] - p[WRIST])), 1e-6))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from realtime.events.pointer import POINTER_EVENTS, PointerDetector
 from realtime.events.gestures import GestureEvent, GestureEvents, HandObservation
 from realtime.events.swipes import SWIPES, SwipeDetector
 from realtime.events.detector import EventDetector
 
-__all__ = ["EventDetector", "GestureEvent", "GestureEvents", "HandObservation", "SWIPES", "SwipeDetector"]
+__all__ = ["POINTER_EVENTS", "PointerDetector", "EventDetector", "GestureEvent", "GestureEvents", "HandObservation", "SWIPES", "SwipeDetector"]

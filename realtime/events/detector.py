@@ -11,8 +11,9 @@ from typing import Any, Protocol, Sequence
 
 import numpy as np
 
-from realtime.core.hand_shape import extended_fingers
+from realtime.core.hand_shape import extended_fingers, is_pinch, pinch_spread
 from realtime.events.gestures import GestureEvent, GestureEvents, HandObservation, palm_center_and_size
+from realtime.events.pointer import PointerDetector
 from realtime.events.swipes import SwipeDetector
 
 
@@ -33,7 +34,8 @@ def observations(result: FrameLike) -> list[HandObservation]:
         center, size = palm_center_and_size(h.landmarks)
         tip = (float(h.landmarks[8][0]), float(h.landmarks[8][1]))
         out.append(HandObservation(h.track, h.handedness, h.label, h.score, center, size,
-                                   extended_fingers(h.landmarks), tip))
+                                   extended_fingers(h.landmarks), tip, pinch_spread(h.landmarks),
+                                   is_pinch(h.landmarks)))
     return out
 
 
@@ -43,15 +45,20 @@ class EventDetector:
 
     gestures: GestureEvents = field(default_factory=GestureEvents)
     swipes: SwipeDetector = field(default_factory=SwipeDetector)
+    pointer: PointerDetector = field(default_factory=PointerDetector)
 
     def update(self, result: FrameLike, mirrored: bool) -> list[GestureEvent]:
         hands = observations(result)
         h, w = result.image.shape[:2]
         t, index = result.frame.timestamp_ms, result.frame.index
-        return (self.gestures.update(t, hands, w, h, index)
-                + self.swipes.update(t, hands, w, h, mirrored, index))
+        pointer = self.pointer.update(t, hands, w, h, index)
+        # a click, drag or zoom moves hands too: that motion is not also a swipe
+        swipes = [e for e in self.swipes.update(t, hands, w, h, mirrored, index)
+                  if not self.pointer.busy_near(e.x, e.y, t, within_ms=e.held_ms + 400)]
+        return self.gestures.update(t, hands, w, h, index) + swipes + pointer
 
     def reset(self) -> None:
         """Forget every track (the view was mirrored, or the model switched)."""
         self.gestures.reset()
         self.swipes.reset()
+        self.pointer.reset()

@@ -46,6 +46,8 @@ class HandObservation:
     size: float  # the landmark box's longer side, pixels
     fingers: int | None = None  # extended fingers (not the thumb), from the landmarks
     tip: tuple[float, float] | None = None  # the index fingertip, pixels
+    pinch: float | None = None  # thumb tip to index tip, in palm lengths (realtime.core.hand_shape)
+    pinched: bool = False  # thumb and index tips together, the index reaching out (not a fist)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,288 @@
+"""Pointer-style dynamic gestures from the hands' landmarks: click, double click, drag and zoom. Pure logic.
+
+Per hand (its track), from the thumb-index *spread* (``pinch``: thumb tip to index tip in palm
+lengths) and the number of stretched fingers:
+
+- ``click``: a pinch that closes (spread below ``CLOSED``) and opens again (above ``OPEN``) within
+  ``CLICK_MS``; or a tap: a closed hand that raises its index finger and closes again within
+  ``CLICK_MS``. ``double_click``: a second click of the same hand within ``DOUBLE_MS`` of the first
+  (both clicks are reported too, as a browser reports click, click, dblclick).
+- ``drag_start``: a pinch held closed (with the other fingers curled) for ``CLICK_MS``, or a hand
+  that closes from open to a fist and stays closed as long; ``drag_end`` when it opens again.
+  Between them, ``dragging`` tells where the hand is (the pointer issue moves the pointer by it).
+- ``zoom_in`` / ``zoom_out``: two hands showing the same shape (both pinched, or the same named
+  gesture) moving apart / together by ``ZOOM_RATIO`` within ``ZOOM_MS``; or one hand's thumb-index
+  "L" opening from a pinch (``zoom_in``) or closing to one (``zoom_out``) within ``ZOOM_MS``.
+
+Only hands at least ``min_size`` of the frame height count, and a hand must be still (its palm
+moving less than ``STILL_SIZES`` hand sizes) for a click. The events are :class:`GestureEvent`
+with ``type`` ``"pointer"`` and ``gesture`` one of :data:`POINTER_EVENTS`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from realtime.core.contract import is_gesture
+from realtime.events.gestures import GestureEvent, HandObservation
+
+POINTER_EVENTS = ("click", "double_click", "drag_start", "drag_end", "zoom_in", "zoom_out")
+#: Spread thresholds (palm lengths): a pinch closes below CLOSED (realtime.core.hand_shape.is_pinch)
+#: and is open again above OPEN; a fist's thumb lies over its fingers, below FIST_SPREAD.
+CLOSED, OPEN, FIST_SPREAD = 0.3, 0.45, 0.6
+#: One hand's zoom: an "L" at least this wide, and a pinch at most this.
+WIDE, NARROW = 1.0, 0.35
+CLICK_MS = 400
+#: A drag needs the hand seen closed on this many frames (a hand that flickers in and out is no grip).
+DRAG_FRAMES = 4
+#: Frames in a row neither open nor closed after which the hand counts as neither.
+BETWEEN_FRAMES = 3
+#: A pinch drag: most of the closed frames were a pinch (not a hand changing its grip).
+PINCH_SHARE = 0.75
+#: A one-hand zoom's end shape must hold for this many frames (one odd frame is a tracking glitch).
+ZOOM_FRAMES = 3
+#: A tap's fist must have been shown this long before the index rises.
+TAP_FIST_MS = 200
+DOUBLE_MS = 500
+ZOOM_MS = 1000
+ZOOM_RATIO = 1.4
+STILL_SIZES = 0.5
+DEFAULT_MIN_SIZE = 0.12
+#: After a zoom or drag, a hand's clicks and drags wait this long (the pinch that ended a zoom is no click).
+SETTLE_MS = 600
+HISTORY_MS = 1200
+
+
+@dataclass
+class _Hand:
+    state: str  # "open" | "closed" | "between"
+    since: int
+    start_xy: tuple[float, float]
+    fist: bool = False  # closed as a fist (not a pinch)
+    dragging: bool = False
+    last_click: int | None = None
+    quiet_until: int = 0
+    taps: deque = field(default_factory=lambda: deque(maxlen=30))  # (t, "fist" | "index" | "other")
+    spreads: deque = field(default_factory=deque)  # (t, spread, fingers)
+    seen: int = 0
+    side: str = ""  # the person's hand
+    was_open: bool = False  # this closure came from an open hand (a fist: from an open palm)
+    last_open: int | None = None  # when the hand was last open (spread or fingers)
+    last_palm: int | None = None  # when it last showed three or more fingers
+    closed_frames: int = 0  # frames seen closed since it closed
+    pinch_frames: int = 0  # ... of them a pinch
+    open_frames: int = 0  # frames seen open since it opened
+    between_frames: int = 0  # frames in a row neither open nor closed
+    closed_at_frame: int = 0  # the detector's frame count when it closed
+
+
+@dataclass
+class PointerDetector:
+    """Click, double click, drag and zoom per hand; ``update`` once per frame."""
+
+    min_size: float = DEFAULT_MIN_SIZE
+    _hands: dict = field(default_factory=dict)
+    _pair: deque = field(default_factory=deque)  # (t, distance in hand sizes) of two hands in the same shape
+    _pair_quiet_until: int = 0
+    _frames: int = 0  # frames seen so far (a hand's grip must show on most of them)
+    _busy: deque = field(default_factory=deque)  # (t_ms, x, y) 0..1 where an action fired or a drag is on
+
+    def reset(self) -> None:
+        self._hands.clear()
+        self._pair.clear()
+        self._busy.clear()
+
+    def busy_near(self, x: float, y: float, t_ms: int, within_ms: int = 800, radius: float = 0.15) -> bool:
+        """Whether an action fired or a drag went on near (x, y) (0..1) lately: a swipe there is part of it."""
+        return any(t_ms - t <= within_ms and np.hypot(x - bx, y - by) <= radius for t, bx, by in self._busy)
+
+    @property
+    def dragging(self) -> list[tuple[object, str]]:
+        """(track key, hand) of the hands now dragging."""
+        return [k for k, h in self._hands.items() if h.dragging]
+
+    def update(self, t_ms: int, hands: list[HandObservation], width: int, height: int,
+               frame: int | None = None) -> list[GestureEvent]:
+        self._frames += 1
+        near = [h for h in hands if h.size >= self.min_size * height and h.pinch is not None]
+        events: list[GestureEvent] = []
+        seen = set()
+        for h in near:
+            key = h.track if h.track is not None else h.hand
+            seen.add(key)
+            events += self._one_hand(key, h, t_ms, width, height, frame)
+        for key in [k for k, s in self._hands.items() if k not in seen and t_ms - s.seen > 300]:
+            s = self._hands.pop(key)
+            if s.dragging:  # a hand lost while dragging drops what it held
+                events.append(GestureEvent("pointer", "drag_end", s.side, None, None, s.start_xy[0] / width,
+                                           s.start_xy[1] / height, t_ms, 0, frame, reason="lost"))
+        events += self._two_hands(near, t_ms, width, height, frame)
+        for e in events:
+            self._busy.append((t_ms, e.x, e.y))
+        for h in near:
+            s = self._hands.get(h.track if h.track is not None else h.hand)
+            if s is not None and s.dragging:
+                self._busy.append((t_ms, h.center[0] / width, h.center[1] / height))
+        while self._busy and t_ms - self._busy[0][0] > 2000:
+            self._busy.popleft()
+        return events
+
+    # ------------------------------------------------------------------------------------------ one hand
+    def _one_hand(self, key, h: HandObservation, t_ms: int, width: int, height: int, frame) -> list[GestureEvent]:
+        spread, fingers = h.pinch, h.fingers if h.fingers is not None else 5
+        pinched = h.pinched
+        fist = fingers == 0 and spread < FIST_SPREAD and not pinched
+        opened = fingers >= 3 or (fingers >= 1 and spread >= OPEN)
+        state = "closed" if (pinched or fist) else "open" if opened else "between"
+        s = self._hands.get(key)
+        if s is None:
+            s = self._hands[key] = _Hand(state, t_ms, h.center, fist=fist, closed_at_frame=self._frames)
+        s.seen = t_ms
+        s.side = h.hand
+        if state == "between":
+            s.between_frames += 1
+            if s.between_frames >= BETWEEN_FRAMES:  # neither open nor closed for a while: forget the state
+                s.state, s.since, s.start_xy = "between", t_ms, h.center
+        else:
+            s.between_frames = 0
+        opened_for, pinched_for = s.open_frames, s.pinch_frames  # as they were up to this frame
+        again = state == "closed" == s.state
+        s.closed_frames = s.closed_frames + 1 if again else int(state == "closed")
+        s.pinch_frames = s.pinch_frames + pinched if again else int(pinched)
+        s.open_frames = s.open_frames + 1 if state == "open" == s.state else int(state == "open")
+        s.spreads.append((t_ms, spread, fingers, pinched))
+        while t_ms - s.spreads[0][0] > HISTORY_MS:
+            s.spreads.popleft()
+        index_up = fingers == 1 and h.tip is not None and h.tip[1] < h.center[1] - 0.4 * h.size
+        s.taps.append((t_ms, "fist" if fist else "index" if index_up else "other"))
+        if state == "open":
+            s.last_open = t_ms
+        if fingers >= 3:
+            s.last_palm = t_ms
+
+        def event(name: str, held: int = 0) -> GestureEvent:
+            return GestureEvent("pointer", name, h.hand, h.track, h.confidence, h.center[0] / width,
+                                h.center[1] / height, t_ms, held, frame)
+
+        out = []
+        zoom = self._one_hand_zoom(s, t_ms)
+        if zoom and not s.dragging:
+            s.quiet_until = t_ms + SETTLE_MS
+            out.append(event(zoom))
+        moved = np.hypot(h.center[0] - s.start_xy[0], h.center[1] - s.start_xy[1]) / max(h.size, 1.0)
+        if state != s.state and state != "between":
+            held = t_ms - s.since
+            if state == "open" and s.state == "closed":
+                if s.dragging:
+                    s.dragging = False
+                    s.quiet_until = t_ms + SETTLE_MS
+                    out.append(event("drag_end", held))
+                elif (not s.fist and s.was_open and held <= CLICK_MS and moved <= STILL_SIZES
+                      and pinched_for >= 2 and t_ms >= s.quiet_until and not out):
+                    out += self._click(s, t_ms, event)
+            if state == "closed":
+                s.fist = fist
+                # a fist grabs only when it closes from an open hand; a pinch also from an opening pinch
+                recent = s.last_palm if fist else s.last_open
+                s.was_open = recent is not None and t_ms - recent <= 1000 and opened_for >= 2
+                s.closed_at_frame = self._frames
+            s.state, s.since, s.start_xy = state, t_ms, h.center
+        elif state == s.state == "closed" and not s.dragging and t_ms >= s.quiet_until:
+            held = t_ms - s.since
+            # a pinch may start a drag from the first frame it is seen; a fist only after an open hand
+            grip = (s.was_open if s.fist else
+                    s.pinch_frames >= DRAG_FRAMES and s.pinch_frames >= PINCH_SHARE * s.closed_frames)
+            steady = s.closed_frames >= DRAG_FRAMES and s.closed_frames >= 0.6 * (self._frames - s.closed_at_frame + 1)
+            if (held >= CLICK_MS or moved > STILL_SIZES) and steady and grip:
+                s.dragging = True
+                out.append(event("drag_start", held))
+        if not out and self._tap(s, t_ms) and t_ms >= s.quiet_until:
+            out += self._click(s, t_ms, event)
+        return out
+
+    def _click(self, s: _Hand, t_ms: int, event) -> list[GestureEvent]:
+        out = [event("click")]
+        if s.last_click is not None and t_ms - s.last_click <= DOUBLE_MS:
+            out.append(event("double_click"))
+            s.last_click = None
+        else:
+            s.last_click = t_ms
+        return out
+
+    @staticmethod
+    def _tap(s: _Hand, t_ms: int) -> bool:
+        """A fist (at least TAP_FIST_MS), the index raised for at most CLICK_MS, and the fist again:
+        this frame is the closing fist."""
+        taps = list(s.taps)
+        if len(taps) < 3 or taps[-1][1] != "fist" or taps[-2][1] != "index":
+            return False
+        k = len(taps) - 2
+        while k > 0 and taps[k - 1][1] == "index":
+            k -= 1
+        if k == 0 or taps[k - 1][1] != "fist" or t_ms - taps[k][0] > CLICK_MS:
+            return False
+        j = k - 1
+        while j > 0 and taps[j - 1][1] == "fist":
+            j -= 1
+        return taps[k][0] - taps[j][0] >= TAP_FIST_MS
+
+    @staticmethod
+    def _one_hand_zoom(s: _Hand, t_ms: int) -> str | None:
+        """The thumb-index "L" (the index alone out, spread at least WIDE) opening from a pinch
+        (zoom_in) or closing to one (zoom_out) within ZOOM_MS, each end held ZOOM_FRAMES frames."""
+        recent = [x for x in s.spreads if t_ms - x[0] <= ZOOM_MS]
+        if len(recent) < 2 * ZOOM_FRAMES:
+            return None
+
+        def wide(x) -> bool:
+            return x[1] >= WIDE and x[2] == 1
+
+        def narrow(x) -> bool:
+            return x[3]
+
+        last = recent[-ZOOM_FRAMES:]
+        for name, before, after in (("zoom_in", narrow, wide), ("zoom_out", wide, narrow)):
+            if all(after(x) for x in last) and sum(before(x) for x in recent[:-ZOOM_FRAMES]) >= ZOOM_FRAMES:
+                s.spreads.clear()
+                return name
+        return None
+
+    # ----------------------------------------------------------------------------------------- two hands
+    def _two_hands(self, near: list[HandObservation], t_ms: int, width: int, height: int, frame
+                   ) -> list[GestureEvent]:
+        pair = None
+        if len(near) == 2:
+            a, b = near
+            both_pinched = a.pinched and b.pinched
+            same_gesture = is_gesture(a.label) and a.label == b.label
+            if both_pinched or same_gesture:
+                size = (a.size + b.size) / 2
+                pair = float(np.hypot(a.center[0] - b.center[0], a.center[1] - b.center[1]) / max(size, 1.0))
+        while self._pair and t_ms - self._pair[0][0] > ZOOM_MS:
+            self._pair.popleft()
+        if pair is None:  # a frame without the pair (one hand missed) leaves the others in the window
+            return []
+        self._pair.append((t_ms, pair))
+        if t_ms < self._pair_quiet_until or len(self._pair) < 3:
+            return []
+        lo, hi = min(d for _, d in self._pair), max(d for _, d in self._pair)
+        first = self._pair[0][1]
+        name = None
+        if pair >= ZOOM_RATIO * lo and pair - lo >= 1.0 and first <= lo * 1.1:
+            name = "zoom_in"
+        elif pair * ZOOM_RATIO <= hi and hi - pair >= 1.0 and first >= hi / 1.1:
+            name = "zoom_out"
+        if name is None:
+            return []
+        self._pair.clear()
+        self._pair_quiet_until = t_ms + SETTLE_MS
+        for h in near:
+            s = self._hands.get(h.track if h.track is not None else h.hand)
+            if s is not None:
+                s.quiet_until = t_ms + SETTLE_MS
+        a, b = near
+        x, y = (a.center[0] + b.center[0]) / 2 / width, (a.center[1] + b.center[1]) / 2 / height
+        return [GestureEvent("pointer", name, "both", None, None, x, y, t_ms, 0, frame)]
