@@ -4,9 +4,9 @@
     python -m realtime.evaluate_events --clips ../shared/fixtures/clips --labels ../shared/fixtures/clips/events.json
 
 Each clip goes once through the live path with the same options as `realtime.run` (shipped defaults
-unless told otherwise). Only events that can fire a binding count: starts and swipes (not hold or
-end). On video of people who are not gesturing, every one of them is a false trigger. With --labels
-(a JSON file: clip name -> the events it should give) it also prints, per kind, how many were
+unless told otherwise). Only events that can fire a binding count: starts, swipes, clicks, drags
+and zooms (not hold or end). On video of people who are not gesturing, every one of them is a
+false trigger. With --labels (a JSON file: clip name -> the events it should give) it also prints, per kind, how many were
 expected, fired and matched, and which labelled clips gave exactly their events (docs/false-triggers.md).
 """
 
