@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Sequence
 
 from realtime.actions import ActionRunner, BindingEngine, EventDispatcher, OscSender, StreamServer, read_bindings_file
+from realtime.actions.mouse import MouseDriver, PointerMode
 from realtime.actions.stream import parse_address
 from realtime.classifier import load_classifier
 from realtime.core.cli import ArgumentParser, check_shared_options, has_display, run_main, setup_logging
@@ -50,7 +51,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     act.add_argument("--bindings", type=Path, default=None,
                      help="TOML file binding gestures and swipes to keys, commands or printed events "
                           "(examples/bindings/); nothing fires without it")
-    act.add_argument("--dry-run", action="store_true", help="with --bindings: log what would fire, do nothing")
+    act.add_argument("--dry-run", action="store_true",
+                     help="with --bindings or --pointer: log what would fire or move, do nothing")
+    act.add_argument("--pointer", action="store_true",
+                     help="pointer mode: a hand moves the mouse pointer (fingers out move, a fist lifts, two "
+                          "fingers scroll), a pinch or tap clicks, a held pinch drags; settings in the bindings "
+                          "file's [pointer] table (docs/pointer.md)")
     act.add_argument("--events-only", action="store_true",
                      help="headless, printing only the gesture events on stdout, one JSON line each "
                           "(instead of frame lines)")
@@ -88,8 +94,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args.headless = args.headless or args.events_only
     if args.serve_frames and args.serve is None:
         p.error("--serve-frames goes with --serve [HOST:]PORT")
-    if args.dry_run and args.bindings is None:
-        p.error("--dry-run goes with --bindings FILE")
+    if args.dry_run and args.bindings is None and not args.pointer:
+        p.error("--dry-run goes with --bindings FILE or --pointer")
     if args.width < 1 or args.height < 1:
         p.error("--width and --height must be >= 1")
     return args
@@ -127,22 +133,29 @@ def live_options(args: argparse.Namespace) -> LiveOptions:
 def build_dispatcher(args: argparse.Namespace, labels: Sequence[str], model_name: str | None,
                      stack: ExitStack) -> EventDispatcher | None:
     """Bindings, stream and OSC as asked for; None when nothing acts on events."""
-    engine = runner = stream = None
+    engine = runner = stream = pointer = None
+    settings: dict = {}
     if args.bindings is not None:
-        bindings, clutch = read_bindings_file(args.bindings, labels)
-        runner = stack.enter_context(closing(ActionRunner(bindings, args.bindings, args.dry_run)))
-        engine = BindingEngine(bindings, clutch)
-        log.info("%d bindings from %s%s: %s", len(bindings), args.bindings, " (dry run)" if args.dry_run else "",
-                 "; ".join(b.describe() for b in bindings))
+        bindings, clutch, settings = read_bindings_file(args.bindings, labels)
+        if bindings:
+            runner = stack.enter_context(closing(ActionRunner(bindings, args.bindings, args.dry_run)))
+            engine = BindingEngine(bindings, clutch)
+            log.info("%d bindings from %s%s: %s", len(bindings), args.bindings, " (dry run)" if args.dry_run else "",
+                     "; ".join(b.describe() for b in bindings))
+    if args.pointer:
+        pointer = PointerMode(MouseDriver(args.dry_run), **settings)
+        stack.callback(pointer.stop)
+        log.info("pointer mode%s: screen %dx%d, %s", " (dry run)" if args.dry_run else "", *pointer.driver.screen,
+                 ", ".join(f"{k} {v}" for k, v in settings.items()) or "default settings")
     osc = OscSender(*args.osc) if args.osc else None
     if args.serve:
         stream = stack.enter_context(StreamServer(*args.serve, hello={"labels": list(labels), "swipes": list(SWIPES),
                                                                       "pointer": list(POINTER_EVENTS),
                                                                       "model": model_name,
                                                                       "frames": args.serve_frames}))
-    if engine is None and stream is None and osc is None:
+    if engine is None and stream is None and osc is None and pointer is None:
         return None
-    dispatcher = EventDispatcher(engine, runner, stream, osc, args.serve_frames)
+    dispatcher = EventDispatcher(engine, runner, stream, osc, args.serve_frames, pointer)
     dispatcher.install_signal()
     return dispatcher
 

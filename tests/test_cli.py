@@ -13,7 +13,8 @@ from conftest import python
 COMMANDS = ["realtime.run", "realtime.bench", "realtime.evaluate", "training.train", "training.evaluate",
             "training.explore", "training.predict", "training.bench", "training.pseudolabel", "export",
             "export.bench", "realtime.teach", "realtime.reference", "export.features", "training.shards",
-            "training.probe", "realtime.evaluate_events", "training.landmark_head"]
+            "training.probe", "realtime.evaluate_events", "training.landmark_head",
+            "realtime.evaluate_pointer"]
 
 HELP_TEXTS = r'''
 import contextlib, importlib, io, json, sys

@@ -283,7 +283,7 @@ def play(engine, script, g=None, conf=0.9):
 
 def test_a_clutch_arms_the_bindings_for_a_while(tmp_path):
     from realtime.actions.bindings import read_bindings_file
-    bindings, clutch = read_bindings_file(write(tmp_path, '[clutch]\ngesture = "palm"\nhold = 0.5\nseconds = 2\n\n'
+    bindings, clutch, _ = read_bindings_file(write(tmp_path, '[clutch]\ngesture = "palm"\nhold = 0.5\nseconds = 2\n\n'
                                                           '[[binding]]\ngesture = "like"\nprint = true\n'), LABELS)
     assert clutch.gesture == "palm" and clutch.seconds == 2
     assert play(BindingEngine(bindings, clutch), ["like"] * 40) == []  # not armed: nothing

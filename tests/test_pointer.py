@@ -4,10 +4,16 @@ path on synthetic clips of real HaGRID hand photos (realtime/evaluation/syntheti
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
 
 import pytest
 
-from conftest import CLIP_BY_NAME, SHARED, python, require_fixtures
+from conftest import CLIP_BY_NAME, ROOT, SHARED, python, require_fixtures, wait_until
 from realtime.events.gestures import HandObservation
 from realtime.events.pointer import PointerDetector
 
@@ -111,3 +117,130 @@ def test_synthetic_clips_give_their_clicks_drags_and_zooms_and_nothing_else(acti
     for kind in ("click", "double_click", "drag_start", "drag_end", "zoom_in", "zoom_out"):
         assert rows[kind][4:] == ["1.00", "1.00"], rows[kind]
     assert not any(k.startswith("swipe") for k in rows)  # a click, drag or zoom is never also a swipe
+
+
+# ------------------------------------------------------------------------------------------ pointer mode
+def cursor_play(frames, mapper=None):
+    """Each frame: (hand keyword dict or None, [pointer event names]); returns the mapper and its commands."""
+    from realtime.events.cursor import CursorMapper
+    from realtime.events.gestures import GestureEvent
+    m = mapper or CursorMapper((1920, 1080), (960, 540))
+    commands = []
+    for i, (h, names) in enumerate(frames):
+        events = [GestureEvent("pointer", n, "Right", 0, 0.9, 0.5, 0.5, i * STEP, 0, shape="pinch") for n in names]
+        commands += m.update(i * STEP, [hand(**h)] if h else [], events, 640, 480)
+    return m, commands
+
+
+def test_pointer_logic_moves_lifts_scrolls_clicks_and_drags():
+    moved = [(dict(OPEN, x=200 + 10 * i), []) for i in range(20)]
+    m, cmds = cursor_play(moved)
+    assert [c.kind for c in cmds] and all(c.kind == "move" for c in cmds) and m.x > 960 + 100  # right, like the hand
+    lifted = [(dict(FIST, x=200 + 10 * i), []) for i in range(20)]
+    assert cursor_play(lifted)[1] == []  # a fist lifts: the hand moves, the pointer does not
+    scrolled = [(dict(fingers=2, pinch=0.6, y=400 - 10 * i), []) for i in range(20)]
+    kinds = {c.kind for c in cursor_play(scrolled)[1]}
+    assert kinds == {"scroll"} and all(c.amount > 0 for c in cursor_play(scrolled)[1])  # hand up: scroll up
+    clicks = cursor_play([(OPEN, [])] * 5 + [(OPEN, ["click"])] + [(OPEN, [])] * 3)[1]
+    assert [c.kind for c in clicks] == ["click"]
+    drag = [(OPEN, [])] * 3 + [(PINCH, ["drag_start"])] + [(dict(PINCH, x=320 + 10 * i), []) for i in range(10)]
+    m, cmds = cursor_play(drag + [(dict(OPEN, x=410), ["drag_end"])])
+    kinds = [c.kind for c in cmds]
+    assert kinds[0] == "press" and kinds[-1] == "release" and "move" in kinds and not m.pressed
+    m, cmds = cursor_play(drag + [(None, [])] * 15)  # the hand leaves mid-drag: the button is let go
+    assert [c.kind for c in cmds][-1] == "release" and not m.pressed
+
+
+def test_the_one_euro_filter_cuts_the_jitter_of_a_still_hand():
+    import numpy as np
+    from realtime.events.cursor import CursorMapper
+    rng = np.random.default_rng(0)
+    still = [(dict(OPEN, x=320 + rng.normal(0, 2), y=240 + rng.normal(0, 2)), []) for _ in range(90)]
+    spread = {}
+    for name, cutoff in (("raw", 1000.0), ("filtered", 1.0)):
+        m = CursorMapper((1920, 1080), (960, 540), min_cutoff=cutoff)
+        xs = []
+        for i, (h, _) in enumerate(still):
+            m.update(i * STEP, [hand(**h)], [], 640, 480)
+            xs.append(m.x)
+        spread[name] = float(np.std(xs[30:]))
+    assert spread["filtered"] < 0.5 * spread["raw"], spread
+
+
+def test_pointer_mode_needs_a_display_unless_dry_run(tmp_path):
+    require_fixtures()
+    clip = str(CLIP_BY_NAME["swipe_left_right.mp4"])
+    refused = python("-m", "realtime.run", "--source", clip, "--pointer", "--headless", "--model", "none",
+                     unset=("DISPLAY", "WAYLAND_DISPLAY"))
+    assert refused.returncode == 2 and refused.stderr.strip().splitlines()[-1].startswith("error: --pointer"), \
+        refused.stderr[-1500:]
+    dry = python("-m", "realtime.run", "--source", clip, "--pointer", "--dry-run", "--events-only", "--model", "none",
+                 unset=("DISPLAY", "WAYLAND_DISPLAY"))
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    assert "pointer (dry run): move at" in dry.stderr
+
+
+def mouse_x_during(command: list[str], env: dict) -> tuple[subprocess.CompletedProcess, list[int]]:
+    """Run ``command`` while polling the real pointer with xdotool; the x positions seen."""
+    xs, done = [], threading.Event()
+
+    def poll():
+        while not done.is_set():
+            out = subprocess.run(["xdotool", "getmouselocation"], env=env, capture_output=True, text=True).stdout
+            if out.startswith("x:"):
+                xs.append(int(out.split()[0][2:]))
+            time.sleep(0.02)
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    try:
+        result = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
+    finally:
+        done.set()
+        thread.join(timeout=5)
+    return result, xs
+
+
+def test_the_pointer_follows_a_hand_sweeping_left_and_right(display):
+    require_fixtures()
+    env = {**os.environ, "DISPLAY": display}
+    subprocess.run(["xdotool", "mousemove", "512", "384"], env=env, check=True)
+    result, xs = mouse_x_during([sys.executable, "-m", "realtime.run", "--source",
+                                 str(CLIP_BY_NAME["swipe_left_right.mp4"]), "--pointer", "--headless"], env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert max(xs) - min(xs) >= 150, xs
+    steps = [b - a for a, b in zip(xs, xs[1:]) if b != a]
+    assert any(s > 0 for s in steps) and any(s < 0 for s in steps), xs  # it went both ways
+
+
+def test_pointer_clicks_and_drags_land_in_an_x_client(display, action_clips, tmp_path):
+    require_fixtures()
+    if shutil.which("xev") is None:
+        pytest.fail("xev is missing: install x11-utils (see .ci/run)")
+    env = {**os.environ, "DISPLAY": display}
+    log_path = tmp_path / "xev.log"
+    log = log_path.open("w")
+    xev = subprocess.Popen(["xev", "-geometry", "1000x700+0+0", "-event", "button"], env=env, stdout=log,
+                           stderr=subprocess.STDOUT)
+    try:
+        found = subprocess.run(["timeout", "20", "xdotool", "search", "--sync", "--name", "Event Tester"],
+                               env=env, capture_output=True, text=True)
+        assert found.returncode == 0, "xev's window never appeared"
+        runs = []
+        for clip in (action_clips / "tap_click.mp4", CLIP_BY_NAME["dndv2.mp4"]):
+            subprocess.run(["xdotool", "mousemove", "500", "350"], env=env, check=True)
+            before = log_path.read_text().count("ButtonPress")
+            runs.append(subprocess.run([sys.executable, "-m", "realtime.run", "--source", str(clip), "--pointer",
+                                        "--events-only"], env=env, cwd=ROOT, capture_output=True, text=True,
+                                       timeout=180))
+            wait_until(lambda: log_path.read_text().count("ButtonRelease") > before, 20,
+                       what=f"xev to see the button of {clip.name}")
+    finally:
+        xev.terminate()
+        xev.wait(timeout=10)
+        log.close()
+    for r in runs:
+        assert r.returncode == 0, r.stderr[-2000:]
+    click, drag = runs
+    assert "pointer: click" in click.stderr and "pointer: press" in drag.stderr and "pointer: release" in drag.stderr
+    text = log_path.read_text()
+    assert text.count("ButtonPress") == 2 and text.count("ButtonRelease") == 2, text[-2000:]

@@ -5,7 +5,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 
 import cv2
 import numpy as np
@@ -14,38 +13,6 @@ import pytest
 from conftest import CLIPS, PHOTOS, ROOT, LineReader, require_fixtures, wait_until
 
 CLIPS_BY_NAME = {p.name: p for p in CLIPS}
-
-
-@pytest.fixture(scope="module")
-def display():
-    if not sys.platform.startswith("linux"):
-        pytest.skip("the window test drives an X server (Xvfb); it runs on Linux")
-    for tool in ("Xvfb", "xdotool", "import", "xdpyinfo"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is missing: install xvfb, xdotool, imagemagick and x11-utils (see .ci/run)")
-    read, write = os.pipe()
-    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
-                              pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    os.close(write)
-    number = b""
-    while not number.endswith(b"\n"):  # Xvfb writes the number and the newline separately:
-        chunk = os.read(read, 16)      # closing the pipe before both arrive kills it (EPIPE)
-        if not chunk:
-            break
-        number += chunk
-    os.close(read)
-    name = f":{number.decode().strip()}"
-    for _ in range(50):  # Xvfb announces its number before every client can connect
-        if subprocess.run(["xdpyinfo", "-display", name], capture_output=True).returncode == 0:
-            break
-        if server.poll() is not None:
-            pytest.fail(f"Xvfb exited with code {server.returncode}: {server.stderr.read()[-1500:]}")
-        time.sleep(0.1)
-    else:
-        pytest.fail(f"Xvfb display {name} never accepted a connection")
-    yield name
-    server.terminate()
-    server.wait(timeout=10)
 
 
 def screenshot(window: str, env: dict) -> np.ndarray:

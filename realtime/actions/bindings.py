@@ -46,6 +46,9 @@ ACTIONS = ("key", "command", "print")
 FIELDS = ("gesture", "sequence", "within", "hand", "shape", "hold", "repeat", "cooldown", "timeout", "min_confidence",
           "name") + ACTIONS
 CLUTCH_FIELDS = ("gesture", "hold", "seconds")
+#: [pointer] settings (realtime.events.cursor.CursorMapper): name -> (low, high) or the allowed words
+POINTER_FIELDS = {"hand": ("left", "right", "any"), "region": (0.1, 1.0), "min_cutoff": (0.01, 30.0),
+                  "beta": (0.0, 10.0)}
 DEFAULT_COOLDOWN = 0.5
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_WITHIN = 0.8
@@ -126,11 +129,15 @@ def _field_line(text: str, start: int | None, end: int | None, name: str) -> int
 
 def load_bindings(path: Path, labels: Sequence[str]) -> list[Binding]:
     """Parse and check a bindings file against the model's ``labels``; raises BindingsError."""
-    return read_bindings_file(path, labels)[0]
+    bindings = read_bindings_file(path, labels)[0]
+    if not bindings:
+        raise BindingsError(f"{path}: no [[binding]] tables (docs/bindings.md)")
+    return bindings
 
 
-def read_bindings_file(path: Path, labels: Sequence[str]) -> tuple[list[Binding], Clutch | None]:
-    """The bindings and the clutch (if the file has one), checked against the model's ``labels``."""
+def read_bindings_file(path: Path, labels: Sequence[str]) -> tuple[list[Binding], Clutch | None, dict[str, Any]]:
+    """The bindings, the clutch (if the file has one) and the [pointer] settings, checked against the
+    model's ``labels``."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -143,12 +150,13 @@ def read_bindings_file(path: Path, labels: Sequence[str]) -> tuple[list[Binding]
         raise BindingsError(f"{path}: not valid TOML: {exc}") from None
     gestures = [g for g in labels if g != NO_GESTURE] + list(SWIPES) + list(POINTER_EVENTS)
     for key in data:
-        if key not in ("binding", "clutch"):
+        if key not in ("binding", "clutch", "pointer"):
             line = _field_line(text, 1, None, key)
             raise BindingsError(f"{path} line {line}: unknown table or key {key!r} (a bindings file holds "
-                                "[[binding]] tables and one [clutch])")
+                                "[[binding]] tables, one [clutch] and one [pointer])")
     tables = data.get("binding", [])
-    if not isinstance(tables, list) or not tables or not all(isinstance(t, dict) for t in tables):
+    if (not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables)
+            or (not tables and "pointer" not in data)):
         raise BindingsError(f"{path}: no [[binding]] tables (docs/bindings.md)")
     heads = _header_lines(text)
     out = []
@@ -157,7 +165,32 @@ def read_bindings_file(path: Path, labels: Sequence[str]) -> tuple[list[Binding]
         end = heads[i + 1] - 1 if i + 1 < len(heads) else None
         out.append(_binding(table, i + 1, path, gestures, labels,
                             lambda name: _field_line(text, start, end, name), start))
-    return out, _clutch(data.get("clutch"), text, path, gestures)
+    return out, _clutch(data.get("clutch"), text, path, gestures), _pointer(data.get("pointer"), text, path)
+
+
+def _pointer(table: Any, text: str, path: Path) -> dict[str, Any]:
+    if table is None:
+        return {}
+    start = next((i for i, line in enumerate(text.splitlines(), 1) if re.match(r"\s*\[\s*pointer\s*\]", line)), None)
+
+    def fail(name: str | None, message: str):
+        raise BindingsError(f"{path} line {_field_line(text, start, None, name) if name else start}: {message}")
+
+    if not isinstance(table, dict):
+        fail(None, "pointer must be a table: [pointer] with " + ", ".join(POINTER_FIELDS))
+    out = {}
+    for name, value in table.items():
+        allowed = POINTER_FIELDS.get(name)
+        if allowed is None:
+            fail(name, f"unknown pointer field {name!r} (allowed: {', '.join(POINTER_FIELDS)})")
+        if isinstance(allowed[0], str):
+            if not isinstance(value, str) or value.lower() not in allowed:
+                fail(name, f"pointer {name} must be one of {', '.join(allowed)}, not {value!r}")
+            value = value.lower()
+        elif isinstance(value, bool) or not isinstance(value, (int, float)) or not allowed[0] <= value <= allowed[1]:
+            fail(name, f"pointer {name} must be a number within {allowed[0]:g}..{allowed[1]:g}, not {value!r}")
+        out[name] = value
+    return out
 
 
 def _clutch(table: Any, text: str, path: Path, gestures: list[str]) -> Clutch | None:

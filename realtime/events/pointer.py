@@ -16,7 +16,8 @@ lengths) and the number of stretched fingers:
 
 Only hands at least ``min_size`` of the frame height count, and a hand must be still (its palm
 moving less than ``STILL_SIZES`` hand sizes) for a click. The events are :class:`GestureEvent`
-with ``type`` ``"pointer"`` and ``gesture`` one of :data:`POINTER_EVENTS`.
+with ``type`` ``"pointer"`` and ``gesture`` one of :data:`POINTER_EVENTS`; clicks and drag starts
+say how in ``shape`` (``pinch``, ``tap`` or ``fist``).
 """
 
 from __future__ import annotations
@@ -163,9 +164,9 @@ class PointerDetector:
         if fingers >= 3:
             s.last_palm = t_ms
 
-        def event(name: str, held: int = 0) -> GestureEvent:
+        def event(name: str, held: int = 0, shape: str | None = None) -> GestureEvent:
             return GestureEvent("pointer", name, h.hand, h.track, h.confidence, h.center[0] / width,
-                                h.center[1] / height, t_ms, held, frame)
+                                h.center[1] / height, t_ms, held, frame, shape=shape)
 
         out = []
         zoom = self._one_hand_zoom(s, t_ms)
@@ -182,7 +183,7 @@ class PointerDetector:
                     out.append(event("drag_end", held))
                 elif (not s.fist and s.was_open and held <= CLICK_MS and moved <= STILL_SIZES
                       and pinched_for >= 2 and t_ms >= s.quiet_until and not out):
-                    out += self._click(s, t_ms, event)
+                    out += self._click(s, t_ms, event, "pinch")
             if state == "closed":
                 s.fist = fist
                 # a fist grabs only when it closes from an open hand; a pinch also from an opening pinch
@@ -198,15 +199,15 @@ class PointerDetector:
             steady = s.closed_frames >= DRAG_FRAMES and s.closed_frames >= 0.6 * (self._frames - s.closed_at_frame + 1)
             if (held >= CLICK_MS or moved > STILL_SIZES) and steady and grip:
                 s.dragging = True
-                out.append(event("drag_start", held))
+                out.append(event("drag_start", held, "fist" if s.fist else "pinch"))
         if not out and self._tap(s, t_ms) and t_ms >= s.quiet_until:
-            out += self._click(s, t_ms, event)
+            out += self._click(s, t_ms, event, "tap")
         return out
 
-    def _click(self, s: _Hand, t_ms: int, event) -> list[GestureEvent]:
-        out = [event("click")]
+    def _click(self, s: _Hand, t_ms: int, event, how: str) -> list[GestureEvent]:
+        out = [event("click", shape=how)]
         if s.last_click is not None and t_ms - s.last_click <= DOUBLE_MS:
-            out.append(event("double_click"))
+            out.append(event("double_click", shape=how))
             s.last_click = None
         else:
             s.last_click = t_ms

@@ -1,0 +1,117 @@
+"""Pointer mode's output: mouse commands -> the real pointer (pynput), or the log with --dry-run."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any, Sequence
+
+from realtime.core.errors import HandSignError
+from realtime.events.cursor import MouseCommand
+
+log = logging.getLogger("realtime.pointer")
+#: When the screen's size cannot be read (a dry run without a display, or an unknown platform).
+FALLBACK_SCREEN = (1920, 1080)
+
+
+def check_pointer_display(environ: dict[str, str] | None = None, platform: str = sys.platform) -> None:
+    """Pointer mode needs a desktop: on Linux an X server (XWayland counts)."""
+    import os
+    env = os.environ if environ is None else environ
+    if not platform.startswith("linux") or env.get("DISPLAY"):
+        if platform.startswith("linux") and env.get("WAYLAND_DISPLAY"):
+            log.warning("Wayland session: the pointer moves through XWayland, over X11 windows only")
+        return
+    if env.get("WAYLAND_DISPLAY"):
+        raise HandSignError("--pointer cannot work here: a Wayland session without XWayland (WAYLAND_DISPLAY is "
+                            "set, DISPLAY is not), and pynput moves the pointer through X11 only")
+    raise HandSignError("--pointer needs a display whose pointer to move (DISPLAY is not set): start the X "
+                        "server, or use --dry-run to log the moves")
+
+
+def screen_size() -> tuple[int, int] | None:
+    """Every monitor together: the X root window, or Windows' virtual screen; None if unknown."""
+    if sys.platform.startswith("linux"):
+        try:
+            from Xlib import display  # python-xlib, which pynput brings on Linux
+            d = display.Display()
+            try:
+                s = d.screen()
+                return int(s.width_in_pixels), int(s.height_in_pixels)
+            finally:
+                d.close()
+        except Exception:  # noqa: BLE001 - no X server, or no python-xlib: the caller falls back
+            return None
+    if sys.platform == "win32":
+        import ctypes
+        metrics = ctypes.windll.user32.GetSystemMetrics  # type: ignore[attr-defined]
+        return int(metrics(78)), int(metrics(79))  # SM_CXVIRTUALSCREEN, SM_CYVIRTUALSCREEN
+    if sys.platform == "darwin":
+        try:
+            from AppKit import NSScreen  # pyobjc, which pynput brings on macOS
+            frames = [s.frame() for s in NSScreen.screens()]
+            return (int(max(f.origin.x + f.size.width for f in frames)),
+                    int(max(f.origin.y + f.size.height for f in frames)))
+        except Exception:  # noqa: BLE001
+            return None
+    return None
+
+
+class MouseDriver:
+    """Applies mouse commands to the desktop's pointer (or logs them with ``dry_run``)."""
+
+    def __init__(self, dry_run: bool = False) -> None:
+        self.dry_run = dry_run
+        self._mouse: Any = None
+        self._button: Any = None
+        size = screen_size()
+        if not dry_run:
+            check_pointer_display()
+            try:
+                from pynput import mouse
+            except ImportError as exc:
+                raise HandSignError(f"--pointer cannot move the pointer here (pynput: {exc})") from None
+            self._mouse, self._button = mouse.Controller(), mouse.Button.left
+        self.screen = size or FALLBACK_SCREEN
+        if size is None:
+            log.warning("screen size unknown: pointer kept within %dx%d", *self.screen)
+        position = self._mouse.position if self._mouse is not None else None
+        self.start = (int(position[0]), int(position[1])) if position else (self.screen[0] // 2, self.screen[1] // 2)
+
+    def apply(self, commands: Sequence[MouseCommand]) -> None:
+        for c in commands:
+            if self.dry_run:
+                log.info("pointer (dry run): %s%s", c.kind,
+                         f" {c.amount:+d}" if c.kind == "scroll" else f" at ({c.x}, {c.y})")
+                continue
+            if c.kind == "move":
+                self._mouse.position = (c.x, c.y)
+            elif c.kind == "press":
+                self._mouse.press(self._button)
+            elif c.kind == "release":
+                self._mouse.release(self._button)
+            elif c.kind == "click":
+                self._mouse.click(self._button, 1)
+            elif c.kind == "scroll":
+                self._mouse.scroll(0, c.amount)
+            if c.kind != "move":
+                log.info("pointer: %s%s", c.kind, f" {c.amount:+d}" if c.kind == "scroll" else f" at ({c.x}, {c.y})")
+
+
+class PointerMode:
+    """The pointer hand's motion and pointer events, each frame, to the mouse (``--pointer``)."""
+
+    def __init__(self, driver: MouseDriver, **settings: Any) -> None:
+        from realtime.events.cursor import CursorMapper
+        self.driver = driver
+        self.mapper = CursorMapper(driver.screen, driver.start, **settings)
+
+    def frame(self, result: Any, events: Sequence[Any]) -> None:
+        from realtime.events.detector import observations
+        height, width = result.image.shape[:2]
+        self.driver.apply(self.mapper.update(result.frame.timestamp_ms, observations(result), events, width, height))
+
+    def stop(self) -> None:
+        """Paused or ending: let go of the button, and start afresh when it resumes."""
+        self.driver.apply(self.mapper.release())
+        self.mapper._last = None

@@ -1,0 +1,157 @@
+"""Pointer mode's logic: one hand -> where the mouse pointer goes, its button and the wheel. Pure logic.
+
+Relative motion with a clutch, like a mouse you can lift:
+
+- **moves**: a hand with fingers out (an open hand or a pointing finger) moves the pointer by its
+  palm's motion. ``region`` of the frame's width is the screen's width at gain 1; faster motion is
+  accelerated (up to ``MAX_GAIN``), slow motion slowed (down to ``MIN_GAIN``) for precision.
+- **lifts**: a fist (no finger out) moves nothing, so the hand can go back to the middle.
+- **scrolls**: two fingers out (index and middle) scroll by the palm's vertical motion.
+- **clicks and drags**: the pointer events of :mod:`realtime.events.pointer` from the same hand: a
+  pinch or a tap clicks (two clicks make the desktop's own double click), a pinch held drags (the
+  button is held while the pinched hand moves the pointer). A grab with a fist only lifts.
+
+The palm's position is smoothed by the One Euro filter (Casiez, Roussel and Vogel, CHI 2012; the
+authors' own implementation from PyPI), in screen pixels: at rest its cutoff falls to
+``min_cutoff`` (less jitter), moving it rises with the speed (less lag). The pointer hand is the
+first hand that moves it; when it is lost for ``LOST_MS`` the button is released and another hand
+may take over. Positions are kept within ``screen`` (all monitors: the driver gives the size).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+from OneEuroFilter import OneEuroFilter
+
+from realtime.events.gestures import GestureEvent, HandObservation
+
+DEFAULT_REGION = 0.5
+DEFAULT_MIN_CUTOFF = 1.0  # Hz
+DEFAULT_BETA = 0.007  # the paper's value for a pointer in pixels
+D_CUTOFF = 1.0
+MIN_GAIN, MAX_GAIN = 0.5, 2.5
+#: Palm speed (region widths a second) at which the gain is 1.
+UNIT_SPEED = 0.5
+LOST_MS = 300
+#: Pixels of palm motion (on the screen's scale) per wheel notch.
+SCROLL_PIXELS = 40
+SHAPE_FRAMES = 5
+
+
+@dataclass(frozen=True)
+class MouseCommand:
+    """What the driver does: ``move`` to (x, y), ``press``/``release``/``click`` the left button, or
+    ``scroll`` by ``amount`` notches (positive: up)."""
+
+    kind: str
+    x: int = 0
+    y: int = 0
+    amount: int = 0
+
+
+@dataclass
+class CursorMapper:
+    """``update`` once per frame with its hands and events; returns the mouse commands."""
+
+    screen: tuple[int, int]
+    start: tuple[int, int]  # where the pointer is when pointer mode starts
+    region: float = DEFAULT_REGION
+    min_cutoff: float = DEFAULT_MIN_CUTOFF
+    beta: float = DEFAULT_BETA
+    hand: str = "any"  # left | right | any
+    x: float = field(init=False)
+    y: float = field(init=False)
+    _key: object = None  # the pointer hand's track (or side)
+    _seen: int = 0
+    _last: tuple[float, float, int] | None = None  # filtered palm (screen px) and t_ms, while it moves or scrolls
+    _filters: tuple | None = None
+    _shapes: deque = field(default_factory=lambda: deque(maxlen=SHAPE_FRAMES))
+    _scroll_rest: float = 0.0
+    pressed: bool = False
+
+    def __post_init__(self) -> None:
+        self.x, self.y = float(self.start[0]), float(self.start[1])
+
+    def update(self, t_ms: int, hands: Sequence[HandObservation], events: Sequence[GestureEvent],
+               width: int, height: int) -> list[MouseCommand]:
+        out: list[MouseCommand] = []
+        h = self._pointer_hand(hands, t_ms)
+        if h is None:
+            if self._key is not None and t_ms - self._seen > LOST_MS:
+                out += self.release()
+                self._key, self._last, self._filters = None, None, None
+            return out
+        self._seen = t_ms
+        mine = [e for e in events if e.type == "pointer" and (e.track == h.track or e.hand == h.hand)]
+        for e in mine:
+            if e.gesture == "click" and not self.pressed:
+                out.append(MouseCommand("click", int(self.x), int(self.y)))
+            elif e.gesture == "drag_start" and e.shape == "pinch" and not self.pressed:
+                self.pressed = True
+                out.append(MouseCommand("press", int(self.x), int(self.y)))
+            elif e.gesture == "drag_end" and self.pressed:
+                out += self.release()
+        self._shapes.append(self._shape(h))
+        shape = Counter(self._shapes).most_common(1)[0][0]
+        if self.pressed:
+            shape = "move"  # a held pinch drags the pointer along
+        scale = self.screen[0] / (self.region * width)  # screen pixels per frame pixel at gain 1
+        px, py = h.center[0] * scale, h.center[1] * scale
+        if self._filters is None:
+            self._filters = tuple(OneEuroFilter(30.0, self.min_cutoff, self.beta, D_CUTOFF) for _ in range(2))
+        fx, fy = (f(v, t_ms / 1000.0) for f, v in zip(self._filters, (px, py)))
+        if shape == "lift" or self._last is None:
+            self._last = None if shape == "lift" else (fx, fy, t_ms)
+            self._scroll_rest = 0.0
+            return out
+        lx, ly, lt = self._last
+        self._last = (fx, fy, t_ms)
+        dx, dy = fx - lx, fy - ly
+        if shape == "scroll":
+            self._scroll_rest -= dy / SCROLL_PIXELS  # hand up: scroll up
+            notches = int(self._scroll_rest)
+            if notches:
+                self._scroll_rest -= notches
+                out.append(MouseCommand("scroll", int(self.x), int(self.y), notches))
+            return out
+        seconds = max((t_ms - lt) / 1000.0, 1e-3)
+        speed = np.hypot(dx, dy) / seconds / self.screen[0]  # region widths a second
+        gain = float(np.clip(speed / UNIT_SPEED, MIN_GAIN, MAX_GAIN))
+        x = float(np.clip(self.x + dx * gain, 0, self.screen[0] - 1))
+        y = float(np.clip(self.y + dy * gain, 0, self.screen[1] - 1))
+        if (int(x), int(y)) != (int(self.x), int(self.y)):
+            out.append(MouseCommand("move", int(x), int(y)))
+        self.x, self.y = x, y
+        return out
+
+    def release(self) -> list[MouseCommand]:
+        """Let go of the button if it is held (pause, the hand gone, the end)."""
+        if not self.pressed:
+            return []
+        self.pressed = False
+        return [MouseCommand("release", int(self.x), int(self.y))]
+
+    def _pointer_hand(self, hands: Sequence[HandObservation], t_ms: int) -> HandObservation | None:
+        allowed = [h for h in hands if self.hand == "any" or h.hand.lower() == self.hand]
+        if self._key is not None:
+            for h in allowed:
+                if (h.track if h.track is not None else h.hand) == self._key:
+                    return h
+            return None
+        for h in allowed:
+            if self._shape(h) != "lift":
+                self._key = h.track if h.track is not None else h.hand
+                self._shapes.clear()
+                return h
+        return None
+
+    @staticmethod
+    def _shape(h: HandObservation) -> str:
+        if h.pinched:
+            return "move"
+        fingers = h.fingers if h.fingers is not None else 4
+        return "lift" if fingers == 0 else "scroll" if fingers == 2 else "move"
