@@ -2,9 +2,11 @@
 
 Pure logic, no I/O. After ``idle_after_ms`` without a hand, the hands stage (MediaPipe's palm
 detector, the costly part of a frame with no hand) runs only on frames that moved since the last one
-it looked at, or at least every ``max_interval_ms``. A hand entering the view moves the frame, so
-it is looked at in the frame it appears; a still scene costs a tiny motion check per frame. The first
-hand found ends idle mode (full rate from the next frame).
+it looked at, at most every ``min_interval_ms`` and at least every ``max_interval_ms``. A hand
+entering the view moves the frame, so it is looked at in the frame it appears, or at most
+``min_interval_ms`` later; a still scene costs a tiny motion check per frame, and a scene that keeps
+moving without a hand (someone walking behind, an arm) is looked at about ten times a second
+instead of at the camera's rate. The first hand found ends idle mode (full rate from the next frame).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import numpy as np
 
 DEFAULT_IDLE_AFTER_MS = 2000
 DEFAULT_MAX_INTERVAL_MS = 1000
+#: While idle, looks are at least this far apart even in a moving scene: the most a waking hand waits.
+DEFAULT_MIN_INTERVAL_MS = 100
 #: the motion check's view of a frame: small, grey, blurred (noise and compression flicker are not motion)
 MOTION_SIZE = (80, 60)
 #: a pixel of that view has moved when its brightness changed by more than this (0..255)
@@ -37,6 +41,7 @@ class IdlePacer:
 
     idle_after_ms: int = DEFAULT_IDLE_AFTER_MS
     max_interval_ms: int = DEFAULT_MAX_INTERVAL_MS
+    min_interval_ms: int = DEFAULT_MIN_INTERVAL_MS
     motion_share: float = DEFAULT_MOTION_SHARE
     _last_hand_ms: int | None = None
     _last_look_ms: int | None = None
@@ -59,6 +64,8 @@ class IdlePacer:
             if self._last_view is None or self._last_look_ms is None \
                     or t_ms - self._last_look_ms >= self.max_interval_ms:
                 decision = True
+            elif t_ms - self._last_look_ms < self.min_interval_ms:
+                decision = False  # looked a moment ago: the motion is judged at the next allowed frame
             else:
                 moved = np.count_nonzero(cv2.absdiff(view, self._last_view) > MOTION_LEVEL) / view.size
                 decision = moved >= self.motion_share
