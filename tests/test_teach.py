@@ -53,6 +53,8 @@ def test_taught_model_loads_and_reports_cross_validation(taught):
     meta = json.loads(model.contract.extra["teach"])
     assert meta["images"] == {"horns": 12, "phone": 12, "thumb_up": 12} and not meta["keep_base"]
     assert "metrics" not in model.contract.extra  # the base's scores do not describe it
+    # the base has a landmark head, so the taught model gets one for its own gestures
+    assert model.has_landmark_head and "landmark head taught too" in stdout, stdout
     # the backbone is the shipped one: same features for the same crop
     crop = read_bgr(PHOTOS[2])
     assert np.allclose(model.embed([crop]), GestureClassifier(SHIPPED).embed([crop]), atol=1e-5)
@@ -95,6 +97,34 @@ def test_keep_base_adds_a_gesture_and_keeps_the_others(tmp_path):
     per_class = json.loads((tmp_path / "eval" / "metrics.json").read_text())["per_class"]
     assert per_class["thumbs"]["recall"] >= 0.6, per_class
     assert per_class["fist"]["recall"] >= 0.8 and per_class["palm"]["recall"] >= 0.8, per_class
+
+
+def test_keep_base_teaches_the_landmark_head_from_the_shipped_reference_shapes(tmp_path):
+    """Without --base-data the shipped reference's hand shapes stand for the base's gestures."""
+    require_fixtures()
+    link_images(CROPS / "rock", tmp_path / "data" / "horns", 15)
+    out = tmp_path / "plus.onnx"
+    result = python("-m", "realtime.teach", "--data", str(tmp_path / "data"), "--out", str(out), "--keep-base",
+                    "--hands", "none")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "landmark head taught too" in result.stdout, result.stdout
+    model = GestureClassifier(out)
+    assert model.has_landmark_head and model.labels[-1] == "horns"
+    fusion = json.loads(model.session.get_modelmeta().custom_metadata_map["handsign.fusion"])
+    assert ["horns"] in fusion["groups"] and ["one", "mute"] in fusion["groups"]
+    # real photos of the same shape: the landmark head alone puts them on `horns` or the base's `rock`
+    # (the very same hand shape, which landmarks cannot tell apart), and keeps a base gesture its own
+    from realtime.core.hand_shape import hand_shape_features
+    from realtime.teaching.teach import crop_shapes
+    lm = GestureClassifier(out, heads="landmarks")
+    size = lm.contract.image_size
+    for cls, allowed in (("rock", {"horns", "rock"}), ("palm", {"palm"})):
+        crops = [read_bgr(p) for p in sorted((CONTEXT / cls).glob("*.jpg"))[:10]]
+        shapes = [s for s in crop_shapes(crops) if s is not None]
+        assert len(shapes) >= 4, cls
+        feats = np.stack([hand_shape_features(l, f) for l, f in shapes])
+        top = lm.predict_batch(np.zeros((len(feats), size, size, 3), np.float32), feats).argmax(1)
+        assert np.mean([lm.labels[t] in allowed for t in top]) >= 0.7, (cls, [lm.labels[t] for t in top])
 
 
 def test_mixture_head_keeps_base_probabilities_when_the_new_head_says_base(tmp_path):

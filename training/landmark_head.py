@@ -48,9 +48,35 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--cache-dir", type=Path, default=Path("runs/landmarks"), help="where landmarks are cached")
     p.add_argument("--hand-model", type=hand_model_path, default="full",
                    help="MediaPipe hand bundle for the crops and the tuning photos: full, lite or a path")
+    p.add_argument("--reference", type=Path, default=None,
+                   help="also store --reference-per-class hand shapes per class in this teach-mode reference file "
+                        "(models/handsign.reference.npz), so `realtime.teach --keep-base` can fit a landmark head")
+    p.add_argument("--reference-per-class", type=positive_int, default=64, help="hand shapes per class in --reference")
+    p.add_argument("--reference-only", action="store_true",
+                   help="with --reference: store the hand shapes and stop (no head is fitted, --out is not written)")
     add_threads_option(p)
     p.add_argument("--verbose", action="store_true", help="debug logging")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.reference_only and args.reference is None:
+        p.error("--reference-only goes with --reference PATH")
+    return args
+
+
+def store_shapes(path: Path, classifier, found, per_class: int, seed: int) -> int:
+    """Up to ``per_class`` hands of each class of ``found`` into the reference file at ``path``."""
+    from realtime.teaching import reference
+
+    ref = reference.load(path, classifier)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k in range(len(found.labels)):
+        mine = np.flatnonzero(found.targets == k)
+        rows += sorted(rng.permutation(mine)[:per_class].tolist())
+    ref.shapes = found.landmarks[rows].astype(np.float32)
+    ref.shape_flips = found.flips[rows].astype(bool)
+    ref.shape_labels = [found.labels[found.targets[r]] for r in rows]
+    reference.save(ref, path)
+    return len(rows)
 
 
 def live_inputs(classifier, data: Path, hand_model: Path) -> tuple[list[str], list[list[tuple[np.ndarray, np.ndarray]]]]:
@@ -124,6 +150,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise HandSignError(f"no hand found for {', '.join('/'.join(g) for g in absent)} in {args.data}")
         targets = shape_head.group_targets(labels, np.array([labels.index(n) for n in names]), groups)
         log.info("hands found in %d of %d crops (%d unreadable)", len(targets), found.tried, found.unreadable)
+        if args.reference is not None:
+            stored = store_shapes(args.reference, classifier, found, args.reference_per_class, args.seed)
+            log.info("stored %d hand shapes in %s", stored, args.reference)
+            if args.reference_only:
+                print(f"stored {stored} hand shapes in {args.reference}")
+                return 0
 
         rng = np.random.default_rng(args.seed)
         order = rng.permutation(len(targets))

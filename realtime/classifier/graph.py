@@ -273,7 +273,10 @@ def with_landmark_head(base: onnx.ModelProto, head: LandmarkHead) -> onnx.ModelP
         if name in [i.name for i in graph.input]:
             raise ValueError(f"{name!r} is already an input: the model has a landmark head")
     labels = json.loads({p.key: p.value for p in model.metadata_props}[LABELS_KEY])
-    crop = find_head(model).output
+    from realtime.core.contract import OUTPUT_NAME
+    outputs = [o.name for o in graph.output]
+    # a taught --keep-base model ends in its mixture (not a softmax): its output is the crop's answer
+    crop = OUTPUT_NAME if OUTPUT_NAME in outputs else find_head(model).output
     size = head.layers[0][0].shape[0]
     graph.input.append(helper.make_tensor_value_info(LANDMARK_INPUT_NAME, TensorProto.FLOAT, ["batch", size]))
     inits = {"lm_groups": head.group_matrix(labels),

@@ -33,6 +33,10 @@ class Reference:
     labels: list[str]  # per row
     probe: np.ndarray  # a BGR image
     probe_features: np.ndarray  # (D,)
+    #: hand shapes of the base's gestures, for a taught landmark head (absent in older files)
+    shapes: np.ndarray | None = None  # (M, 21, 2) landmarks, pixels of a padded crop
+    shape_labels: list[str] | None = None  # per row
+    shape_flips: np.ndarray | None = None  # (M,) bool: flip to look like a right hand
 
 
 def reference_path(model: Path) -> Path:
@@ -70,9 +74,13 @@ def build(classifier: GestureClassifier, data: Path, per_class: int = DEFAULT_PE
 
 def save(reference: Reference, path: Path) -> Path:
     buffer = io.BytesIO()
+    shapes = {}
+    if reference.shapes is not None:
+        shapes = {"shapes": reference.shapes.astype(np.float32), "shape_flips": reference.shape_flips.astype(bool),
+                  "shape_labels": np.array(json.dumps(reference.shape_labels))}
     np.savez_compressed(buffer, features=reference.features.astype(np.float16),
                         labels=np.array(json.dumps(reference.labels)), probe=reference.probe,
-                        probe_features=reference.probe_features.astype(np.float32))
+                        probe_features=reference.probe_features.astype(np.float32), **shapes)
     return write_bytes_atomic(path, buffer.getvalue())
 
 
@@ -85,6 +93,9 @@ def load(path: Path, classifier: GestureClassifier) -> Reference:
         with np.load(path, allow_pickle=False) as f:
             ref = Reference(f["features"].astype(np.float32), json.loads(str(f["labels"])), f["probe"],
                             f["probe_features"])
+            if "shapes" in f.files:
+                ref.shapes, ref.shape_flips = f["shapes"], f["shape_flips"]
+                ref.shape_labels = json.loads(str(f["shape_labels"]))
     except (OSError, ValueError, KeyError) as exc:
         raise ReferenceFileError(f"{path} is not a HandSign reference file: {exc}") from None
     got = classifier.embed([ref.probe])[0]

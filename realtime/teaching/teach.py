@@ -1,6 +1,11 @@
 """Teaching new gestures (the library behind ``python -m realtime.teach`` and the window's teach mode):
 each image embedded by the base model's backbone, a balanced softmax regression fitted and
-cross-validated on the embeddings, and a complete HandSign model written with the new head."""
+cross-validated on the embeddings, and a complete HandSign model written with the new head.
+
+When the base model has a landmark head, the taught model gets one too: the hand shapes of the
+taught images (MediaPipe on each crop, padded with grey as in training), with ``--keep-base`` beside
+the base's own hand shapes from its reference file, fit a new landmark head, fused with the base's
+fusion weights (docs/landmark-head.md)."""
 
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ from realtime.core.datasets import DatasetError, discover
 from realtime.core.errors import HandSignError
 from realtime.teaching.head import DEFAULT_C, CrossValidation, cross_validate, fit_dense
 from realtime.core.images import ImageReadError, read_bgr
-from realtime.classifier.graph import with_taught_head
+from realtime.classifier.graph import with_landmark_head, with_taught_head
 from realtime.core.outputs import prepare_out_dir, sha256_of, write_bytes_atomic
 from realtime.core.paths import GESTURE_MODEL, HAND_MODEL
 from realtime.teaching.reference import DEFAULT_PER_CLASS, Reference, build, load, reference_path
@@ -148,11 +153,82 @@ def teach(data: Path, out: Path, base: Path = GESTURE_MODEL, keep_base: bool = F
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}),
         "producer": "handsign realtime.teach"}
     proto = with_taught_head(onnx.load(str(base)), weight, bias, names, keep_base, extra)
+    notes = []
+    if classifier.has_landmark_head:
+        head, note = taught_shape_head(classifier, crops, targets[:len(crops)], names,
+                                       ref if keep_base else None, list(onnx_labels(proto)))
+        notes.append(note)
+        log.info(note)
+        if head is not None:
+            proto = with_landmark_head(proto, head)
     prepare_out_dir(out.parent)
     write_bytes_atomic(out, proto.SerializeToString())
     taught = GestureClassifier(out)  # what we wrote loads like any HandSign model
     return TeachResult(out, list(taught.labels), counts, skipped, validation,
-                       time.perf_counter() - started, found)
+                       time.perf_counter() - started, found, notes)
+
+
+def onnx_labels(proto: onnx.ModelProto) -> list[str]:
+    from realtime.classifier.graph import LABELS_KEY
+    return json.loads({p.key: p.value for p in proto.metadata_props}[LABELS_KEY])
+
+
+#: A taught gesture needs at least this many hand shapes for the taught landmark head.
+MIN_SHAPES = 5
+
+
+def crop_shapes(crops: list[np.ndarray], hand_model: Path = HAND_MODEL) -> list[tuple[np.ndarray, bool] | None]:
+    """Each crop's hand shape: (landmarks, flip) of the hand MediaPipe finds on it padded with grey."""
+    from realtime.core.hand_shape import image_flip
+    from realtime.hands.tracker import HandTracker
+    out = []
+    with HandTracker(hand_model, max_hands=1, video=False, min_detection=0.3, tiles=False) as tracker:
+        for crop in crops:
+            pad = max(crop.shape[:2]) // 2
+            hands = tracker.detect(np.pad(crop, ((pad, pad), (pad, pad), (0, 0)), constant_values=114))
+            out.append((hands[0].landmarks, image_flip(hands[0].handedness, False)) if hands else None)
+    return out
+
+
+def taught_shape_head(classifier: GestureClassifier, crops: list[np.ndarray], targets: np.ndarray,
+                      names: list[str], ref: Reference | None, labels: list[str]):
+    """The taught model's landmark head (or None) and a line saying what was done."""
+    from realtime.teaching import shape_head
+    from realtime.classifier.graph import FUSION_KEY
+    meta = classifier.session.get_modelmeta().custom_metadata_map
+    weights = json.loads(meta.get(FUSION_KEY, "{}")).get("weights", {})
+    gesture_w = max((w for l, w in weights.items() if l != "no_gesture"), default=0.6)
+    shapes = crop_shapes(crops)
+    lms, flips, rows = [], [], []
+    for shape, t in zip(shapes, targets):
+        if shape is not None:
+            lms.append(shape[0])
+            flips.append(shape[1])
+            rows.append(names[t])
+    few = [n for n in names if rows.count(n) < MIN_SHAPES]
+    if few:
+        return None, (f"taught model is crop only: too few hands found for the landmark head in "
+                      f"{', '.join(few)} (need {MIN_SHAPES} each)")
+    if ref is not None:
+        if ref.shapes is None:
+            return None, ("taught model is crop only: the base's reference has no hand shapes (--base-data, "
+                          "or an older reference file)")
+        lms += list(ref.shapes)
+        flips += list(ref.shape_flips)
+        rows += list(ref.shape_labels)
+    groups = shape_head.label_groups(labels)
+    index = {l: i for i, l in enumerate(labels)}
+    known = [k for k, r in enumerate(rows) if r in index]
+    group_t = shape_head.group_targets(labels, np.array([index[rows[k]] for k in known]), groups)
+    x, y = shape_head.augmented(np.array([lms[k] for k in known]), np.array([flips[k] for k in known]), group_t)
+    try:
+        layers = shape_head.fit_layers(x, y)
+    except ValueError as exc:
+        return None, f"taught model is crop only: the landmark head could not be fitted ({exc})"
+    head = shape_head.make_head(layers, groups, labels, gesture_w, weights.get("no_gesture", 0.0))
+    found = sum(s is not None for s in shapes)
+    return head, (f"landmark head taught too: hands found in {found} of {len(crops)} images, fused with "
+                  f"gesture weight {gesture_w:g}")
 
 
 def base_reference(classifier: GestureClassifier, base: Path, base_data: Path | None) -> Reference:
