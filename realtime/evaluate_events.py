@@ -23,7 +23,7 @@ from realtime.core.cli import ArgumentParser, check_shared_options, run_main, se
 from realtime.core.outputs import write_text_atomic
 from realtime.evaluation.events import events_of_clip, find_clips, peer_starts, read_labels, report
 from realtime.hands.peer import PeerRecognizer
-from realtime.live.options import LiveOptions, add_event_options, add_recognition_options, check_live_options
+from realtime.live.options import add_event_options, add_recognition_options, check_live_options, replay_options
 
 log = logging.getLogger("realtime.evaluate_events")
 
@@ -55,11 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     clips = find_clips(args.clips)
     labels = read_labels(args.labels) if args.labels else None
     classifier = load_classifier(args.model, args.threads, args.spinning, args.heads)
-    options = LiveOptions(headless=True, events_only=True, serial=args.serial, mirror=args.mirror,
-                          threshold=args.threshold, min_hold_ms=args.min_hold, hold_every_ms=args.hold_every,
-                          swipe_distance=args.swipe_distance, min_size=args.min_size,
-                          swipe_min_size=args.swipe_min_size, intent=args.intent, threads=args.threads,
-                          spinning=args.spinning)
+    options = replay_options(args, args.mirror)
     runs = []
     for clip in clips:
         runs.append(events_of_clip(clip, classifier, args, options))

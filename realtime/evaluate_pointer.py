@@ -19,7 +19,7 @@ from realtime.core.cli import ArgumentParser, check_shared_options, run_main, se
 from realtime.events.cursor import DEFAULT_BETA, DEFAULT_MIN_CUTOFF
 from realtime.evaluation.events import find_clips
 from realtime.evaluation.pointer import STILL_FRAMES, figures, record
-from realtime.live.options import LiveOptions, add_event_options, add_recognition_options, check_live_options
+from realtime.live.options import add_event_options, add_recognition_options, check_live_options, replay_options
 
 log = logging.getLogger("realtime.evaluate_pointer")
 
@@ -47,12 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(args.verbose)
     clips = find_clips(args.clips)
     classifier = load_classifier(args.model, args.threads, args.spinning, args.heads)
-    options = LiveOptions(headless=True, events_only=True, serial=args.serial, threshold=args.threshold,
-                          min_hold_ms=args.min_hold, hold_every_ms=args.hold_every, swipe_distance=args.swipe_distance,
-                          min_size=args.min_size, swipe_min_size=args.swipe_min_size, intent=args.intent,
-                          threads=args.threads, spinning=args.spinning)
+    options = replay_options(args)
     rows = [figures(c.name, record(c, classifier, args, options), args.min_cutoff, args.beta) for c in clips]
-    width = max(len(r.clip) for r in rows + []) if rows else 5
+    width = max(len(r.clip) for r in rows)
 
     def num(v, unit=""):
         return "-" if v is None else f"{v:.1f}{unit}"

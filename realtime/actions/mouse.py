@@ -6,8 +6,10 @@ import logging
 import sys
 from typing import Any, Sequence
 
+from realtime.actions.runner import x_display
 from realtime.core.errors import HandSignError
-from realtime.events.cursor import MouseCommand
+from realtime.events.cursor import CursorMapper, MouseCommand
+from realtime.events.detector import observations
 
 log = logging.getLogger("realtime.pointer")
 #: When the screen's size cannot be read (a dry run without a display, or an unknown platform).
@@ -16,13 +18,12 @@ FALLBACK_SCREEN = (1920, 1080)
 
 def check_pointer_display(environ: dict[str, str] | None = None, platform: str = sys.platform) -> None:
     """Pointer mode needs a desktop: on Linux an X server (XWayland counts)."""
-    import os
-    env = os.environ if environ is None else environ
-    if not platform.startswith("linux") or env.get("DISPLAY"):
-        if platform.startswith("linux") and env.get("WAYLAND_DISPLAY"):
-            log.warning("Wayland session: the pointer moves through XWayland, over X11 windows only")
+    state = x_display(environ, platform)
+    if state == "xwayland":
+        log.warning("Wayland session: the pointer moves through XWayland, over X11 windows only")
+    if state in ("ok", "xwayland"):
         return
-    if env.get("WAYLAND_DISPLAY"):
+    if state == "wayland":
         raise HandSignError("--pointer cannot work here: a Wayland session without XWayland (WAYLAND_DISPLAY is "
                             "set, DISPLAY is not), and pynput moves the pointer through X11 only")
     raise HandSignError("--pointer needs a display whose pointer to move (DISPLAY is not set): start the X "
@@ -102,16 +103,14 @@ class PointerMode:
     """The pointer hand's motion and pointer events, each frame, to the mouse (``--pointer``)."""
 
     def __init__(self, driver: MouseDriver, **settings: Any) -> None:
-        from realtime.events.cursor import CursorMapper
         self.driver = driver
         self.mapper = CursorMapper(driver.screen, driver.start, **settings)
 
     def frame(self, result: Any, events: Sequence[Any]) -> None:
-        from realtime.events.detector import observations
         height, width = result.image.shape[:2]
         self.driver.apply(self.mapper.update(result.frame.timestamp_ms, observations(result), events, width, height))
 
     def stop(self) -> None:
         """Paused or ending: let go of the button, and start afresh when it resumes."""
         self.driver.apply(self.mapper.release())
-        self.mapper._last = None
+        self.mapper.lift()

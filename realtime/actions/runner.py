@@ -24,14 +24,25 @@ from realtime.core.errors import HandSignError
 log = logging.getLogger(__name__)
 
 
+def x_display(environ: dict[str, str] | None = None, platform: str = sys.platform) -> str:
+    """What pynput can reach on this desktop: "ok" (not Linux, or X11), "xwayland" (X11 windows of a
+    Wayland session only), "wayland" (no X at all) or "none" (no display)."""
+    env = os.environ if environ is None else environ
+    if not platform.startswith("linux"):
+        return "ok"
+    if env.get("DISPLAY"):
+        return "xwayland" if env.get("WAYLAND_DISPLAY") else "ok"
+    return "wayland" if env.get("WAYLAND_DISPLAY") else "none"
+
+
 def check_key_display(environ: dict[str, str] | None = None, platform: str = sys.platform) -> None:
     """Key bindings need a desktop to send keys to: on Linux an X server (XWayland counts)."""
-    env = os.environ if environ is None else environ
-    if not platform.startswith("linux") or env.get("DISPLAY"):
-        if platform.startswith("linux") and env.get("WAYLAND_DISPLAY"):
-            log.warning("Wayland session: keys are sent through XWayland and reach X11 windows only")
+    state = x_display(environ, platform)
+    if state == "xwayland":
+        log.warning("Wayland session: keys are sent through XWayland and reach X11 windows only")
+    if state in ("ok", "xwayland"):
         return
-    if env.get("WAYLAND_DISPLAY"):
+    if state == "wayland":
         raise HandSignError("key bindings cannot work here: this is a Wayland session without XWayland "
                             "(WAYLAND_DISPLAY is set, DISPLAY is not), and pynput sends keys through X11 only; "
                             "use command bindings (e.g. wtype or ydotool), or --dry-run")

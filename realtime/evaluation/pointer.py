@@ -80,7 +80,8 @@ def replay(frames: list, min_cutoff: float, beta: float) -> tuple[np.ndarray, li
     for t, hands, events, w, h in frames:
         mapper.update(t, hands, events, w, h)
         out.append((mapper.x, mapper.y))
-        mine = [o for o in hands if mapper._key is not None and (o.track if o.track is not None else o.hand) == mapper._key]
+        key = mapper.hand_key
+        mine = [o for o in hands if key is not None and (o.track if o.track is not None else o.hand) == key]
         palms.append((mine[0].center, mine[0].size) if mine else None)
     return np.array(out, float), palms
 

@@ -128,6 +128,15 @@ class CursorMapper:
         self.x, self.y = x, y
         return out
 
+    @property
+    def hand_key(self) -> object:
+        """The pointer hand's track (or side); None while no hand holds the pointer."""
+        return self._key
+
+    def lift(self) -> None:
+        """Forget where the hand was: the next frame moves nothing (after a pause, say)."""
+        self._last = None
+
     def release(self) -> list[MouseCommand]:
         """Let go of the button if it is held (pause, the hand gone, the end)."""
         if not self.pressed:

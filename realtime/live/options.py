@@ -90,6 +90,15 @@ def add_event_options(group: argparse._ActionsContainer) -> None:
                             "docs/false-triggers.md)")
 
 
+def replay_options(args: argparse.Namespace, mirror: bool = False) -> LiveOptions:
+    """The loop's settings for commands that replay clips headless (evaluate_events, evaluate_pointer)."""
+    return LiveOptions(headless=True, events_only=True, serial=args.serial, mirror=mirror,
+                       threshold=args.threshold, min_hold_ms=args.min_hold, hold_every_ms=args.hold_every,
+                       swipe_distance=args.swipe_distance, min_size=args.min_size,
+                       swipe_min_size=args.swipe_min_size, intent=args.intent, threads=args.threads,
+                       spinning=args.spinning)
+
+
 def check_live_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Range checks of the recognition and event options."""
     if args.smooth < 1 or not 0 <= args.threshold <= 1:
