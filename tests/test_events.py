@@ -31,6 +31,18 @@ def feed(events: GestureEvents, labels, start=0):
 
 
 # ------------------------------------------------------------------------------------------ gesture events
+def test_unsure_frames_within_a_hold_do_not_count_towards_it():
+    """A gesture shown 363 ms, unsure for 165 ms (under release_ms: the run is not broken), then shown
+    again: the start waits until the frames that show it add up to min_hold_ms (arm wrestling's
+    passing "like" used to start from the gap's time)."""
+    labels = ["like"] * 12 + ["unsure"] * 5 + ["like"] * 10
+    ev = feed(GestureEvents(min_hold_ms=600, release_ms=200, hold_every_ms=0), labels)
+    starts = [e for e in ev if e.type == "start"]
+    assert len(starts) == 1 and starts[0].frame == 24, ev  # 11 + 8 steps of 33 ms; the gap's first step counts
+    short = feed(GestureEvents(min_hold_ms=600, release_ms=200, hold_every_ms=0), labels[:23])
+    assert not [e for e in short if e.type == "start"], short  # t = 726 ms, but shown only 594
+
+
 def test_a_held_gesture_starts_after_min_hold_and_ends_when_it_changes():
     ev = feed(GestureEvents(min_hold_ms=300, release_ms=200, hold_every_ms=0), ["palm"] * 20 + ["fist"] * 20)
     assert [(e.type, e.gesture) for e in ev] == [("start", "palm"), ("end", "palm"), ("start", "fist")]

@@ -4,7 +4,9 @@ Each frame's hands (their smoothed labels) go into :class:`GestureEvents`; out c
 program can act on:
 
 - ``start``: the hand's label has been the same gesture for ``min_hold_ms`` (a shape the hand
-  only passes through fires nothing). ``unsure`` and ``no_gesture`` never start a gesture.
+  only passes through fires nothing), counting only the frames that show it: an ``unsure`` flicker
+  shorter than ``release_ms`` does not break the run, but does not count towards the hold either.
+  ``unsure`` and ``no_gesture`` never start a gesture.
 - ``hold``: every ``hold_every_ms`` while it stays (0: none).
 - ``end``: the label has been something else (``changed``, ``unsure``) or the hand has been
   missing (``lost``) for ``release_ms``; a shorter flicker does not end a gesture.
@@ -102,6 +104,7 @@ class _TrackState:
     label: str | None  # the stable label: a different one must last release_ms to replace it
     label_since: int  # when the stable label's run began
     seen_ms: int = 0
+    shown_ms: int = 0  # of the stable label's run, the time its frames showed it
     other_since: int | None = None  # since when the frames have shown something else
     active: ActiveGesture | None = None
     last_hold_ms: int = 0
@@ -133,10 +136,13 @@ class GestureEvents:
             if h.track is None or h.label is None:
                 continue  # no gesture model: no gesture events (swipes still come)
             seen.add(h.track)
-            s = self._tracks.setdefault(h.track, _TrackState(h.label, t_ms))
-            s.seen_ms = t_ms
+            s = self._tracks.setdefault(h.track, _TrackState(h.label, t_ms, t_ms))
+            step, s.seen_ms = t_ms - s.seen_ms, t_ms
             s.sizes.append(h.size)
+            before = s.label
             self._settle(s, h.label, t_ms)
+            if h.label == s.label == before:  # a label that just took over counts its run in _settle
+                s.shown_ms += step
             a, x, y = s.active, h.center[0] / width, h.center[1] / height
             if a is not None and s.label != a.gesture:
                 events.append(self._event("end", a, t_ms, frame, "unsure" if s.label == UNSURE else "changed"))
@@ -147,7 +153,7 @@ class GestureEvents:
                     s.last_hold_ms = t_ms
                     events.append(self._event("hold", a, t_ms, frame))
             elif (a is None and h.label == s.label and is_gesture(s.label)
-                  and t_ms - s.label_since >= self.min_hold_ms and np.median(s.sizes) >= self.min_size * height):
+                  and s.shown_ms >= self.min_hold_ms and np.median(s.sizes) >= self.min_size * height):
                 s.active = ActiveGesture(h.track, s.label, h.hand, s.label_since, t_ms, h.confidence, x, y)
                 s.last_hold_ms = t_ms
                 events.append(self._event("start", s.active, t_ms, frame))
@@ -166,7 +172,8 @@ class GestureEvents:
         if s.other_since is None:
             s.other_since = t_ms
         if t_ms - s.other_since >= self.release_ms:
-            s.label, s.label_since, s.other_since = label, s.other_since, None
+            # the new label's run so far (its first frame's own step is not known here: not counted)
+            s.label, s.label_since, s.shown_ms, s.other_since = label, s.other_since, t_ms - s.other_since, None
 
     def flush(self, t_ms: int, frame: int | None = None) -> list[GestureEvent]:
         """End every active gesture (the source ended); returns their ``end`` events."""
