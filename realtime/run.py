@@ -176,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         dispatcher = build_dispatcher(args, labels, classifier.path.name if classifier else None, stack)
         source = stack.enter_context(open_source(args.camera, args.source, args.width, args.height, args.loop,
                                                  args.reconnect_seconds))
-        pipeline = open_pipeline(stack, source, classifier, args)
+        pipeline = open_pipeline(stack, source, classifier, args, pointer=args.pointer)
         loop = LiveLoop(live_options(args), source, pipeline, dispatcher)
         view = HeadlessView(loop) if args.headless else Window(loop)
         try:

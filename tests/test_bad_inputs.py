@@ -56,6 +56,8 @@ CASES = [
     (R, ["--headless", "--source", "PHOTO", "--threshold", "nan"], "threshold"),
     (R, ["--headless", "--source", "PHOTO", "--max-hands", "0"], "max-hands"),
     (R, ["--headless", "--source", "PHOTO", "--width", "0"], "width"),
+    (R, ["--headless", "--source", "CLIP", "--still-frames", "-1"], "still-frames"),
+    (R, ["--headless", "--source", "CLIP", "--second-hand-ms", "-100"], "second-hand-ms"),
     (R, ["--headless", "--source", "BAD/empty.jpg"], "BAD/empty.jpg"),
     (R, ["--headless", "--source", "BAD/text.jpg"], "BAD/text.jpg"),
     (R, ["--headless", "--source", "BAD/truncated.mp4"], "truncated.mp4"),

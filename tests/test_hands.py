@@ -126,3 +126,36 @@ def test_a_hand_seen_by_several_tiles_is_reported_once():
         first, second = tiled.detect(canvas), tiled.detect(canvas)
     assert len(first) == 1
     assert np.array_equal(first[0].landmarks, second[0].landmarks)  # deterministic
+
+
+def test_a_half_size_look_finds_the_hand_in_full_frame_pixels_and_tracking_goes_on_at_full_size():
+    """Idle looks hand MediaPipe half the frame: the landmarks still come in the frame's pixels, near
+    the full-size ones, and VIDEO-mode tracking carries on when the next frame is full size."""
+    require_fixtures()
+    frame = cv2.imread(str(PHOTOS[0]))
+    with HandTracker("lite", max_hands=1, video=True) as full, HandTracker("lite", max_hands=1, video=True) as half:
+        reference = full.detect(frame, 0)
+        small = half.detect(frame, 0, scale=0.5)
+        assert len(reference) == len(small) == 1
+        size = max(np.ptp(reference[0].landmarks, axis=0))
+        assert np.abs(small[0].landmarks - reference[0].landmarks).max() < 0.15 * size
+        assert small[0].frame_size == reference[0].frame_size
+        after = half.detect(frame, 33)
+        assert len(after) == 1
+        assert np.abs(after[0].landmarks - reference[0].landmarks).max() < 0.05 * size
+
+
+def test_one_hand_is_followed_alone_and_a_second_one_is_found_within_100_ms():
+    """Video, two hands allowed: while one hand is in view the one-hand twin follows it (no palm
+    detector), the two-hand landmarker looks every 100 ms, and a second hand that comes is tracked
+    within that time (plus a frame); the first one is never dropped meanwhile."""
+    require_fixtures()
+    photo = cv2.resize(cv2.imread(str(PHOTOS[0])), (320, 240))
+    one = np.hstack([photo, np.full_like(photo, 128)])
+    two = np.hstack([photo, cv2.flip(photo, 1)])
+    frames = [one] * 20 + [two] * 10
+    with HandTracker("lite", max_hands=2, video=True, second_hand_ms=100) as tracker:
+        counts = [len(tracker.detect(f, i * 33)) for i, f in enumerate(frames)]
+        assert tracker.looks["one-hand"] >= 10, tracker.looks  # most one-hand frames skipped the palm detector
+    assert all(c >= 1 for c in counts), counts
+    assert counts[20 + 4:] == [2] * 6, counts  # 100 ms at 33 ms a frame, plus the frame itself

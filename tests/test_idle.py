@@ -63,3 +63,33 @@ def test_idle_after_0_turns_idle_mode_off():
     result = python("-m", "realtime.bench", "--source", str(CLIP_BY_NAME["swipe_left_right.mp4"]), "--loops", "1",
                     "--loop", "pipelined", "--model", "none", "--idle-after", "0", "--no-tiles")
     assert result.returncode == 0 and "idle mode: off" in result.stdout, result.stderr[-2000:]
+
+
+def test_a_hand_gone_within_three_looks_puts_it_straight_back_to_idle():
+    """MediaPipe now and then finds a "hand" in a face for a frame or two: that wakes idle mode, and
+    losing it before three frames in a row sends it back at once; a hand seen three times keeps it
+    awake for idle_after_ms."""
+    require_fixtures()
+    frames = still_frames(40)
+    pacer = IdlePacer(idle_after_ms=500, max_interval_ms=1000)
+    t = 0
+    for i in range(20):  # 660 ms without a hand: idle
+        t = i * STEP
+        if pacer.look(t, frames[i]):
+            pacer.seen(t, 0)
+    assert pacer.idle(t)
+    t += 1000  # the longest gap: looked at
+    assert pacer.look(t, frames[20])
+    pacer.seen(t, 1)
+    assert not pacer.idle(t + STEP)
+    assert pacer.look(t + STEP, frames[21])  # awake: the next frame is looked at
+    pacer.seen(t + STEP, 0)  # gone after two frames: a flicker
+    assert pacer.idle(t + 2 * STEP) and pacer.flickers == 1
+    assert not pacer.look(t + 2 * STEP, frames[22])  # idle again, and a still scene just looked at
+    t += 2000
+    for k in range(3):  # a hand that stays
+        assert pacer.look(t + k * STEP, frames[23 + k])
+        pacer.seen(t + k * STEP, 1)
+    pacer.seen(t + 3 * STEP, 0)
+    assert not pacer.idle(t + 4 * STEP) and pacer.flickers == 1  # awake for idle_after_ms after the last hand
+    assert pacer.idle(t + 2 * STEP + 500)

@@ -227,15 +227,18 @@ def test_lost_camera_is_reopened_with_backoff_and_the_run_goes_on():
     assert opened[:3] == plan[:3]
 
 
-def test_a_settled_hand_is_classified_every_other_frame_and_a_moving_one_every_frame():
+def test_a_settled_hand_is_classified_every_third_frame_and_a_moving_one_every_frame():
     s = ProbabilitySmoother(window=3)
     box, sure, unsure = (100, 100, 200, 200), np.array([0.9, 0.1]), np.array([0.55, 0.45])
     s.update([box], ["Right"], [sure])
-    kept = s.stable((102, 101, 202, 201), "Right", 0.8)  # barely moved, settled at 0.9
-    assert kept is not None and np.allclose(kept, sure)
-    s.update([(102, 101, 202, 201)], ["Right"], [kept], [True])
-    assert s.stable((103, 101, 203, 201), "Right", 0.8) is None  # carried last frame: classify now
+    for step in (1, 2):  # barely moved, settled at 0.9: carried twice
+        kept = s.stable((100 + step, 101, 200 + step, 201), "Right", 0.8)
+        assert kept is not None and np.allclose(kept, sure)
+        s.update([(100 + step, 101, 200 + step, 201)], ["Right"], [kept], [True])
+    assert s.stable((103, 101, 203, 201), "Right", 0.8) is None  # carried two frames in a row: classify now
+    assert s.stable((103, 101, 203, 201), "Right", 0.8, max_carried=3) is not None
     s.update([(103, 101, 203, 201)], ["Right"], [sure])
+    assert s.stable((104, 101, 204, 201), "Right", 0.8) is not None  # classified: may carry again
     assert s.stable((160, 101, 260, 201), "Right", 0.8) is None  # moved half its size
     assert s.stable((103, 101, 203, 201), "Left", 0.8) is None  # another hand
     s2 = ProbabilitySmoother(window=3)

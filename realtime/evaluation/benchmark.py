@@ -22,13 +22,14 @@ import onnxruntime as ort
 from realtime.core.errors import HandSignError
 from realtime.events.detector import EventDetector
 from realtime.hands.peer import PeerRecognizer
-from realtime.hands.tracker import HandTracker
+from realtime.hands.tracker import DEFAULT_SECOND_HAND_MS, HandTracker
 from realtime.live.overlay import Annotator
 from realtime.live.pipeline import GesturePipeline
 from realtime.live.pipelined import detections
 from realtime.classifier.model import GestureClassifier
-from realtime.hands.idle import DEFAULT_IDLE_AFTER_MS, IdlePacer
+from realtime.hands.idle import DEFAULT_CONFIRM_FRAMES, DEFAULT_IDLE_AFTER_MS, IdlePacer
 from realtime.hands.search import DistantHandSearch
+from realtime.hands.still import DEFAULT_MAX_REUSED, StillHands
 from realtime.live.sources import Frame, VideoFileSource
 from realtime.actions.stream import StreamServer, event_message, frame_message
 from realtime.core.timing import summarize_ms
@@ -163,6 +164,8 @@ class BenchOptions:
     serve_clients: int = 0
     no_tiles: bool = False
     idle_after: int = DEFAULT_IDLE_AFTER_MS  # 0: never idle
+    still_frames: int = DEFAULT_MAX_REUSED  # 0: MediaPipe on every frame
+    second_hand_ms: int = DEFAULT_SECOND_HAND_MS  # 0: a second hand looked for on every frame
 
 
 def read_clip(source: Path, size: tuple[int, int]) -> list[np.ndarray]:
@@ -190,16 +193,18 @@ def report(args: BenchOptions, images: list[np.ndarray], classifier: GestureClas
     for name in loops:
         frames = TimedFrames(images, args.loops, args.seconds)
         frames.on_pass = lambda: memory.setdefault("start", resident_mb())  # models and buffers allocated
-        with HandTracker(args.hand_model, args.max_hands, video=True) as tracker, \
+        with HandTracker(args.hand_model, args.max_hands, video=True, second_hand_ms=args.second_hand_ms) as tracker, \
                 (nullcontext() if args.no_tiles else DistantHandSearch(args.hand_model, args.max_hands)) as search:
             pacer = IdlePacer(args.idle_after) if args.idle_after else None
-            pipeline = GesturePipeline(tracker, classifier, search=search, pacer=pacer)
+            still = StillHands(args.still_frames) if args.still_frames else None
+            pipeline = GesturePipeline(tracker, classifier, search=search, pacer=pacer, still=still)
             pipeline.carry_stable = True  # as realtime.run on video
             pipeline.keep_feature_maps = args.cam
             results.append(run_loop(name, pipeline, frames, annotator, args.crop_view,
                                     delays if not delays else None, server, cam=args.cam))
             settings, search_steps = tracker.settings, (search.steps if search else 0)
-            looked = (pacer.looked, pacer.skipped) if pacer else None
+            looked = (pacer.looked, pacer.skipped, pacer.flickers) if pacer else None
+            passes_of = dict(tracker.looks, still=still.reused if still else 0)
         passes = frames.completed_passes
         memory["end"] = resident_mb()
     peer = run_peer(recognizer, images, args.loops) if recognizer else None
@@ -222,7 +227,11 @@ def report(args: BenchOptions, images: list[np.ndarray], classifier: GestureClas
         print("classifier: none (no gesture model): classify stage is empty")
     print(f"distant-hand search: {'off' if args.no_tiles else f'{search_steps} background steps in the last loop'}")
     print("idle mode: " + (f"after {args.idle_after} ms without a hand; in the last loop hands were looked for on "
-                           f"{looked[0]} frames and skipped on {looked[1]}" if looked else "off"))
+                           f"{looked[0]} frames and skipped on {looked[1]}; {looked[2]} wakes by a hand gone again within "
+                           f"{DEFAULT_CONFIRM_FRAMES} frames went straight back to idle" if looked else "off"))
+    print(f"MediaPipe passes in the last loop: two-hand landmarker on {passes_of['two-hand']} frames, one-hand "
+          f"twin on {passes_of['one-hand']} (second hand looked for every {args.second_hand_ms} ms), still hands "
+          f"kept their landmarks on {passes_of['still']} (at most {args.still_frames} in a row)")
     print(f"{'stage ms (median / p95)':<24}" + "".join(f" | {r.name:>15}" for r in results))
     for s in STAGES:
         print(f"{s:<24}" + "".join(" | {:>6.2f} / {:>6.2f}".format(*summarize_ms(r.stages[s])) for r in results))

@@ -66,7 +66,7 @@ class _Frames:
 def record(clip: Path, classifier: Any, args: Any, options: LiveOptions) -> list:
     with ExitStack() as stack:
         source = stack.enter_context(VideoFileSource(clip))
-        pipeline = open_pipeline(stack, source, classifier, args)
+        pipeline = open_pipeline(stack, source, classifier, args, pointer=True)
         loop = LiveLoop(options, source, pipeline)
         view = _Frames()
         loop.run(view)

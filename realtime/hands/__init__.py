@@ -1,5 +1,6 @@
 """MediaPipe behind one door: the hand tracker, the tiles and background search for distant hands, and
-MediaPipe's own Gesture Recognizer as a benchmark peer. Imported lazily: mediapipe loads on first use."""
+MediaPipe's own Gesture Recognizer as a benchmark peer (idle mode and still hands, in ``idle`` and
+``still``, decide when it need not run). Imported lazily: mediapipe loads on first use."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Live search for distant hands: what the VIDEO-mode tracker misses, found without stalling the loop.
 
-When fewer hands than allowed are tracked, a worker thread (the second core) looks at one
+When the tracker has no hand, a worker thread (the second core) looks at one
 overlapping tile of the newest frame per step, with its own IMAGE-mode landmarker; a tile enlarges
 a small hand for MediaPipe's 192x192 palm detector. A hand found there is then followed in a region
 around its last position, enlarged, until it is lost. The loop never waits for the worker: it
@@ -85,7 +85,9 @@ class DistantHandSearch:
         boxes = [landmarks_box(h.landmarks) for h in tracked]
         with self._cond:
             due = self._regions or time.monotonic() >= self._next_tile_at
-            if (len(tracked) < self.max_hands or self._regions) and due:
+            # tiles only while the tracker has no hand: a second hand near a tracked one is the tracker's
+            # to find (a person far behind the user is not someone to take gestures from)
+            if (not tracked or self._regions) and due:
                 self._request = _Request(image, index, boxes, mirrored)
                 self._cond.notify()
                 if self.wait:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.abc
 import sys
 from contextlib import contextmanager
@@ -19,6 +20,9 @@ from realtime.hands.tiles import is_duplicate, tile_boxes
 
 #: Hands found only in a tile must reach this handedness score (a cheap guard against false hands).
 TILE_MIN_SCORE = 0.8
+#: Video, one hand tracked, two allowed: look for a second hand at most this often (ms). MediaPipe itself
+#: runs its palm detector (~13 ms of CPU here, three times a lite landmark pass) on every such frame.
+DEFAULT_SECOND_HAND_MS = 100
 
 
 class _NoTensorFlow(importlib.abc.MetaPathFinder):
@@ -80,7 +84,7 @@ class HandTracker:
 
     def __init__(self, model_path: str | Path = AUTO, max_hands: int = 2, video: bool = True,
                  min_detection: float = 0.5, min_presence: float = 0.5, min_tracking: float = 0.5,
-                 tiles: bool = True) -> None:
+                 tiles: bool = True, second_hand_ms: int = DEFAULT_SECOND_HAND_MS) -> None:
         model_path = resolve_hand_model(model_path, video)
         if not model_path.is_file():
             raise HandSignError(f"hand model not found: {model_path} "
@@ -95,25 +99,77 @@ class HandTracker:
             running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE,
             num_hands=max_hands, min_hand_detection_confidence=min_detection,
             min_hand_presence_confidence=min_presence, min_tracking_confidence=min_tracking)
-        try:
-            self._landmarker = vision.HandLandmarker.create_from_options(options)
-        except (RuntimeError, ValueError) as exc:
-            raise HandSignError(f"{model_path} is not a usable hand_landmarker.task: "
-                                f"{str(exc).splitlines()[0]}") from None
+        self._options, self._model_path = options, model_path
+        self._landmarker = self._create(options)
         self._last_ts = -1
+        #: VIDEO mode with one hand tracked of two allowed: a one-hand twin follows it (landmarks only,
+        #: no palm detector), and the two-hand landmarker looks for a second hand every ``second_hand_ms``.
+        self.second_hand_ms = second_hand_ms if video and max_hands > 1 else 0
+        self.settings["second_hand_ms"] = self.second_hand_ms
+        self._one_hand = None
+        self._following_one = False
+        self._last_wide_ms = 0
+        #: frames the two-hand landmarker ran on, and frames the one-hand twin followed a hand alone
+        self.looks = {"two-hand": 0, "one-hand": 0}
 
-    def detect(self, frame_bgr: np.ndarray, timestamp_ms: int = 0, mirrored: bool = False) -> list[Hand]:
+    def _create(self, options):
+        try:
+            return vision.HandLandmarker.create_from_options(options)
+        except (RuntimeError, ValueError) as exc:
+            raise HandSignError(f"{self._model_path} is not a usable hand_landmarker.task: "
+                                f"{str(exc).splitlines()[0]}") from None
+
+    def detect(self, frame_bgr: np.ndarray, timestamp_ms: int = 0, mirrored: bool = False,
+               scale: float = 1.0) -> list[Hand]:
         """Hands in a BGR frame. ``mirrored`` says whether the frame is a mirror view.
+
+        ``scale`` < 1 hands MediaPipe a smaller copy (idle looks: the palm detector sees 192x192 either
+        way, and a smaller image is cheaper to convert); the landmarks are in the frame's own pixels
+        still, and VIDEO-mode tracking carries on at full size (its regions are relative to the image).
 
         MediaPipe labels handedness as if the image were mirrored (a selfie view); for an
         unmirrored frame the labels are swapped back so they name the person's own hand.
         On stills with ``tiles`` on, when the whole frame shows fewer than ``max_hands`` hands,
         four overlapping tiles are searched too (small, distant hands), duplicates merged.
         """
-        hands = self._detect(frame_bgr, timestamp_ms, mirrored)
+        if scale != 1.0:
+            h, w = frame_bgr.shape[:2]
+            small = cv2.resize(frame_bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+            hands = [Hand(hand.landmarks * np.array([w / small.shape[1], h / small.shape[0]], np.float32),
+                          hand.handedness, hand.score, (w, h))
+                     for hand in self._track(small, timestamp_ms, mirrored)]
+        else:
+            hands = self._track(frame_bgr, timestamp_ms, mirrored)
         if self.tiles and len(hands) < self.max_hands:
             hands = self._search_tiles(frame_bgr, hands, mirrored)
         return hands
+
+    def _track(self, frame_bgr: np.ndarray, timestamp_ms: int, mirrored: bool) -> list[Hand]:
+        """One frame through the two-hand landmarker, or through its one-hand twin while that follows
+        the only hand in view and the last look for a second one is under ``second_hand_ms`` old."""
+        twin_first = self._following_one and timestamp_ms - self._last_wide_ms < self.second_hand_ms
+        if twin_first:
+            hands = self._follow_one(frame_bgr, timestamp_ms, mirrored)
+            if hands:
+                return hands
+            # the twin, a few frames behind after a look for a second hand, lost it: the two-hand
+            # landmarker, which looked more recently, tries on this frame
+        hands = self._detect(frame_bgr, timestamp_ms, mirrored)
+        self._last_wide_ms = timestamp_ms
+        if self.video:
+            self.looks["two-hand"] += 1
+        if self._following_one and not twin_first and not hands:
+            # the two-hand landmarker, a few frames behind, lost the hand (its palm detector can miss a
+            # turned hand that tracking keeps): the twin that follows it has the say
+            hands = self._follow_one(frame_bgr, timestamp_ms, mirrored)
+        self._following_one = bool(self.second_hand_ms) and len(hands) == 1
+        return hands
+
+    def _follow_one(self, frame_bgr: np.ndarray, timestamp_ms: int, mirrored: bool) -> list[Hand]:
+        if self._one_hand is None:
+            self._one_hand = self._create(dataclasses.replace(self._options, num_hands=1))
+        self.looks["one-hand"] += 1
+        return self._detect(frame_bgr, timestamp_ms, mirrored, self._one_hand)
 
     def _search_tiles(self, frame_bgr: np.ndarray, hands: list[Hand], mirrored: bool) -> list[Hand]:
         h, w = frame_bgr.shape[:2]
@@ -138,7 +194,7 @@ class HandTracker:
             found.append(Hand(points, hand.handedness, hand.score, (w, h)))
         return found
 
-    def _detect(self, frame_bgr: np.ndarray, timestamp_ms: int, mirrored: bool) -> list[Hand]:
+    def _detect(self, frame_bgr: np.ndarray, timestamp_ms: int, mirrored: bool, landmarker=None) -> list[Hand]:
         h, w = frame_bgr.shape[:2]
         image = mp.Image(image_format=mp.ImageFormat.SRGB,
                          data=np.ascontiguousarray(cv2.cvtColor(np.ascontiguousarray(frame_bgr),
@@ -146,7 +202,7 @@ class HandTracker:
         if self.video:
             ts = max(int(timestamp_ms), self._last_ts + 1)  # VIDEO mode needs increasing stamps
             self._last_ts = ts
-            result = self._landmarker.detect_for_video(image, ts)
+            result = (landmarker or self._landmarker).detect_for_video(image, ts)
         else:
             result = self._landmarker.detect(image)
         hands = []
@@ -159,9 +215,10 @@ class HandTracker:
         return hands
 
     def close(self) -> None:
-        if self._landmarker is not None:
-            self._landmarker.close()
-            self._landmarker = None
+        for landmarker in (self._landmarker, self._one_hand):
+            if landmarker is not None:
+                landmarker.close()
+        self._landmarker = self._one_hand = None
 
     def __enter__(self) -> "HandTracker":
         return self

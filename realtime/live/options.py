@@ -14,8 +14,9 @@ from realtime.core.paths import GESTURE_MODEL
 from realtime.events.gestures import DEFAULT_HOLD_EVERY_MS, DEFAULT_MIN_HOLD_MS, DEFAULT_MIN_SIZE
 from realtime.events.swipes import DEFAULT_MIN_DISTANCE, DEFAULT_MIN_SIZE as DEFAULT_SWIPE_MIN_SIZE
 from realtime.hands.idle import DEFAULT_IDLE_AFTER_MS, IdlePacer
+from realtime.hands.still import DEFAULT_MAX_REUSED, StillHands
 from realtime.hands.search import DistantHandSearch
-from realtime.hands.tracker import HandTracker
+from realtime.hands.tracker import DEFAULT_SECOND_HAND_MS, HandTracker
 from realtime.live.pipeline import GesturePipeline
 from realtime.live.sources import Source
 
@@ -70,6 +71,14 @@ def add_recognition_options(group: argparse._ActionsContainer) -> None:
                        help="ms without a hand before idle mode: then hands are looked for only on frames that "
                             "moved (and at least once a second), and the first hand wakes it (0: never idle; "
                             "video and cameras only)")
+    group.add_argument("--still-frames", type=int, default=DEFAULT_MAX_REUSED,
+                       help="frames in a row that hands whose surroundings did not change keep their landmarks "
+                            "instead of another MediaPipe pass (0: track every frame; video only, off with "
+                            "--pointer)")
+    group.add_argument("--second-hand-ms", type=int, default=DEFAULT_SECOND_HAND_MS,
+                       help="with one hand tracked of two allowed, look for a second hand at most this often, "
+                            "following the one hand alone in between (0: on every frame, as MediaPipe's own "
+                            "landmarker does; always 0 with --pointer)")
 
 
 def add_event_options(group: argparse._ActionsContainer) -> None:
@@ -105,6 +114,8 @@ def check_live_options(parser: argparse.ArgumentParser, args: argparse.Namespace
         parser.error("--smooth must be >= 1 and --threshold within 0..1")
     if not 0 <= args.idle_after <= 3_600_000:
         parser.error("--idle-after must be within 0..3600000 ms")
+    if not 0 <= args.still_frames <= 10 or not 0 <= args.second_hand_ms <= 10000:
+        parser.error("--still-frames must be within 0..10, --second-hand-ms within 0..10000")
     if not 0 <= args.min_size <= 1 or not 0 <= args.swipe_min_size <= 1:
         parser.error("--min-size and --swipe-min-size must be within 0..1 (a fraction of the frame height)")
     if not 0 <= args.min_hold <= 10000 or not 0 <= args.hold_every <= 60000 or not 0.2 <= args.swipe_distance <= 20:
@@ -113,15 +124,19 @@ def check_live_options(parser: argparse.ArgumentParser, args: argparse.Namespace
 
 
 def open_pipeline(stack: ExitStack, source: Source, classifier: GestureClassifier | None,
-                  args: argparse.Namespace) -> GesturePipeline:
+                  args: argparse.Namespace, pointer: bool = False) -> GesturePipeline:
     """The live path for ``source``: the tracker (and the background search for distant hands) entered
-    on ``stack``, and the pipeline around them, from the recognition options."""
+    on ``stack``, and the pipeline around them, from the recognition options. ``pointer``: every frame's
+    landmarks are needed from one landmarker (no still-hand reuse, no one-hand twin: switching between
+    the two every 100 ms raised the pointer's jitter on the fixture clips from 2.6 to 3.3 px)."""
     tracker = stack.enter_context(HandTracker(args.hand_model, args.max_hands, video=not source.still,
-                                              min_detection=args.min_detection, tiles=not args.no_tiles))
+                                              min_detection=args.min_detection, tiles=not args.no_tiles,
+                                              second_hand_ms=0 if pointer else args.second_hand_ms))
     search = None if source.still or args.no_tiles else stack.enter_context(
         DistantHandSearch(args.hand_model, args.max_hands, args.min_detection, wait=not source.live))
     pacer = None if source.still or not args.idle_after else IdlePacer(args.idle_after)
+    still = None if source.still or pointer or not args.still_frames else StillHands(args.still_frames)
     pipeline = GesturePipeline(tracker, classifier, args.threshold, args.smooth, args.crop_margin, args.framing,
-                               search, pacer)
+                               search, pacer, still)
     pipeline.carry_stable = not source.still
     return pipeline

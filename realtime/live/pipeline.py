@@ -14,7 +14,8 @@ from realtime.core.contract import (DEFAULT_CROP_MARGIN, DEFAULT_FRAMING, DEFAUL
                                     batch_from_prepared, clamp_box, is_gesture, prepare_image)
 from realtime.core.hand_shape import batch_features, image_flip
 from realtime.hands.tracker import Hand, HandTracker
-from realtime.hands.idle import IdlePacer
+from realtime.hands.idle import IDLE_LOOK_SCALE, IdlePacer
+from realtime.hands.still import StillHands
 from realtime.hands.search import DistantHandSearch
 from realtime.live.smoothing import ProbabilitySmoother
 from realtime.live.sources import Frame
@@ -80,9 +81,10 @@ class GesturePipeline:
     def __init__(self, tracker: HandTracker, classifier: GestureClassifier | None,
                  threshold: float = 0.6, smoothing: int = 5, crop_margin: float | None = None,
                  framing: str | None = None, search: DistantHandSearch | None = None,
-                 pacer: IdlePacer | None = None) -> None:
+                 pacer: IdlePacer | None = None, still: StillHands | None = None) -> None:
         self.tracker = tracker
         self.pacer = pacer  # idle mode: fewer looks for hands while none is in view (None: every frame)
+        self.still = still  # hands that did not move keep their landmarks a frame or two (None: track every frame)
         self.search = search  # live search for distant hands (VIDEO mode), or None
         self.classifier = classifier
         self.threshold = threshold
@@ -92,7 +94,7 @@ class GesturePipeline:
         #: weighted sum, not a second inference.
         self.keep_feature_maps = False
         #: Video: a hand that barely moved since the last frame and whose label is settled is classified
-        #: every other frame, its probabilities carried over in between (about half the classifier's
+        #: every third frame, its probabilities carried over in between (about half the classifier's
         #: cost with hands in view). Off for unrelated stills.
         self.carry_stable = False
         if crop_margin is None:
@@ -120,7 +122,14 @@ class GesturePipeline:
             # idle, and nothing moved: no hand can have come
             return Detection(frame, image, [], {"capture": capture_ms, "hands": (time.perf_counter() - t0) * 1000},
                              mirror)
-        hands: list[Hand] = self.tracker.detect(image, frame.timestamp_ms, mirrored=mirror)
+        kept = self.still.reuse(image) if self.still is not None else None
+        if kept is not None:
+            hands: list[Hand] = kept
+        else:
+            scale = IDLE_LOOK_SCALE if self.pacer is not None and self.pacer.idle(frame.timestamp_ms) else 1.0
+            hands = self.tracker.detect(image, frame.timestamp_ms, mirrored=mirror, scale=scale)
+            if self.still is not None:
+                self.still.tracked(image, hands)
         t1 = time.perf_counter()
         timings = {"capture": capture_ms, "hands": (t1 - t0) * 1000}
         if self.search is not None:

@@ -23,7 +23,7 @@ class _Track:
     size: float
     history: deque = field(default_factory=deque)
     missing: int = 0
-    reused: bool = False  # its last probabilities were carried over, not computed (see ``stable``)
+    carried: int = 0  # frames in a row its probabilities were carried over, not computed (see ``stable``)
 
 
 def _center_size(box: Box) -> tuple[tuple[float, float], float]:
@@ -52,14 +52,15 @@ class ProbabilitySmoother:
                 best, best_d = t, d
         return best
 
-    def stable(self, box: Box, side: str, min_score: float, max_move: float = 0.15) -> np.ndarray | None:
+    def stable(self, box: Box, side: str, min_score: float, max_move: float = 0.15,
+               max_carried: int = 2) -> np.ndarray | None:
         """The probabilities to carry over for a hand that need not be classified this frame: it matches
         a track seen in the last frame, barely moved (``max_move`` box sizes), whose smoothed best class
-        is at least ``min_score``, and whose last probabilities were computed, not carried (so a hand is
-        classified at least every other frame). None: classify it."""
+        is at least ``min_score``, and whose probabilities were carried fewer than ``max_carried`` frames
+        in a row (so a hand is classified at least every ``max_carried + 1`` frames). None: classify it."""
         center, size = _center_size(box)
         track = self._match(center, size, side, [t for t in self._tracks if t.missing == 0])
-        if track is None or track.reused or not track.history:
+        if track is None or track.carried >= max_carried or not track.history:
             return None
         moved = np.hypot(center[0] - track.center[0], center[1] - track.center[1]) / max(size, track.size)
         if moved > max_move or abs(size - track.size) > max_move * track.size:
@@ -85,7 +86,8 @@ class ProbabilitySmoother:
                 self._tracks.append(best)
             else:
                 free.remove(best)
-            best.center, best.size, best.missing, best.reused = center, size, 0, bool(carried)
+            best.center, best.size, best.missing = center, size, 0
+            best.carried = best.carried + 1 if carried else 0
             best.history.append(np.asarray(probs, dtype=np.float32))
             out.append((best.id, np.mean(best.history, axis=0)))
         for t in free:
