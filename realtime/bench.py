@@ -25,9 +25,7 @@ from realtime.classifier import load_classifier
 from realtime.core.cli import (ArgumentParser, add_hand_options, add_heads_option, add_threads_option, check_shared_options, run_main,
                                setup_logging)
 from realtime.evaluation.benchmark import LOOPS, BenchOptions, read_clip, report, wake_report
-from realtime.hands.idle import DEFAULT_IDLE_AFTER_MS
-from realtime.hands.still import DEFAULT_MAX_REUSED
-from realtime.hands.tracker import DEFAULT_SECOND_HAND_MS
+from realtime.live.options import add_cost_options, check_cost_options
 from realtime.hands.peer import PeerRecognizer
 
 
@@ -63,14 +61,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--serve-clients", type=int, default=0,
                    help="also stream events and frames (as --serve --serve-frames) to this many connected "
                         "WebSocket clients on loopback, and time it (the serve stage)")
-    p.add_argument("--idle-after", type=int, default=DEFAULT_IDLE_AFTER_MS,
-                   help="ms without a hand before idle mode, as realtime.run (0: never idle)")
-    p.add_argument("--still-frames", type=int, default=DEFAULT_MAX_REUSED,
-                   help="frames in a row that hands whose surroundings did not change keep their landmarks, as "
-                        "realtime.run (0: MediaPipe on every frame)")
-    p.add_argument("--second-hand-ms", type=int, default=DEFAULT_SECOND_HAND_MS,
-                   help="with one hand tracked of two allowed, look for a second one at most this often "
-                        "(0: on every frame, as MediaPipe's own landmarker does)")
+    add_cost_options(p)
     p.add_argument("--wake", action="store_true",
                    help="instead of timing: play the clip with idle mode on and off, and print how much later "
                         "idle mode tracks the first hand that appears after a stretch without one")
@@ -79,10 +70,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     check_shared_options(p, args)
     if args.loops < 1 or (args.seconds is not None and not args.seconds > 0):
         p.error("--loops must be >= 1, --seconds > 0")
-    if not 0 <= args.still_frames <= 10 or args.second_hand_ms < 0:
-        p.error("--still-frames must be within 0..10, --second-hand-ms >= 0")
-    if args.idle_after < 0 or (args.wake and not args.idle_after):
-        p.error("--idle-after must be >= 0 (and above 0 with --wake)")
+    check_cost_options(p, args)
+    if args.wake and not args.idle_after:
+        p.error("--wake needs idle mode: --idle-after above 0")
     return args
 
 

@@ -67,6 +67,12 @@ def add_recognition_options(group: argparse._ActionsContainer) -> None:
     group.add_argument("--serial", action="store_true",
                        help="find the hands and classify them one after the other, instead of tracking the "
                             "next frame on a second thread while this one is classified")
+    add_cost_options(group)
+
+
+def add_cost_options(group: argparse._ActionsContainer) -> None:
+    """When MediaPipe need not run (idle mode, still hands, the second-hand look): ``realtime.run``,
+    the commands that replay its path and ``realtime.bench`` share them."""
     group.add_argument("--idle-after", type=int, default=DEFAULT_IDLE_AFTER_MS,
                        help="ms without a hand before idle mode: then hands are looked for only on frames that "
                             "moved (and at least once a second), and the first hand wakes it (0: never idle; "
@@ -108,14 +114,19 @@ def replay_options(args: argparse.Namespace, mirror: bool = False) -> LiveOption
                        spinning=args.spinning)
 
 
-def check_live_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Range checks of the recognition and event options."""
-    if args.smooth < 1 or not 0 <= args.threshold <= 1:
-        parser.error("--smooth must be >= 1 and --threshold within 0..1")
+def check_cost_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Range checks of :func:`add_cost_options`."""
     if not 0 <= args.idle_after <= 3_600_000:
         parser.error("--idle-after must be within 0..3600000 ms")
     if not 0 <= args.still_frames <= 10 or not 0 <= args.second_hand_ms <= 10000:
         parser.error("--still-frames must be within 0..10, --second-hand-ms within 0..10000")
+
+
+def check_live_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Range checks of the recognition and event options."""
+    if args.smooth < 1 or not 0 <= args.threshold <= 1:
+        parser.error("--smooth must be >= 1 and --threshold within 0..1")
+    check_cost_options(parser, args)
     if not 0 <= args.min_size <= 1 or not 0 <= args.swipe_min_size <= 1:
         parser.error("--min-size and --swipe-min-size must be within 0..1 (a fraction of the frame height)")
     if not 0 <= args.min_hold <= 10000 or not 0 <= args.hold_every <= 60000 or not 0.2 <= args.swipe_distance <= 20:
