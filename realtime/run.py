@@ -28,7 +28,8 @@ from realtime.core.cli import ArgumentParser, check_shared_options, has_display,
 from realtime.core.errors import HandSignError
 from realtime.events import POINTER_EVENTS, SWIPES
 from realtime.live import HeadlessView, LiveLoop, LiveOptions, Window, open_source
-from realtime.live.options import add_event_options, add_recognition_options, check_live_options, open_pipeline
+from realtime.live.options import (add_event_options, add_recognition_options, check_live_options, event_options,
+                                   open_pipeline)
 
 
 log = logging.getLogger("realtime.run")
@@ -125,7 +126,7 @@ def check_writable(folder: Path, what: str) -> None:
 
 def live_options(args: argparse.Namespace) -> LiveOptions:
     """The loop's frozen settings, from the parsed options."""
-    renamed = {"min_hold_ms": args.min_hold, "hold_every_ms": args.hold_every}
+    renamed = {"events": event_options(args)}
     return LiveOptions(**{f.name: renamed.get(f.name, getattr(args, f.name, None))
                           for f in dataclasses.fields(LiveOptions)})
 

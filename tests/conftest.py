@@ -193,8 +193,11 @@ def hagrid_shaped_model(tmp_path_factory) -> Path:
 
 
 def require_fixtures() -> None:
-    if not PHOTOS or not CLIPS:
-        pytest.fail(f"real fixtures missing under {FIXTURES} (the shared/ folder beside the repo)")
+    """Fail with one clear message when the shared fixtures (photos, clips, the dev set, data, peers) are missing."""
+    needed = [FIXTURES / "dev" / "labels.json", FIXTURES / "nongesture", SHARED / "data", SHARED / "peers"]
+    if not PHOTOS or not CLIPS or not all(p.exists() for p in needed):
+        pytest.fail(f"real fixtures missing under {SHARED} (the shared/ folder beside the repo: photos, clips, "
+                    "nongesture, dev, data, peers)")
 
 
 @pytest.fixture(scope="session")

@@ -14,15 +14,20 @@ import time
 import pytest
 
 from conftest import CLIP_BY_NAME, ROOT, SHARED, python, require_fixtures, wait_until
+from realtime.events.options import PointerEventOptions
+from realtime.core.hand_shape import HandPose
 from realtime.events.gestures import HandObservation
 from realtime.events.pointer import PointerDetector
 
 STEP = 33
 
 
-def hand(fingers, pinch, pinched=False, x=320.0, y=240.0, size=150.0, track=0, side="Right", label=None, tip_up=False):
+def hand(fingers, pinch, pinched=False, x=320.0, y=240.0, size=150.0, track=0, side="Right", label=None, tip_up=False,
+         ok=False):
     tip = (x, y - 0.6 * size) if tip_up else (x, y - 0.1 * size)
-    return HandObservation(track, side, label, 0.9, (x, y), size, fingers, tip, pinch, pinched)
+    pose = HandPose(fingers, pinch, pinched, ok, fingers == 1 and pinch >= 1.0,
+                    fingers == 0 and pinch < 0.6 and not pinched)
+    return HandObservation(track, side, label, 0.9, (x, y), size, fingers, tip, pinch, pinched, pose)
 
 
 OPEN = dict(fingers=4, pinch=0.8)
@@ -32,17 +37,18 @@ INDEX = dict(fingers=1, pinch=0.9, tip_up=True)
 L_SHAPE = dict(fingers=1, pinch=1.2)
 
 
-def play(frames, detector=None):
+def play(frames, detector=None, step=STEP):
     """Each frame: a list of hand keyword dicts; returns (gesture, t_ms) of every event."""
     det = detector or PointerDetector()
     out = []
     for i, hands in enumerate(frames):
-        out += [(e.gesture, e.t_ms) for e in det.update(i * STEP, [hand(**h) for h in hands], 640, 480, i)]
+        out += [(e.gesture, e.t_ms) for e in det.update(i * step, [hand(**h) for h in hands], 640, 480, i,
+                                                        frame_ms=step)]
     return out
 
 
-def names(frames, detector=None):
-    return [g for g, _ in play(frames, detector)]
+def names(frames, detector=None, step=STEP):
+    return [g for g, _ in play(frames, detector, step)]
 
 
 def test_a_quick_pinch_is_a_click_and_two_are_a_double_click():
@@ -91,9 +97,42 @@ def test_one_hand_zoom_with_the_thumb_and_index_and_two_hand_zoom():
     assert names(relaxed) == []  # two relaxed hands moving apart (talking with the hands): no zoom
 
 
+def test_a_volume_spread_zooms_and_a_hand_opening_from_a_fist_does_not():
+    """The other fingers up, the thumb-index spread closing and opening (a volume control): zoom out, zoom in."""
+    wide, narrow, mid = dict(fingers=4, pinch=1.3), dict(fingers=4, pinch=0.5), dict(fingers=4, pinch=0.8)
+    assert names([[wide]] * 6 + [[mid]] * 2 + [[narrow]] * 6 + [[mid]] * 2 + [[wide]] * 6) == ["zoom_out", "zoom_in"]
+    # a fist opening to a palm with the thumb out changes the fingers: no zoom, and no zoom from a palm alone
+    assert names([[FIST]] * 6 + [[dict(fingers=4, pinch=1.3)]] * 8) == []
+    assert names([[OPEN]] * 20) == []
+    # a fist opening into an "L" is a zoom in (one hand, the index and thumb out)
+    assert names([[FIST]] * 6 + [[L_SHAPE]] * 5) == ["zoom_in"]
+
+
+def test_an_ok_circle_held_still_is_no_drag_but_one_that_moves_drags():
+    ok = dict(fingers=3, pinch=0.15, ok=True)
+    assert names([[OPEN]] * 10 + [[ok]] * 40 + [[OPEN]] * 10) == []  # the static ok
+    moving = [[OPEN]] * 10 + [[ok]] * 10 + [[dict(ok, x=320 + 12 * i)] for i in range(20)] + [[dict(OPEN, x=560)]] * 10
+    assert names(moving) == ["drag_start", "drag_end"]
+
+
+def test_a_tap_on_a_slow_source_is_timed_in_its_frames():
+    """A GIF at 10 frames a second: the index up for 6 frames (600 ms) is still a tap."""
+    tap = [[FIST]] * 5 + [[INDEX]] * 6 + [[FIST]] * 5
+    assert names(tap, step=100) == ["click"]
+    assert names([[FIST]] * 10 + [[INDEX]] * 18 + [[FIST]] * 10, step=33) == []  # 600 ms at 30 fps: pointing
+
+
+def test_hands_together_neither_click_nor_drag():
+    other = dict(OPEN, x=440, track=1, side="Left")  # 0.8 hand sizes away: washing, clasped
+    click = [[OPEN, other]] * 10 + [[PINCH, other]] * 5 + [[OPEN, other]] * 10
+    assert names(click) == []
+    far = dict(other, x=620)  # two hand sizes away
+    assert names([[OPEN, far]] * 10 + [[PINCH, far]] * 5 + [[OPEN, far]] * 10) == ["click"]
+
+
 def test_small_hands_do_nothing():
     click = [[dict(OPEN, size=40)]] * 10 + [[dict(PINCH, size=40)]] * 5 + [[dict(OPEN, size=40)]] * 10
-    assert names(click) == [] and names(click, PointerDetector(min_size=0)) == ["click"]
+    assert names(click) == [] and names(click, PointerDetector(PointerEventOptions(min_size=0))) == ["click"]
 
 
 @pytest.fixture(scope="module")

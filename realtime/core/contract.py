@@ -58,6 +58,11 @@ DEFAULT_CROP_MARGIN = 0.1
 NO_GESTURE = "no_gesture"
 #: The label of a hand whose smoothed confidence is below the live threshold.
 UNSURE = "unsure"
+#: Gestures that differ only by what landmarks cannot see: ``mute`` is ``one`` with the finger on the lips,
+#: each ``*_inverted`` its gesture with the back of the hand to the camera. Each maps to its look-alike.
+LOOK_ALIKE_PAIRS = (("one", "mute"), ("stop", "stop_inverted"), ("peace", "peace_inverted"),
+                    ("two_up", "two_up_inverted"))
+LOOK_ALIKES = {**{a: b for a, b in LOOK_ALIKE_PAIRS}, **{b: a for a, b in LOOK_ALIKE_PAIRS}}
 
 
 def is_gesture(label: str | None) -> bool:

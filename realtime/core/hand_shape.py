@@ -11,6 +11,8 @@ in the image. The image is not rotated: up and down matter (``like`` vs ``dislik
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 #: The recipe's name in the model metadata; change it whenever the numbers below change.
@@ -91,3 +93,46 @@ def pinch_spread(landmarks: np.ndarray) -> float:
     pinch, 0.7-0.9 for an open hand, over 1 for an "L" of thumb and index."""
     p = np.asarray(landmarks, np.float64)[:, :2]
     return float(np.hypot(*(p[THUMB_TIP] - p[8])) / max(np.hypot(*(p[MIDDLE_BASE] - p[WRIST])), 1e-6))
+
+
+#: An "L": the index alone out and the thumb tip at least this far from the index tip (palm lengths).
+L_SPREAD = 1.0
+#: A fist's thumb lies over its fingers: the spread stays under this.
+FIST_SPREAD = 0.6
+
+
+def fingers_out(landmarks: np.ndarray) -> tuple[bool, bool, bool, bool]:
+    """Index, middle, ring and little finger: each stretched out or not (see :func:`extended_fingers`)."""
+    p = np.asarray(landmarks, np.float64)[:, :2]
+    reach = np.hypot(*(p - p[WRIST]).T)
+    return tuple(bool(reach[tip] > EXTENDED_RATIO * reach[joint]) for tip, joint in FINGERS)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class HandPose:
+    """What a hand's landmarks say of its shape: the one reading that swipes, pointer events and the
+    cursor share (:func:`hand_pose`)."""
+
+    fingers: int  # stretched fingers, not the thumb
+    spread: float  # thumb tip to index tip, palm lengths (:func:`pinch_spread`)
+    pinched: bool  # thumb and index tips together, the index reaching out, the others curled (:func:`is_pinch`)
+    ok: bool  # thumb and index tips together with the other three fingers out: the "ok" circle
+    l_shape: bool  # the index alone out and the thumb far from it: an "L"
+    fist: bool  # no finger out, the thumb over them, not a pinch
+
+    @property
+    def closed(self) -> bool:
+        """A pinch (of either kind) or a fist."""
+        return self.pinched or self.fist
+
+
+def hand_pose(landmarks: np.ndarray, closed: float = PINCH_CLOSED) -> HandPose:
+    """The hand's pose from its (21, 2) landmarks; ``closed``: the spread under which thumb and index touch."""
+    p = np.asarray(landmarks, np.float64)[:, :2]
+    out = fingers_out(p)
+    fingers, spread = sum(out), pinch_spread(p)
+    pinched = is_pinch(p)
+    return HandPose(fingers=fingers, spread=spread, pinched=pinched,
+                    ok=spread <= closed and sum(out[1:]) >= 2,
+                    l_shape=out[0] and not any(out[1:]) and spread >= L_SPREAD,
+                    fist=fingers == 0 and spread < FIST_SPREAD and not pinched)

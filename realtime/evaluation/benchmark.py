@@ -257,7 +257,7 @@ def report(args: BenchOptions, images: list[np.ndarray], classifier: GestureClas
     if delays:
         print(f"gesture events: {len(delays)} starts; from the first frame showing the gesture to its start "
               f"event: median {np.median(delays):.0f} ms, max {max(delays):.0f} ms of clip time "
-              f"(--min-hold {EventDetector().gestures.min_hold_ms} ms), plus that frame's own latency (above)")
+              f"(--min-hold {EventDetector().gestures.options.min_hold_ms} ms), plus that frame's own latency (above)")
     elif classifier:
         print("gesture events: no gesture was held long enough to start one on this clip")
     if "start" in memory:

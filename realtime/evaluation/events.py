@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -24,19 +23,12 @@ from typing import Any, Sequence
 from realtime.classifier.model import GestureClassifier
 from realtime.core.errors import HandSignError
 from realtime.events.gestures import GestureEvent
-from realtime.live.loop import LiveLoop
-from realtime.live.options import LiveOptions, open_pipeline
-from realtime.live.pipeline import FrameResult
-from realtime.live.sources import VideoFileSource
+from realtime.evaluation.replay import recorded
+from realtime.live.options import LiveOptions
+from realtime.live.sources import open_video
 
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
-NOT_BINDABLE = ("hold", "end")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".gif")
 DEFAULT_TOLERANCE_MS = 1000
-
-
-def bindable(event: GestureEvent) -> bool:
-    """An event that can fire a binding: a start, a swipe or another one-off event (not hold or end)."""
-    return event.type not in NOT_BINDABLE
 
 
 @dataclass
@@ -53,26 +45,6 @@ class ClipEvents:
         return len(self.events) / (self.seconds / 60) if self.seconds else 0.0
 
 
-class _Collect:
-    """A view that keeps the bindable events (and shows nothing)."""
-
-    def __init__(self, loop: LiveLoop) -> None:
-        self.loop, self.events = loop, []
-
-    def frame(self, result: FrameResult, events: list[GestureEvent]) -> bool:
-        self.events += [e for e in events if bindable(e)]
-        return True
-
-    def waiting(self, result: FrameResult | None) -> bool:
-        return True
-
-    def finished(self, result: FrameResult | None) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
 def find_clips(folder: Path) -> list[Path]:
     """The videos in ``folder`` (sorted), or ``folder`` itself if it is one."""
     if folder.is_file():
@@ -85,16 +57,13 @@ def find_clips(folder: Path) -> list[Path]:
     return clips
 
 
-def events_of_clip(clip: Path, classifier: GestureClassifier | None, args: Any, options: LiveOptions) -> ClipEvents:
-    """Play ``clip`` once through the live path; ``args`` holds the recognition options."""
-    with ExitStack() as stack:
-        source = stack.enter_context(VideoFileSource(clip))
-        pipeline = open_pipeline(stack, source, classifier, args)
-        loop = LiveLoop(options, source, pipeline)
-        view = _Collect(loop)
-        loop.run(view)
-        fps = source.fps or 30.0
-    return ClipEvents(clip, loop.frames, loop.frames / fps, view.events)
+def events_of_clip(clip: Path, classifier: GestureClassifier | None, args: Any, options: LiveOptions,
+                   cache: Path | None = None) -> ClipEvents:
+    """Play ``clip`` once through the live path (``args`` holds the recognition options), or replay its
+    recording from ``cache`` through the event logic with ``options.events``."""
+    recording = recorded(clip, classifier, args, options, cache)
+    events = recording.events(options.events) if cache else recording.live_events
+    return ClipEvents(clip, len(recording.frames), recording.seconds, events)
 
 
 #: MediaPipe's canned gestures that name something (its "None" is no gesture)
@@ -107,7 +76,7 @@ def peer_starts(clip: Path, recognizer: Any, min_hold_ms: int) -> ClipEvents:
     order in the recognizer's answer, left to right as it lists them)."""
     events, held = [], {}  # hand slot -> (gesture, since_ms, started)
     frames = 0
-    with VideoFileSource(clip) as source:
+    with open_video(clip) as source:
         fps = source.fps or 30.0
         for frame in source:
             frames += 1

@@ -22,18 +22,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from realtime.core.contract import UNSURE, is_gesture
+from realtime.core.contract import LOOK_ALIKES, UNSURE, is_gesture
+from realtime.core.hand_shape import HandPose
+from realtime.events.options import GestureOptions
 
 #: Landmarks of the wrist and the four finger bases: their mean is the palm's centre, which a
 #: change of hand shape (fist, palm) hardly moves.
 PALM_POINTS = (0, 5, 9, 13, 17)
-DEFAULT_MIN_HOLD_MS = 600
-#: The smallest hand (landmark box over the frame height) whose gestures start: about 3 m from a webcam.
-DEFAULT_MIN_SIZE = 0.08
-#: The hand's size is the median of its last this many frames (a moving hand's box jumps).
-SIZE_FRAMES = 9
-DEFAULT_RELEASE_MS = 200
-DEFAULT_HOLD_EVERY_MS = 500
 
 
 @dataclass(frozen=True)
@@ -50,6 +45,8 @@ class HandObservation:
     tip: tuple[float, float] | None = None  # the index fingertip, pixels
     pinch: float | None = None  # thumb tip to index tip, in palm lengths (realtime.core.hand_shape)
     pinched: bool = False  # thumb and index tips together, the index reaching out (not a fist)
+    pose: HandPose | None = None  # the hand's shape from its landmarks (realtime.core.hand_shape.hand_pose)
+    top3: tuple[tuple[str, float], ...] = ()  # the smoothed best three labels and their probabilities
 
 
 @dataclass(frozen=True)
@@ -108,18 +105,30 @@ class _TrackState:
     other_since: int | None = None  # since when the frames have shown something else
     active: ActiveGesture | None = None
     last_hold_ms: int = 0
-    sizes: deque = field(default_factory=lambda: deque(maxlen=SIZE_FRAMES))  # the hand's recent box sides
+    sizes: deque = field(default_factory=deque)  # the hand's recent box sides
+    clear: int = 0  # of the stable label's frames, those where it stood clear of its look-alike (and no "L")
+    unclear: int = 0
+    recent: deque = field(default_factory=deque)  # (t_ms, centre, size) over the last calm_ms
 
 
 @dataclass
 class GestureEvents:
-    """start / hold / end per track from the smoothed labels; ``update`` once per frame."""
+    """start / hold / end per track from the smoothed labels; ``update`` once per frame.
 
-    min_hold_ms: int = DEFAULT_MIN_HOLD_MS
-    release_ms: int = DEFAULT_RELEASE_MS
-    hold_every_ms: int = DEFAULT_HOLD_EVERY_MS
-    min_size: float = DEFAULT_MIN_SIZE
+    Example::
+
+        events = GestureEvents.create_from_options(GestureOptions(min_hold_ms=600))
+        for t in range(0, 1000, 33):
+            fired = events.update(t, [HandObservation(0, "Right", "palm", 0.9, (320, 240), 120)], 640, 480)
+        # fired once: [GestureEvent(type="start", gesture="palm", ...)] at about 600 ms
+    """
+
+    options: GestureOptions = field(default_factory=GestureOptions)
     _tracks: dict[int, _TrackState] = field(default_factory=dict)
+
+    @classmethod
+    def create_from_options(cls, options: GestureOptions) -> "GestureEvents":
+        return cls(options)
 
     def reset(self) -> None:
         self._tracks.clear()
@@ -136,29 +145,42 @@ class GestureEvents:
             if h.track is None or h.label is None:
                 continue  # no gesture model: no gesture events (swipes still come)
             seen.add(h.track)
+            o = self.options
             s = self._tracks.setdefault(h.track, _TrackState(h.label, t_ms, t_ms))
             step, s.seen_ms = t_ms - s.seen_ms, t_ms
             s.sizes.append(h.size)
+            while len(s.sizes) > o.size_frames:
+                s.sizes.popleft()
             before = s.label
             self._settle(s, h.label, t_ms)
+            if s.label != before:
+                s.clear = s.unclear = 0
+            s.recent.append((t_ms, h.center, h.size))
+            while t_ms - s.recent[0][0] > o.calm_ms:
+                s.recent.popleft()
             if h.label == s.label == before:  # a label that just took over counts its run in _settle
                 s.shown_ms += step
+                if self._clear(h):
+                    s.clear += 1
+                else:
+                    s.unclear += 1
             a, x, y = s.active, h.center[0] / width, h.center[1] / height
             if a is not None and s.label != a.gesture:
                 events.append(self._event("end", a, t_ms, frame, "unsure" if s.label == UNSURE else "changed"))
                 s.active = a = None
             if a is not None and h.label == a.gesture:
                 a.seen_ms, a.confidence, a.x, a.y = t_ms, h.confidence, x, y
-                if self.hold_every_ms and t_ms - s.last_hold_ms >= self.hold_every_ms:
+                if o.hold_every_ms and t_ms - s.last_hold_ms >= o.hold_every_ms:
                     s.last_hold_ms = t_ms
                     events.append(self._event("hold", a, t_ms, frame))
             elif (a is None and h.label == s.label and is_gesture(s.label)
-                  and s.shown_ms >= self.min_hold_ms and np.median(s.sizes) >= self.min_size * height):
+                  and s.shown_ms >= o.min_hold_ms and np.median(s.sizes) >= o.min_size * height
+                  and s.clear > s.unclear and self._calm(s, t_ms) and self._apart(h, hands)):
                 s.active = ActiveGesture(h.track, s.label, h.hand, s.label_since, t_ms, h.confidence, x, y)
                 s.last_hold_ms = t_ms
                 events.append(self._event("start", s.active, t_ms, frame))
         for track, s in list(self._tracks.items()):
-            if track not in seen and t_ms - s.seen_ms >= self.release_ms:
+            if track not in seen and t_ms - s.seen_ms >= self.options.release_ms:
                 if s.active is not None:
                     events.append(self._event("end", s.active, t_ms, frame, "lost"))
                 del self._tracks[track]
@@ -171,9 +193,41 @@ class GestureEvents:
             return
         if s.other_since is None:
             s.other_since = t_ms
-        if t_ms - s.other_since >= self.release_ms:
+        if t_ms - s.other_since >= self.options.release_ms:
             # the new label's run so far (its first frame's own step is not known here: not counted)
             s.label, s.label_since, s.shown_ms, s.other_since = label, s.other_since, t_ms - s.other_since, None
+
+    def _clear(self, h: HandObservation) -> bool:
+        """This frame's label stands clear of its look-alike (by ``lookalike_margin``), and is not ``one``
+        or ``mute`` on a hand making an "L" of thumb and index."""
+        o = self.options
+        if o.l_blocks_one and h.label in ("one", "mute") and h.pose is not None and h.pose.l_shape:
+            return False
+        other = LOOK_ALIKES.get(h.label or "")
+        if other is None or not h.top3:
+            return True
+        probs = dict(h.top3)
+        mine = probs.get(h.label, 0.0)
+        theirs = probs.get(other, min(probs.values()))  # not in the top three: at most the third
+        return mine - theirs >= o.lookalike_margin
+
+    def _calm(self, s: _TrackState, t_ms: int) -> bool:
+        """The palm moved under ``max_speed`` hand sizes a second over the last ``calm_ms``."""
+        r = list(s.recent)
+        path = sum(np.hypot(b[1][0] - a[1][0], b[1][1] - a[1][1]) / max(b[2], 1.0) for a, b in zip(r, r[1:]))
+        seconds = max((r[-1][0] - r[0][0]) / 1000, self.options.calm_ms / 2000, 1e-3)
+        return path / seconds <= self.options.max_speed
+
+    def _apart(self, h: HandObservation, hands: list[HandObservation]) -> bool:
+        """No other hand within ``apart_sizes`` hand sizes (one within ``duplicate_sizes`` is this hand again)."""
+        o = self.options
+        for other in hands:
+            if other is h:
+                continue
+            d = np.hypot(h.center[0] - other.center[0], h.center[1] - other.center[1]) / max(h.size, other.size, 1.0)
+            if o.duplicate_sizes <= d < o.apart_sizes:
+                return False
+        return True
 
     def flush(self, t_ms: int, frame: int | None = None) -> list[GestureEvent]:
         """End every active gesture (the source ended); returns their ``end`` events."""

@@ -1,23 +1,27 @@
 """Pointer-style dynamic gestures from the hands' landmarks: click, double click, drag and zoom. Pure logic.
 
-Per hand (its track), from the thumb-index *spread* (``pinch``: thumb tip to index tip in palm
-lengths) and the number of stretched fingers:
+Per hand (its track), from its pose (:func:`realtime.core.hand_shape.hand_pose`: the thumb-index
+*spread* in palm lengths, the stretched fingers, pinch, "ok" circle, "L", fist). Every threshold is a
+field of :class:`realtime.events.options.PointerEventOptions`:
 
-- ``click``: a pinch that closes (spread below ``CLOSED``) and opens again (above ``OPEN``) within
-  ``CLICK_MS``; or a tap: a closed hand that raises its index finger and closes again within
-  ``CLICK_MS``. ``double_click``: a second click of the same hand within ``DOUBLE_MS`` of the first
-  (both clicks are reported too, as a browser reports click, click, dblclick).
-- ``drag_start``: a pinch held closed (with the other fingers curled) for ``CLICK_MS``, or a hand
-  that closes from open to a fist and stays closed as long; ``drag_end`` when it opens again.
-  Between them, ``dragging`` tells where the hand is (the pointer issue moves the pointer by it).
-- ``zoom_in`` / ``zoom_out``: two hands showing the same shape (both pinched, or the same named
-  gesture) moving apart / together by ``ZOOM_RATIO`` within ``ZOOM_MS``; or one hand's thumb-index
-  "L" opening from a pinch (``zoom_in``) or closing to one (``zoom_out``) within ``ZOOM_MS``.
+- ``click``: a pinch that closes (spread below ``closed``) and opens again (above ``open``) within
+  ``click_ms``; or a tap: a closed hand that raises its index finger and closes again within
+  ``click_ms`` or ``click_frames`` of the source's frames, whichever is longer (a GIF's or a slow
+  camera's frames are long). ``double_click``: a second click of the same hand within ``double_ms``
+  of the first (both clicks are reported too, as a browser reports click, click, dblclick).
+- ``drag_start``: a pinch held closed (with the other fingers curled) for ``click_ms``, or a hand
+  that closes from open to a fist and stays closed as long, or an "ok" circle (the other three fingers
+  up) that moves ``ok_drag_move`` hand sizes while closed (held still it is the static ``ok``);
+  ``drag_end`` when it opens again. Between them, ``dragging`` tells where the hand is.
+- ``zoom_in`` / ``zoom_out``: two hands showing the same shape (both pinched, both an "L" of thumb
+  and index, or the same named gesture) moving apart / together by ``zoom_ratio`` within ``zoom_ms``;
+  or one hand's thumb-index "L" opening from a pinch or a fist (``zoom_in``) or closing to one
+  (``zoom_out``) within ``zoom_ms``.
 
 Only hands at least ``min_size`` of the frame height count, and a hand must be still (its palm
-moving less than ``STILL_SIZES`` hand sizes) for a click. The events are :class:`GestureEvent`
+moving less than ``still_sizes`` hand sizes) for a click. The events are :class:`GestureEvent`
 with ``type`` ``"pointer"`` and ``gesture`` one of :data:`POINTER_EVENTS`; clicks and drag starts
-say how in ``shape`` (``pinch``, ``tap`` or ``fist``).
+say how in ``shape`` (``pinch``, ``tap``, ``ok`` or ``fist``).
 """
 
 from __future__ import annotations
@@ -28,33 +32,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from realtime.core.contract import is_gesture
+from realtime.core.hand_shape import HandPose
 from realtime.events.gestures import GestureEvent, HandObservation
+from realtime.events.options import PointerEventOptions
 
 POINTER_EVENTS = ("click", "double_click", "drag_start", "drag_end", "zoom_in", "zoom_out")
-#: Spread thresholds (palm lengths): a pinch closes below CLOSED (realtime.core.hand_shape.is_pinch)
-#: and is open again above OPEN; a fist's thumb lies over its fingers, below FIST_SPREAD.
-CLOSED, OPEN, FIST_SPREAD = 0.3, 0.45, 0.6
-#: One hand's zoom: an "L" at least this wide, and a pinch at most this.
-WIDE, NARROW = 1.0, 0.35
-CLICK_MS = 400
-#: A drag needs the hand seen closed on this many frames (a hand that flickers in and out is no grip).
-DRAG_FRAMES = 4
-#: Frames in a row neither open nor closed after which the hand counts as neither.
-BETWEEN_FRAMES = 3
-#: A pinch drag: most of the closed frames were a pinch (not a hand changing its grip).
-PINCH_SHARE = 0.75
-#: A one-hand zoom's end shape must hold for this many frames (one odd frame is a tracking glitch).
-ZOOM_FRAMES = 3
-#: A tap's fist must have been shown this long before the index rises.
-TAP_FIST_MS = 200
-DOUBLE_MS = 500
-ZOOM_MS = 1000
-ZOOM_RATIO = 1.4
-STILL_SIZES = 0.5
-DEFAULT_MIN_SIZE = 0.12
-#: After a zoom or drag, a hand's clicks and drags wait this long (the pinch that ended a zoom is no click).
-SETTLE_MS = 600
-HISTORY_MS = 1200
 
 
 @dataclass
@@ -67,7 +49,7 @@ class _Hand:
     last_click: int | None = None
     quiet_until: int = 0
     taps: deque = field(default_factory=lambda: deque(maxlen=30))  # (t, "fist" | "index" | "other")
-    spreads: deque = field(default_factory=deque)  # (t, spread, fingers)
+    spreads: deque = field(default_factory=deque)  # (t, pose)
     seen: int = 0
     side: str = ""  # the person's hand
     was_open: bool = False  # this closure came from an open hand (a fist: from an open palm)
@@ -78,18 +60,29 @@ class _Hand:
     open_frames: int = 0  # frames seen open since it opened
     between_frames: int = 0  # frames in a row neither open nor closed
     closed_at_frame: int = 0  # the detector's frame count when it closed
+    ok: bool = False  # closed as an "ok" circle (the other fingers up)
 
 
 @dataclass
 class PointerDetector:
-    """Click, double click, drag and zoom per hand; ``update`` once per frame."""
+    """Click, double click, drag and zoom per hand; ``update`` once per frame.
 
-    min_size: float = DEFAULT_MIN_SIZE
+    Example::
+
+        pointer = PointerDetector.create_from_options(PointerEventOptions(click_ms=400))
+        fired = pointer.update(t_ms, hands, 640, 480)  # e.g. [GestureEvent("pointer", "click", ...)]
+    """
+
+    options: PointerEventOptions = field(default_factory=PointerEventOptions)
     _hands: dict = field(default_factory=dict)
     _pair: deque = field(default_factory=deque)  # (t, distance in hand sizes) of two hands in the same shape
     _pair_quiet_until: int = 0
     _frames: int = 0  # frames seen so far (a hand's grip must show on most of them)
     _busy: deque = field(default_factory=deque)  # (t_ms, x, y) 0..1 where an action fired or a drag is on
+
+    @classmethod
+    def create_from_options(cls, options: PointerEventOptions) -> "PointerDetector":
+        return cls(options)
 
     def reset(self) -> None:
         self._hands.clear()
@@ -106,16 +99,20 @@ class PointerDetector:
         return [k for k, h in self._hands.items() if h.dragging]
 
     def update(self, t_ms: int, hands: list[HandObservation], width: int, height: int,
-               frame: int | None = None) -> list[GestureEvent]:
+               frame: int | None = None, frame_ms: float = 33.0) -> list[GestureEvent]:
+        """This frame's pointer events; ``frame_ms``: the source's frame time (a tap's window grows with it)."""
         self._frames += 1
-        near = [h for h in hands if h.size >= self.min_size * height and h.pinch is not None]
+        o = self.options
+        near = [h for h in hands if h.size >= o.min_size * height and h.pinch is not None]
         events: list[GestureEvent] = []
         seen = set()
+        click_ms = max(o.click_ms, o.click_frames * frame_ms)
         for h in near:
             key = h.track if h.track is not None else h.hand
             seen.add(key)
-            events += self._one_hand(key, h, t_ms, width, height, frame)
-        for key in [k for k, s in self._hands.items() if k not in seen and t_ms - s.seen > 300]:
+            mine = self._one_hand(key, h, t_ms, width, height, frame, click_ms)
+            events += [e for e in mine if e.gesture == "drag_end" or self._apart(h, hands)]
+        for key in [k for k, s in self._hands.items() if k not in seen and t_ms - s.seen > o.lost_ms]:
             s = self._hands.pop(key)
             if s.dragging:  # a hand lost while dragging drops what it held
                 events.append(GestureEvent("pointer", "drag_end", s.side, None, None, s.start_xy[0] / width,
@@ -132,11 +129,14 @@ class PointerDetector:
         return events
 
     # ------------------------------------------------------------------------------------------ one hand
-    def _one_hand(self, key, h: HandObservation, t_ms: int, width: int, height: int, frame) -> list[GestureEvent]:
-        spread, fingers = h.pinch, h.fingers if h.fingers is not None else 5
-        pinched = h.pinched
-        fist = fingers == 0 and spread < FIST_SPREAD and not pinched
-        opened = fingers >= 3 or (fingers >= 1 and spread >= OPEN)
+    def _one_hand(self, key, h: HandObservation, t_ms: int, width: int, height: int, frame, click_ms: float
+                  ) -> list[GestureEvent]:
+        o = self.options
+        pose = h.pose or HandPose(h.fingers if h.fingers is not None else 5, h.pinch, h.pinched, False, False,
+                                  (h.fingers == 0) and h.pinch < o.fist_spread and not h.pinched)
+        spread, fingers = pose.spread, pose.fingers
+        pinched, fist = pose.pinched or pose.ok, pose.fist
+        opened = (fingers >= 3 and not pose.ok) or (fingers >= 1 and spread >= o.open)
         state = "closed" if (pinched or fist) else "open" if opened else "between"
         s = self._hands.get(key)
         if s is None:
@@ -145,7 +145,7 @@ class PointerDetector:
         s.side = h.hand
         if state == "between":
             s.between_frames += 1
-            if s.between_frames >= BETWEEN_FRAMES:  # neither open nor closed for a while: forget the state
+            if s.between_frames >= o.between_frames:  # neither open nor closed for a while: forget the state
                 s.state, s.since, s.start_xy = "between", t_ms, h.center
         else:
             s.between_frames = 0
@@ -154,14 +154,14 @@ class PointerDetector:
         s.closed_frames = s.closed_frames + 1 if again else int(state == "closed")
         s.pinch_frames = s.pinch_frames + pinched if again else int(pinched)
         s.open_frames = s.open_frames + 1 if state == "open" == s.state else int(state == "open")
-        s.spreads.append((t_ms, spread, fingers, pinched))
-        while t_ms - s.spreads[0][0] > HISTORY_MS:
+        s.spreads.append((t_ms, pose))
+        while t_ms - s.spreads[0][0] > o.history_ms:
             s.spreads.popleft()
         index_up = fingers == 1 and h.tip is not None and h.tip[1] < h.center[1] - 0.4 * h.size
         s.taps.append((t_ms, "fist" if fist else "index" if index_up else "other"))
         if state == "open":
             s.last_open = t_ms
-        if fingers >= 3:
+        if fingers >= 3 and not pose.ok:
             s.last_palm = t_ms
 
         def event(name: str, held: int = 0, shape: str | None = None) -> GestureEvent:
@@ -171,7 +171,7 @@ class PointerDetector:
         out = []
         zoom = self._one_hand_zoom(s, t_ms)
         if zoom and not s.dragging:
-            s.quiet_until = t_ms + SETTLE_MS
+            s.quiet_until = t_ms + o.settle_ms
             out.append(event(zoom))
         moved = np.hypot(h.center[0] - s.start_xy[0], h.center[1] - s.start_xy[1]) / max(h.size, 1.0)
         if state != s.state and state != "between":
@@ -179,13 +179,13 @@ class PointerDetector:
             if state == "open" and s.state == "closed":
                 if s.dragging:
                     s.dragging = False
-                    s.quiet_until = t_ms + SETTLE_MS
+                    s.quiet_until = t_ms + o.settle_ms
                     out.append(event("drag_end", held))
-                elif (not s.fist and s.was_open and held <= CLICK_MS and moved <= STILL_SIZES
+                elif (not s.fist and not s.ok and s.was_open and held <= click_ms and moved <= o.still_sizes
                       and pinched_for >= 2 and t_ms >= s.quiet_until and not out):
                     out += self._click(s, t_ms, event, "pinch")
             if state == "closed":
-                s.fist = fist
+                s.fist, s.ok = fist, pose.ok and not pose.pinched
                 # a fist grabs only when it closes from an open hand; a pinch also from an opening pinch
                 recent = s.last_palm if fist else s.last_open
                 s.was_open = recent is not None and t_ms - recent <= 1000 and opened_for >= 2
@@ -193,60 +193,83 @@ class PointerDetector:
             s.state, s.since, s.start_xy = state, t_ms, h.center
         elif state == s.state == "closed" and not s.dragging and t_ms >= s.quiet_until:
             held = t_ms - s.since
-            # a pinch may start a drag from the first frame it is seen; a fist only after an open hand
+            # a pinch may start a drag from the first frame it is seen; a fist only after an open hand;
+            # an "ok" circle only once it moves while closed (held still, it is the static ok)
             grip = (s.was_open if s.fist else
-                    s.pinch_frames >= DRAG_FRAMES and s.pinch_frames >= PINCH_SHARE * s.closed_frames)
-            steady = s.closed_frames >= DRAG_FRAMES and s.closed_frames >= 0.6 * (self._frames - s.closed_at_frame + 1)
-            if (held >= CLICK_MS or moved > STILL_SIZES) and steady and grip:
+                    s.pinch_frames >= o.drag_frames and s.pinch_frames >= o.pinch_share * s.closed_frames)
+            steady = (s.closed_frames >= o.drag_frames
+                      and s.closed_frames >= 0.6 * (self._frames - s.closed_at_frame + 1))
+            ready = moved > o.ok_drag_move if s.ok else (held >= o.click_ms or moved > o.still_sizes)
+            if ready and steady and grip:
                 s.dragging = True
-                out.append(event("drag_start", held, "fist" if s.fist else "pinch"))
-        if not out and self._tap(s, t_ms) and t_ms >= s.quiet_until:
+                out.append(event("drag_start", held, "fist" if s.fist else "ok" if s.ok else "pinch"))
+        if not out and self._tap(s, t_ms, click_ms) and t_ms >= s.quiet_until:
             out += self._click(s, t_ms, event, "tap")
         return out
 
+    def _apart(self, h: HandObservation, hands: list[HandObservation]) -> bool:
+        """No other hand within ``apart_sizes`` hand sizes (one within ``duplicate_sizes`` is this hand again)."""
+        o = self.options
+        for other in hands:
+            if other is not h:
+                d = np.hypot(h.center[0] - other.center[0], h.center[1] - other.center[1]) / max(h.size, other.size, 1.0)
+                if o.duplicate_sizes <= d < o.apart_sizes:
+                    return False
+        return True
+
     def _click(self, s: _Hand, t_ms: int, event, how: str) -> list[GestureEvent]:
         out = [event("click", shape=how)]
-        if s.last_click is not None and t_ms - s.last_click <= DOUBLE_MS:
+        if s.last_click is not None and t_ms - s.last_click <= self.options.double_ms:
             out.append(event("double_click", shape=how))
             s.last_click = None
         else:
             s.last_click = t_ms
         return out
 
-    @staticmethod
-    def _tap(s: _Hand, t_ms: int) -> bool:
-        """A fist (at least TAP_FIST_MS), the index raised for at most CLICK_MS, and the fist again:
-        this frame is the closing fist."""
+    def _tap(self, s: _Hand, t_ms: int, click_ms: float) -> bool:
+        """A fist (at least ``tap_fist_ms``), the index raised for at most ``click_ms``, and the fist
+        again: this frame is the closing fist."""
         taps = list(s.taps)
         if len(taps) < 3 or taps[-1][1] != "fist" or taps[-2][1] != "index":
             return False
         k = len(taps) - 2
         while k > 0 and taps[k - 1][1] == "index":
             k -= 1
-        if k == 0 or taps[k - 1][1] != "fist" or t_ms - taps[k][0] > CLICK_MS:
+        if k == 0 or taps[k - 1][1] != "fist" or t_ms - taps[k][0] > click_ms:
             return False
         j = k - 1
         while j > 0 and taps[j - 1][1] == "fist":
             j -= 1
-        return taps[k][0] - taps[j][0] >= TAP_FIST_MS
+        return taps[k][0] - taps[j][0] >= self.options.tap_fist_ms
 
-    @staticmethod
-    def _one_hand_zoom(s: _Hand, t_ms: int) -> str | None:
-        """The thumb-index "L" (the index alone out, spread at least WIDE) opening from a pinch
-        (zoom_in) or closing to one (zoom_out) within ZOOM_MS, each end held ZOOM_FRAMES frames."""
-        recent = [x for x in s.spreads if t_ms - x[0] <= ZOOM_MS]
-        if len(recent) < 2 * ZOOM_FRAMES:
+    def _one_hand_zoom(self, s: _Hand, t_ms: int) -> str | None:
+        """The thumb-index "L" (the index alone out, spread at least ``wide``) opening from a pinch or a
+        fist (zoom_in) or closing to one (zoom_out) within ``zoom_ms``, each end held ``zoom_frames`` frames."""
+        o = self.options
+        recent = [x for x in s.spreads if t_ms - x[0] <= o.zoom_ms]
+        if len(recent) < 2 * o.zoom_frames:
             return None
 
-        def wide(x) -> bool:
-            return x[1] >= WIDE and x[2] == 1
+        spread_family = o.spread_zoom and recent[-1][1].fingers >= 2  # the other fingers up: a volume spread
+        if spread_family:
+            if any(x[1].fingers != recent[-1][1].fingers for x in recent):
+                return None  # the hand changed shape (a fist opening): not a spread
 
-        def narrow(x) -> bool:
-            return x[3]
+            def wide(x) -> bool:
+                return x[1].spread >= o.wide
 
-        last = recent[-ZOOM_FRAMES:]
+            def narrow(x) -> bool:
+                return x[1].spread <= o.spread_narrow
+        else:
+            def wide(x) -> bool:
+                return x[1].spread >= o.wide and x[1].fingers == 1
+
+            def narrow(x) -> bool:
+                return x[1].pinched or (o.fist_zoom and x[1].fist)
+
+        last = recent[-o.zoom_frames:]
         for name, before, after in (("zoom_in", narrow, wide), ("zoom_out", wide, narrow)):
-            if all(after(x) for x in last) and sum(before(x) for x in recent[:-ZOOM_FRAMES]) >= ZOOM_FRAMES:
+            if all(after(x) for x in last) and sum(before(x) for x in recent[:-o.zoom_frames]) >= o.zoom_frames:
                 s.spreads.clear()
                 return name
         return None
@@ -254,15 +277,17 @@ class PointerDetector:
     # ----------------------------------------------------------------------------------------- two hands
     def _two_hands(self, near: list[HandObservation], t_ms: int, width: int, height: int, frame
                    ) -> list[GestureEvent]:
+        o = self.options
         pair = None
         if len(near) == 2:
             a, b = near
             both_pinched = a.pinched and b.pinched
+            both_l = a.pose is not None and b.pose is not None and a.pose.l_shape and b.pose.l_shape
             same_gesture = is_gesture(a.label) and a.label == b.label
-            if both_pinched or same_gesture:
+            if both_pinched or both_l or same_gesture:
                 size = (a.size + b.size) / 2
                 pair = float(np.hypot(a.center[0] - b.center[0], a.center[1] - b.center[1]) / max(size, 1.0))
-        while self._pair and t_ms - self._pair[0][0] > ZOOM_MS:
+        while self._pair and t_ms - self._pair[0][0] > o.zoom_ms:
             self._pair.popleft()
         if pair is None:  # a frame without the pair (one hand missed) leaves the others in the window
             return []
@@ -272,18 +297,18 @@ class PointerDetector:
         lo, hi = min(d for _, d in self._pair), max(d for _, d in self._pair)
         first = self._pair[0][1]
         name = None
-        if pair >= ZOOM_RATIO * lo and pair - lo >= 1.0 and first <= lo * 1.1:
+        if pair >= o.zoom_ratio * lo and pair - lo >= 1.0 and first <= lo * 1.1:
             name = "zoom_in"
-        elif pair * ZOOM_RATIO <= hi and hi - pair >= 1.0 and first >= hi / 1.1:
+        elif pair * o.zoom_ratio <= hi and hi - pair >= 1.0 and first >= hi / 1.1:
             name = "zoom_out"
         if name is None:
             return []
         self._pair.clear()
-        self._pair_quiet_until = t_ms + SETTLE_MS
+        self._pair_quiet_until = t_ms + o.settle_ms
         for h in near:
             s = self._hands.get(h.track if h.track is not None else h.hand)
             if s is not None:
-                s.quiet_until = t_ms + SETTLE_MS
+                s.quiet_until = t_ms + o.settle_ms
         a, b = near
         x, y = (a.center[0] + b.center[0]) / 2 / width, (a.center[1] + b.center[1]) / 2 / height
         return [GestureEvent("pointer", name, "both", None, None, x, y, t_ms, 0, frame)]

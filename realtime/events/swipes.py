@@ -1,8 +1,10 @@
 """Swipes from the hand's motion: ``swipe_left/right/up/down``. Pure logic.
 
 A swipe is the palm centre moving at least ``min_distance`` hand sizes within ``window_ms`` (or, for
-a flick of a pointing hand, the index fingertip moving ``FLICK_DISTANCE`` while the palm hardly moves), mostly along one axis (the other axis at most ``max_cross`` times
-as far). Directions are the person's own: with a mirror view (the default for cameras)
+a flick of a pointing hand, the index fingertip moving ``flick_distance`` while the palm hardly moves),
+mostly along one axis (the other axis at most ``max_cross`` times as far). A hand close to the camera
+cannot travel 1.5 of its own sizes inside the frame: ``min_frame_distance`` of the frame's width (or
+height) is enough too. Every threshold is a field of :class:`realtime.events.options.SwipeOptions`. Directions are the person's own: with a mirror view (the default for cameras)
 ``swipe_left`` moves to the left of the screen; without one, to the right, as the person sees it.
 
 Arms move all the time without meaning anything, so a stroke must also look deliberate
@@ -10,8 +12,9 @@ Arms move all the time without meaning anything, so a stroke must also look deli
 
 - **a hand near enough**: its box at least ``min_size`` of the frame height (people walking,
   dancing or working in the background are smaller);
-- **from rest**: before the stroke the palm was seen and still (it moved under ``REST_SPEED`` hand
-  sizes a second over ``REST_MS``). Hands shuffling cups, stirring or gesticulating go back and
+- **from rest**: before the stroke the palm was seen and still (it moved under ``rest_speed`` hand
+  sizes a second over ``rest_ms``), or the stroke is a fast, long sweep (``fast_speed``,
+  ``fast_distance``). Hands shuffling cups, stirring or gesticulating go back and
   forth without a pause, and a hand that comes into view already moving is not a stroke;
 - **a shape held open**: at least one finger stretched out on most of the stroke's frames, and the
   same number of them on most (a hand holding something, or a fist, curls its fingers).
@@ -19,7 +22,7 @@ Arms move all the time without meaning anything, so a stroke must also look deli
 Fast hands blur, so MediaPipe often loses them mid-swipe or flips their handedness for a frame:
 motion tracks ignore handedness and survive gaps. The gap is bridged by a motion model: a hand lost
 while moving is looked for where its velocity carries it, for up to ``max_gap_ms`` (longer than a
-resting hand's ``REST_GAP_MS``); a hand that reappears far away from where a *resting* hand was lost
+resting hand's ``rest_gap_ms``); a hand that reappears far away from where a *resting* hand was lost
 is another hand, not a swipe, unless it is the same hand (handedness, size, fingers out) again:
 a stroke so fast that no frame of it was sharp.
 """
@@ -33,37 +36,9 @@ import numpy as np
 
 from realtime.core.contract import is_gesture
 from realtime.events.gestures import GestureEvent, HandObservation
+from realtime.events.options import SwipeOptions
 
 SWIPES = ("swipe_left", "swipe_right", "swipe_up", "swipe_down")
-DEFAULT_MIN_DISTANCE = 1.5
-DEFAULT_WINDOW_MS = 800
-DEFAULT_MAX_CROSS = 0.5
-#: How long a hand lost while moving is looked for (a blurred, turned hand during a stroke).
-DEFAULT_MAX_GAP_MS = 900
-#: How long a hand lost at rest keeps its track.
-REST_GAP_MS = 500
-#: The smallest hand (box side over frame height) whose strokes count.
-DEFAULT_MIN_SIZE = 0.12
-#: Before a stroke the palm must have moved less than this (hand sizes a second, along its path) ...
-REST_SPEED = 0.6
-#: ... over this long.
-REST_MS = 300
-#: Of the stroke's frames, the share that must show an extended finger, and the same count of them.
-OPEN_SHARE = 2 / 3
-SAME_SHAPE_SHARE = 0.6
-#: A flick: the index fingertip moves this many hand sizes while the palm moves at most half as far.
-FLICK_DISTANCE = 1.0
-#: A lost hand reappearing beyond this many hand sizes must have been moving that way.
-NEAR_SIZES = 1.5
-#: ... at least this fast (hand sizes a second), and near where that velocity carried it.
-MOVING_SPEED = 1.0
-#: A detection this close to an already matched one (in hand sizes) is the same hand seen twice.
-DUPLICATE_SIZES = 0.6
-#: A track follows a detection at most this many hand sizes away (a lost hand reappears further on).
-MAX_MATCH_SIZES = 4.0
-#: The same swipe again on the same track within this time is the same stroke, not a new one.
-SAME_STROKE_MS = 600
-SIZE_HISTORY = 15
 
 
 @dataclass
@@ -83,11 +58,12 @@ class _Sample:
 @dataclass
 class _Motion:
     id: int  # internal; events carry the classifier's track id
+    size_history: int = 15
     samples: deque = field(default_factory=deque)
-    sizes: deque = field(default_factory=lambda: deque(maxlen=SIZE_HISTORY))
+    sizes: deque = field(default_factory=deque)
     last_swipe: tuple[str, int] | None = None  # (direction, t_ms)
 
-    history: deque = field(default_factory=deque)  # the samples of the last REST_MS before ``samples``
+    history: deque = field(default_factory=deque)  # the samples of the last rest_ms before ``samples``
 
     @property
     def last(self) -> _Sample:
@@ -118,16 +94,21 @@ def swipe_direction(dx: float, dy: float, mirrored: bool) -> str:
 
 @dataclass
 class SwipeDetector:
-    """Motion tracks over the frames' hands; ``update`` once per frame returns swipe events."""
+    """Motion tracks over the frames' hands; ``update`` once per frame returns swipe events.
 
-    min_distance: float = DEFAULT_MIN_DISTANCE
-    window_ms: int = DEFAULT_WINDOW_MS
-    max_cross: float = DEFAULT_MAX_CROSS
-    max_gap_ms: int = DEFAULT_MAX_GAP_MS
-    min_size: float = DEFAULT_MIN_SIZE
-    intent: bool = True  # the rest and shape rules (min_size applies either way)
+    Example::
+
+        swipes = SwipeDetector.create_from_options(SwipeOptions(min_distance=1.5))
+        fired = swipes.update(t_ms, hands, 640, 480, mirrored=True)  # [] or [GestureEvent("swipe", ...)]
+    """
+
+    options: SwipeOptions = field(default_factory=SwipeOptions)
     _motions: list[_Motion] = field(default_factory=list)
     _next_id: int = 0
+
+    @classmethod
+    def create_from_options(cls, options: SwipeOptions) -> "SwipeDetector":
+        return cls(options)
 
     def reset(self) -> None:
         self._motions.clear()
@@ -140,9 +121,11 @@ class SwipeDetector:
             motion.samples.append(_Sample(t_ms, h.center[0], h.center[1], h.hand, h.label, h.track, h.confidence,
                                           h.size, h.fingers, h.tip))
             motion.sizes.append(h.size)
-            while t_ms - motion.samples[0].t_ms > self.window_ms:
+            while len(motion.sizes) > self.options.size_history:
+                motion.sizes.popleft()
+            while t_ms - motion.samples[0].t_ms > self.options.window_ms:
                 motion.history.append(motion.samples.popleft())
-            while motion.history and motion.samples[0].t_ms - motion.history[0].t_ms > REST_MS:
+            while motion.history and motion.samples[0].t_ms - motion.history[0].t_ms > self.options.rest_ms:
                 motion.history.popleft()
             event = self._swipe(motion, width, height, mirrored, frame)
             if event is not None:
@@ -151,20 +134,21 @@ class SwipeDetector:
 
     def _gap(self, m: _Motion) -> int:
         """How long a lost hand is looked for: longer when it was lost in motion."""
-        vx, vy = m.velocity()
-        return self.max_gap_ms if np.hypot(vx, vy) >= MOVING_SPEED * m.size else min(REST_GAP_MS, self.max_gap_ms)
+        o, (vx, vy) = self.options, m.velocity()
+        return o.max_gap_ms if np.hypot(vx, vy) >= o.moving_speed * m.size else min(o.rest_gap_ms, o.max_gap_ms)
 
     def _reachable(self, m: _Motion, h: HandObservation, t_ms: int) -> bool:
         """Whether ``h`` can be the hand of ``m``: near where it was, or, after a gap, where its motion led."""
+        o = self.options
         dx, dy = h.center[0] - m.last.x, h.center[1] - m.last.y
         size = max(m.size, h.size, 1.0)
-        if np.hypot(dx, dy) <= NEAR_SIZES * size or t_ms - m.last.t_ms <= 100:
+        if np.hypot(dx, dy) <= o.near_sizes * size or t_ms - m.last.t_ms <= 100:
             return True
         vx, vy = m.velocity()
-        if np.hypot(vx, vy) >= MOVING_SPEED * m.size:  # lost in motion: near where its velocity carried it
+        if np.hypot(vx, vy) >= o.moving_speed * m.size:  # lost in motion: near where its velocity carried it
             dt = (t_ms - m.last.t_ms) / 1000
             miss = np.hypot(dx - vx * dt, dy - vy * dt)
-            return bool(miss <= max(NEAR_SIZES * size, 0.5 * np.hypot(vx, vy) * dt))
+            return bool(miss <= max(o.near_sizes * size, 0.5 * np.hypot(vx, vy) * dt))
         # lost at rest (a stroke too fast to be seen at all): the same hand, sharp again at both ends
         same_shape = h.fingers is None or m.last.fingers is None or abs(h.fingers - m.last.fingers) <= 1
         return h.hand == m.last.hand and same_shape and 2 / 3 <= h.size / max(m.last.size, 1.0) <= 3 / 2
@@ -175,44 +159,48 @@ class SwipeDetector:
                         for i, m in enumerate(self._motions) for j, h in enumerate(hands)))
         taken_m, taken_h, matched = set(), set(), []
 
+        dup = self.options.duplicate_sizes
+
         def duplicate(h: HandObservation) -> bool:  # the same hand found twice in one frame
-            return any(np.hypot(h.center[0] - o.center[0], h.center[1] - o.center[1]) < DUPLICATE_SIZES * max(h.size, o.size)
+            return any(np.hypot(h.center[0] - o.center[0], h.center[1] - o.center[1]) < dup * max(h.size, o.size)
                        for _, o in matched)
 
         for d, i, j in pairs:
-            if (d <= MAX_MATCH_SIZES and i not in taken_m and j not in taken_h and not duplicate(hands[j])
-                    and (not self.intent or self._reachable(self._motions[i], hands[j], t_ms))):
+            if (d <= self.options.max_match_sizes and i not in taken_m and j not in taken_h and not duplicate(hands[j])
+                    and (not self.options.intent or self._reachable(self._motions[i], hands[j], t_ms))):
                 taken_m.add(i)
                 taken_h.add(j)
                 matched.append((self._motions[i], hands[j]))
         for j, h in enumerate(hands):
             if j in taken_h or duplicate(h):
                 continue
-            motion = _Motion(self._next_id)
+            motion = _Motion(self._next_id, self.options.size_history)
             self._next_id += 1
             self._motions.append(motion)
             matched.append((motion, h))
         return matched
 
     def _swipe(self, m: _Motion, width: int, height: int, mirrored: bool, frame: int | None) -> GestureEvent | None:
+        o = self.options
         samples, size = list(m.samples), m.size
-        if size < self.min_size * height:
+        if size < o.min_size * height:
             return None
         now = samples[-1]
         for k, first in enumerate(samples[:-1]):  # oldest first: the longest stroke in the window
             stroke = samples[k:]
-            found = self._stroke(first, now, size, flick=False)
-            if found is None and now.tip is not None and first.tip is not None and _pointing(stroke):
-                found = self._stroke(first, now, size, flick=True)
-            if found is None or (self.intent and not (self._from_rest(m, k) and _held_open(stroke))):
+            found = self._stroke(first, now, size, width, height, flick=False)
+            if found is None and now.tip is not None and first.tip is not None and self._pointing(stroke):
+                found = self._stroke(first, now, size, width, height, flick=True)
+            if found is None or (o.intent and not (self._deliberate(m, k, found[1], size, now.t_ms - first.t_ms)
+                                                   and self._held_open(stroke))):
                 continue
             (dx, dy), major = found
             direction = swipe_direction(dx, dy, mirrored)
             m.history.extend(samples[:-1])  # the next swipe starts from here, after this one's motion
             m.samples = deque([now])
-            while m.history and now.t_ms - m.history[0].t_ms > REST_MS:
+            while m.history and now.t_ms - m.history[0].t_ms > o.rest_ms:
                 m.history.popleft()
-            if m.last_swipe and m.last_swipe[0] == direction and now.t_ms - m.last_swipe[1] < SAME_STROKE_MS:
+            if m.last_swipe and m.last_swipe[0] == direction and now.t_ms - m.last_swipe[1] < o.same_stroke_ms:
                 m.last_swipe = (direction, now.t_ms)
                 return None  # a long stroke crossing the threshold twice
             m.last_swipe = (direction, now.t_ms)
@@ -223,46 +211,59 @@ class SwipeDetector:
                                 shape=shape if is_gesture(shape) else None, distance=major / size)
         return None
 
-    def _stroke(self, first: _Sample, now: _Sample, size: float, flick: bool
+    def _stroke(self, first: _Sample, now: _Sample, size: float, width: int, height: int, flick: bool
                 ) -> tuple[tuple[float, float], float] | None:
-        """((dx, dy), major) when the palm (or, for a flick, the fingertip) went far enough, straight enough."""
+        """((dx, dy), major) when the palm (or, for a flick, the fingertip) went far enough, straight enough:
+        ``min_distance`` hand sizes, or ``min_frame_distance`` of the frame along the stroke if that is less."""
+        o = self.options
         if flick:
             dx, dy = now.tip[0] - first.tip[0], now.tip[1] - first.tip[1]
             palm = np.hypot(now.x - first.x, now.y - first.y)
-            need = FLICK_DISTANCE * size
+            need = o.flick_distance * size
             if palm > 0.5 * max(abs(dx), abs(dy)):
                 return None  # the palm moved as much: a plain swipe, judged on the palm
         else:
-            dx, dy, need = now.x - first.x, now.y - first.y, self.min_distance * size
+            dx, dy = now.x - first.x, now.y - first.y
+            along = width if abs(dx) >= abs(dy) else height
+            need = min(o.min_distance * size, o.min_frame_distance * along) if o.min_frame_distance else \
+                o.min_distance * size
         major, minor = max(abs(dx), abs(dy)), min(abs(dx), abs(dy))
-        if major < need or minor > self.max_cross * major:
+        if major < need or minor > o.max_cross * major:
             return None
         return (dx, dy), major
 
-    @staticmethod
-    def _from_rest(m: _Motion, k: int) -> bool:
-        """The palm was still for the REST_MS before sample ``k`` (seen at least twice there)."""
+    def _deliberate(self, m: _Motion, k: int, major: float, size: float, duration_ms: int) -> bool:
+        """From rest, or a fast, long sweep (``fast_speed``, ``fast_distance`` hand sizes)."""
+        o = self.options
+        if self._from_rest(m, k):
+            return True
+        if not o.fast_speed:
+            return False
+        sizes = major / max(size, 1.0)
+        return sizes >= o.fast_distance and sizes / max(duration_ms / 1000, 1e-3) >= o.fast_speed
+
+    def _from_rest(self, m: _Motion, k: int) -> bool:
+        """The palm was still for the ``rest_ms`` before sample ``k`` (seen at least twice there)."""
+        o = self.options
         samples = list(m.history) + list(m.samples)
         start = len(m.history) + k
-        before = [s for s in samples[:start + 1] if samples[start].t_ms - s.t_ms <= REST_MS]
+        before = [s for s in samples[:start + 1] if samples[start].t_ms - s.t_ms <= o.rest_ms]
         if len(before) < 2:
             return False  # it came into view moving
         path = sum(np.hypot(b.x - a.x, b.y - a.y) for a, b in zip(before, before[1:]))
-        seconds = max((before[-1].t_ms - before[0].t_ms) / 1000, REST_MS / 2000)
-        return path / max(m.size, 1.0) / seconds < REST_SPEED
+        seconds = max((before[-1].t_ms - before[0].t_ms) / 1000, o.rest_ms / 2000)
+        return path / max(m.size, 1.0) / seconds < o.rest_speed
 
+    def _pointing(self, stroke: list[_Sample]) -> bool:
+        """One finger out on most of the stroke's frames: a flick of the index finger."""
+        counts = [s.fingers for s in stroke if s.fingers is not None]
+        return bool(counts) and sum(c == 1 for c in counts) / len(counts) >= self.options.open_share
 
-def _pointing(stroke: list[_Sample]) -> bool:
-    """One finger out on most of the stroke's frames: a flick of the index finger."""
-    counts = [s.fingers for s in stroke if s.fingers is not None]
-    return bool(counts) and sum(c == 1 for c in counts) / len(counts) >= OPEN_SHARE
-
-
-def _held_open(stroke: list[_Sample]) -> bool:
-    """Most of the stroke's frames show an extended finger, and the same number of them."""
-    counts = [s.fingers for s in stroke if s.fingers is not None]
-    if not counts:
-        return True  # no landmarks to judge by
-    open_share = sum(c >= 1 for c in counts) / len(counts)
-    same_share = Counter(counts).most_common(1)[0][1] / len(counts)
-    return open_share >= OPEN_SHARE and same_share >= SAME_SHAPE_SHARE
+    def _held_open(self, stroke: list[_Sample]) -> bool:
+        """Most of the stroke's frames show an extended finger, and the same number of them."""
+        counts = [s.fingers for s in stroke if s.fingers is not None]
+        if not counts:
+            return True  # no landmarks to judge by
+        open_share = sum(c >= 1 for c in counts) / len(counts)
+        same_share = Counter(counts).most_common(1)[0][1] / len(counts)
+        return open_share >= self.options.open_share and same_share >= self.options.same_shape_share

@@ -16,8 +16,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from realtime.events.detector import EventDetector
-from realtime.events.gestures import ActiveGesture, GestureEvent, GestureEvents
-from realtime.events.swipes import SwipeDetector
+from realtime.events.gestures import ActiveGesture, GestureEvent
 from realtime.live.options import LiveOptions
 from realtime.live.overlay import Annotator
 from realtime.live.pipeline import FrameResult, GesturePipeline
@@ -64,9 +63,7 @@ class LiveLoop:
     def __init__(self, options: LiveOptions, source: Source, pipeline: GesturePipeline,
                  dispatcher: Dispatcher | None = None) -> None:
         self.options, self.source, self.pipeline, self.dispatcher = options, source, pipeline, dispatcher
-        self.events = EventDetector(
-            GestureEvents(options.min_hold_ms, hold_every_ms=options.hold_every_ms, min_size=options.min_size),
-            SwipeDetector(options.swipe_distance, min_size=options.swipe_min_size, intent=options.intent))
+        self.events = EventDetector.create_from_options(options.events)
         self.mirror = source.live if options.mirror is None else options.mirror
         self.paused = False  # the window's space key: frames are not processed meanwhile
         self.annotator = Annotator(options.threshold)

@@ -11,8 +11,7 @@ from pathlib import Path
 from realtime.classifier.model import GestureClassifier
 from realtime.core.cli import add_crop_options, add_hand_options, add_heads_option, add_threads_option
 from realtime.core.paths import GESTURE_MODEL
-from realtime.events.gestures import DEFAULT_HOLD_EVERY_MS, DEFAULT_MIN_HOLD_MS, DEFAULT_MIN_SIZE
-from realtime.events.swipes import DEFAULT_MIN_DISTANCE, DEFAULT_MIN_SIZE as DEFAULT_SWIPE_MIN_SIZE
+from realtime.events.options import EventOptions, GestureOptions, SwipeOptions
 from realtime.hands.idle import DEFAULT_IDLE_AFTER_MS, IdlePacer
 from realtime.hands.still import DEFAULT_MAX_REUSED, StillHands
 from realtime.hands.search import DistantHandSearch
@@ -31,12 +30,7 @@ class LiveOptions:
     mirror: bool | None = None  # None: on for cameras, off for files
     max_frames: int | None = None
     threshold: float = 0.6
-    min_hold_ms: int = DEFAULT_MIN_HOLD_MS
-    hold_every_ms: int = DEFAULT_HOLD_EVERY_MS
-    swipe_distance: float = DEFAULT_MIN_DISTANCE
-    min_size: float = DEFAULT_MIN_SIZE
-    swipe_min_size: float = DEFAULT_SWIPE_MIN_SIZE
-    intent: bool = True
+    events: EventOptions = EventOptions()  # when gestures, swipes, clicks, drags and zooms fire
     record: Path | None = None
     snapshot_dir: Path = Path("snapshots")
     teach_dir: Path = Path("teach")
@@ -87,17 +81,21 @@ def add_cost_options(group: argparse._ActionsContainer) -> None:
                             "landmarker does; always 0 with --pointer)")
 
 
+_GESTURES, _SWIPES = GestureOptions(), SwipeOptions()
+
+
 def add_event_options(group: argparse._ActionsContainer) -> None:
-    """When gestures and swipes become events."""
-    group.add_argument("--min-hold", type=int, default=DEFAULT_MIN_HOLD_MS,
+    """When gestures and swipes become events (the rest of the thresholds: realtime.events.options)."""
+    group.add_argument("--min-hold", type=int, default=_GESTURES.min_hold_ms,
                        help="ms a gesture must be shown before its start event (a passing shape fires nothing)")
-    group.add_argument("--hold-every", type=int, default=DEFAULT_HOLD_EVERY_MS,
+    group.add_argument("--hold-every", type=int, default=_GESTURES.hold_every_ms,
                        help="ms between hold events while a gesture stays (0: no hold events)")
-    group.add_argument("--swipe-distance", type=float, default=DEFAULT_MIN_DISTANCE,
-                       help="how far a swipe must move, in hand sizes, within 0.8 s")
-    group.add_argument("--min-size", type=float, default=DEFAULT_MIN_SIZE,
+    group.add_argument("--swipe-distance", type=float, default=_SWIPES.min_distance,
+                       help=f"how far a swipe must move, in hand sizes, within {_SWIPES.window_ms} ms (or "
+                            f"{_SWIPES.min_frame_distance:g} of the frame along the stroke, if that is less)")
+    group.add_argument("--min-size", type=float, default=_GESTURES.min_size,
                        help="smallest hand whose gestures start, as its box over the frame height (0: any)")
-    group.add_argument("--swipe-min-size", type=float, default=DEFAULT_SWIPE_MIN_SIZE,
+    group.add_argument("--swipe-min-size", type=float, default=_SWIPES.min_size,
                        help="smallest hand whose strokes are swipes, as its box over the frame height (0: any)")
     group.add_argument("--intent", action=argparse.BooleanOptionalAction, default=True,
                        help="swipes only from strokes that look deliberate: from rest, with a finger out, and a "
@@ -105,12 +103,17 @@ def add_event_options(group: argparse._ActionsContainer) -> None:
                             "docs/false-triggers.md)")
 
 
+def event_options(args: argparse.Namespace) -> EventOptions:
+    """The event detectors' settings from :func:`add_event_options`' options."""
+    return EventOptions(
+        gestures=GestureOptions(min_hold_ms=args.min_hold, hold_every_ms=args.hold_every, min_size=args.min_size),
+        swipes=SwipeOptions(min_distance=args.swipe_distance, min_size=args.swipe_min_size, intent=args.intent))
+
+
 def replay_options(args: argparse.Namespace, mirror: bool = False) -> LiveOptions:
     """The loop's settings for commands that replay clips headless (evaluate_events, evaluate_pointer)."""
     return LiveOptions(headless=True, events_only=True, serial=args.serial, mirror=mirror,
-                       threshold=args.threshold, min_hold_ms=args.min_hold, hold_every_ms=args.hold_every,
-                       swipe_distance=args.swipe_distance, min_size=args.min_size,
-                       swipe_min_size=args.swipe_min_size, intent=args.intent, threads=args.threads,
+                       threshold=args.threshold, events=event_options(args), threads=args.threads,
                        spinning=args.spinning)
 
 

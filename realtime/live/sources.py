@@ -216,6 +216,46 @@ class VideoFileSource(Source):
         self._cap.release()
 
 
+class GifSource(Source):
+    """Every frame of an animated GIF, stamped by the GIF's own frame delays (Pillow): OpenCV would
+    time them as index / fps, and a GIF's frames need not be evenly spaced."""
+
+    #: Browsers show a frame with no delay (or under 20 ms) for 100 ms; so does this source.
+    DEFAULT_DELAY_MS = 100
+
+    def __init__(self, path: Path, loop: bool = False) -> None:
+        from PIL import Image, UnidentifiedImageError  # only GIFs need Pillow
+
+        self.name, self.loop = str(path), loop
+        try:
+            self._gif = Image.open(path)
+            self._gif.seek(0)
+        except (OSError, UnidentifiedImageError) as exc:
+            raise HandSignError(f"cannot open GIF {path}: {exc}") from None
+        delays = [self._delay(i) for i in range(getattr(self._gif, "n_frames", 1))]
+        self._delays = delays
+        self.fps = 1000.0 / float(np.median(delays))
+
+    def _delay(self, i: int) -> int:
+        self._gif.seek(i)
+        delay = int(self._gif.info.get("duration") or 0)
+        return delay if delay >= 20 else self.DEFAULT_DELAY_MS
+
+    def __iter__(self) -> Iterator[Frame]:
+        index, t = 0, 0
+        while True:
+            for i, delay in enumerate(self._delays):
+                self._gif.seek(i)
+                rgb = np.asarray(self._gif.convert("RGB"))
+                yield Frame(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), index, t)
+                index, t = index + 1, t + delay
+            if not self.loop:
+                return
+
+    def close(self) -> None:
+        self._gif.close()
+
+
 class ImagesSource(Source):
     """One image file or every image in a folder (sorted), each an unrelated still."""
 
@@ -264,4 +304,9 @@ def open_source(camera: int | None = None, source: str | Path | None = None,
         raise HandSignError(f"source not found: {path}")
     if path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES:
         return ImagesSource(path, loop)
-    return VideoFileSource(path, loop)
+    return open_video(path, loop)
+
+
+def open_video(path: Path, loop: bool = False) -> Source:
+    """A video file, or an animated GIF timed by its own frame delays."""
+    return GifSource(path, loop) if Path(path).suffix.lower() == ".gif" else VideoFileSource(path, loop)

@@ -16,12 +16,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from realtime.classifier.graph import FUSION_EPS, LandmarkHead
-from realtime.core.contract import NO_GESTURE
+from realtime.core.contract import LOOK_ALIKE_PAIRS, NO_GESTURE
 from realtime.core.hand_shape import FEATURES_RECIPE, batch_features
 
 #: HaGRID's look-alikes as landmarks: the first of each pair names the group.
-HAGRID_GROUPS = (("one", "mute"), ("stop", "stop_inverted"), ("peace", "peace_inverted"),
-                 ("two_up", "two_up_inverted"))
+HAGRID_GROUPS = LOOK_ALIKE_PAIRS
 DEFAULT_HIDDEN = 64
 #: Training copies per hand: turned by up to this many degrees about the wrist, and mirrored.
 AUGMENT_DEGREES = 20.0
