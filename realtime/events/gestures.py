@@ -198,10 +198,10 @@ class GestureEvents:
             s.label, s.label_since, s.shown_ms, s.other_since = label, s.other_since, t_ms - s.other_since, None
 
     def _clear(self, h: HandObservation) -> bool:
-        """This frame's label stands clear of its look-alike (by ``lookalike_margin``), and is not ``one``
-        or ``mute`` on a hand making an "L" of thumb and index."""
+        """This frame's label stands clear of its look-alike (by ``lookalike_margin``), and is not ``mute``
+        on a hand making an "L" of thumb and index."""
         o = self.options
-        if o.l_blocks_one and h.label in ("one", "mute") and h.pose is not None and h.pose.l_shape:
+        if o.l_blocks_mute and h.label == "mute" and h.pose is not None and h.pose.l_shape:
             return False
         other = LOOK_ALIKES.get(h.label or "")
         if other is None or not h.top3:

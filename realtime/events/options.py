@@ -43,8 +43,9 @@ class GestureOptions:
     #: Look-alike gestures (``mute`` beside ``one``, each ``*_inverted`` beside its gesture) start only when
     #: their smoothed probability leads the look-alike's by this much on most of the hold's frames.
     lookalike_margin: float = 0.3
-    #: A hand in an "L" of thumb and index (a zoom, an air mouse's pen) starts neither ``one`` nor ``mute``.
-    l_blocks_one: bool = True
+    #: A hand in an "L" of thumb and index (a zoom beside the chin, an air mouse's pen) starts no ``mute``
+    #: (``one`` may show the thumb: on the held-back people blocking it too lost a wanted ``one``).
+    l_blocks_mute: bool = True
     #: A gesture starts only on a hand that is still: its palm moved at most this many hand sizes a second
     #: over the last ``calm_ms`` (hands gesturing while talking, washing or dancing never rest; a hand
     #: raised into a gesture starts once it stops).
