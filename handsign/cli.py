@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "evaluate": ("realtime.evaluate", "score the live path on labelled photos (class folders)", False),
     "evaluate-events": ("realtime.evaluate_events", "count events on clips (false triggers per minute) and score "
                                                     "them against labels", False),
+    "scorecard": ("realtime.scorecard", "the events scorecard over every fixture folder: wanted events that "
+                                        "come, wrong ones, false ones a minute, by person", False),
     "evaluate-pointer": ("realtime.evaluate_pointer", "pointer mode on clips: jitter of a still hand and the "
                                                       "smoothing filter's lag", False),
     "teach": ("realtime.teach", "teach new gestures from recorded crops into a new model", False),
