@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 
@@ -219,15 +220,7 @@ class GestureEvents:
         return path / seconds <= self.options.max_speed
 
     def _apart(self, h: HandObservation, hands: list[HandObservation]) -> bool:
-        """No other hand within ``apart_sizes`` hand sizes (one within ``duplicate_sizes`` is this hand again)."""
-        o = self.options
-        for other in hands:
-            if other is h:
-                continue
-            d = np.hypot(h.center[0] - other.center[0], h.center[1] - other.center[1]) / max(h.size, other.size, 1.0)
-            if o.duplicate_sizes <= d < o.apart_sizes:
-                return False
-        return True
+        return apart(h, hands, self.options.apart_sizes, self.options.duplicate_sizes)
 
     def flush(self, t_ms: int, frame: int | None = None) -> list[GestureEvent]:
         """End every active gesture (the source ended); returns their ``end`` events."""
@@ -240,6 +233,17 @@ class GestureEvents:
         """``held_ms``: from the gesture's first frame to now (start, hold) or to its last frame (end)."""
         held = a.held_ms(a.seen_ms if kind == "end" else t_ms)
         return GestureEvent(kind, a.gesture, a.hand, a.track, a.confidence, a.x, a.y, int(t_ms), held, frame, reason)
+
+
+def apart(h: HandObservation, hands: Sequence[HandObservation], apart_sizes: float, duplicate_sizes: float) -> bool:
+    """No other hand within ``apart_sizes`` hand sizes of ``h`` (palm to palm; one closer than
+    ``duplicate_sizes`` is ``h`` found twice, not another hand)."""
+    for other in hands:
+        if other is not h:
+            d = np.hypot(h.center[0] - other.center[0], h.center[1] - other.center[1]) / max(h.size, other.size, 1.0)
+            if duplicate_sizes <= d < apart_sizes:
+                return False
+    return True
 
 
 def palm_center_and_size(landmarks: np.ndarray) -> tuple[tuple[float, float], float]:

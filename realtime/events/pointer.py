@@ -33,7 +33,7 @@ import numpy as np
 
 from realtime.core.contract import is_gesture
 from realtime.core.hand_shape import HandPose
-from realtime.events.gestures import GestureEvent, HandObservation
+from realtime.events.gestures import GestureEvent, HandObservation, apart
 from realtime.events.options import PointerEventOptions
 
 POINTER_EVENTS = ("click", "double_click", "drag_start", "drag_end", "zoom_in", "zoom_out")
@@ -111,7 +111,7 @@ class PointerDetector:
             key = h.track if h.track is not None else h.hand
             seen.add(key)
             mine = self._one_hand(key, h, t_ms, width, height, frame, click_ms)
-            events += [e for e in mine if e.gesture == "drag_end" or self._apart(h, hands)]
+            events += [e for e in mine if e.gesture == "drag_end" or apart(h, hands, o.apart_sizes, o.duplicate_sizes)]
         for key in [k for k, s in self._hands.items() if k not in seen and t_ms - s.seen > o.lost_ms]:
             s = self._hands.pop(key)
             if s.dragging:  # a hand lost while dragging drops what it held
@@ -206,16 +206,6 @@ class PointerDetector:
         if not out and self._tap(s, t_ms, click_ms) and t_ms >= s.quiet_until:
             out += self._click(s, t_ms, event, "tap")
         return out
-
-    def _apart(self, h: HandObservation, hands: list[HandObservation]) -> bool:
-        """No other hand within ``apart_sizes`` hand sizes (one within ``duplicate_sizes`` is this hand again)."""
-        o = self.options
-        for other in hands:
-            if other is not h:
-                d = np.hypot(h.center[0] - other.center[0], h.center[1] - other.center[1]) / max(h.size, other.size, 1.0)
-                if o.duplicate_sizes <= d < o.apart_sizes:
-                    return False
-        return True
 
     def _click(self, s: _Hand, t_ms: int, event, how: str) -> list[GestureEvent]:
         out = [event("click", shape=how)]
