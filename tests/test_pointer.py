@@ -63,7 +63,8 @@ def test_a_quick_pinch_is_a_click_and_two_are_a_double_click():
 
 def test_a_tap_of_the_index_from_a_fist_is_a_click():
     assert names([[FIST]] * 10 + [[INDEX]] * 5 + [[FIST]] * 10) == ["click"]
-    assert names([[FIST]] * 10 + [[INDEX]] * 20 + [[FIST]] * 10) == []  # the index held up: pointing, not a tap
+    assert names([[FIST]] * 10 + [[INDEX]] * 20 + [[FIST]] * 10) == ["click"]  # 0.66 s: a slow tap
+    assert names([[FIST]] * 10 + [[INDEX]] * 36 + [[FIST]] * 10) == []  # 1.2 s up: pointing, not a tap
     assert names([[FIST]] * 2 + [[INDEX]] * 5 + [[FIST]] * 10) == []  # no fist before it
 
 
@@ -116,10 +117,10 @@ def test_an_ok_circle_held_still_is_no_drag_but_one_that_moves_drags():
 
 
 def test_a_tap_on_a_slow_source_is_timed_in_its_frames():
-    """A GIF at 10 frames a second: the index up for 6 frames (600 ms) is still a tap."""
-    tap = [[FIST]] * 5 + [[INDEX]] * 6 + [[FIST]] * 5
-    assert names(tap, step=100) == ["click"]
-    assert names([[FIST]] * 10 + [[INDEX]] * 18 + [[FIST]] * 10, step=33) == []  # 600 ms at 30 fps: pointing
+    """A 5 fps source: the index up for 8 frames (1.6 s) is still a tap; at 30 fps 1.6 s is pointing."""
+    tap = [[FIST]] * 3 + [[INDEX]] * 8 + [[FIST]] * 3
+    assert names(tap, step=200) == ["click"]
+    assert names([[FIST]] * 10 + [[INDEX]] * 48 + [[FIST]] * 10, step=33) == []
 
 
 def test_hands_together_neither_click_nor_drag():

@@ -135,10 +135,13 @@ class PointerEventOptions:
     #: One hand's zoom: an "L" at least ``wide``, a pinch at most ``narrow``.
     wide: float = 1.0
     narrow: float = 0.35
-    #: A pinch click closes and opens within this long; a tap's index is up at most this many frame
-    #: times of the source, or this long, whichever is more (a GIF's or a slow camera's frames are long).
+    #: A pinch click closes and opens within this long (or ``click_frames`` of the source's frames, whichever
+    #: is more: a GIF's or a slow camera's frames are long).
     click_ms: int = 400
     click_frames: int = 8
+    #: A tap's index is up at most this long (or ``click_frames`` frames): a tap from a fist is slower than a
+    #: pinch (0.8 s of clip time in a held-out demo clip).
+    tap_ms: int = 900
     #: A drag needs the hand seen closed on this many frames (a hand that flickers in and out is no grip).
     drag_frames: int = 4
     #: An "ok"-shaped pinch (the other fingers up) drags only once it moves this many hand sizes while
@@ -179,7 +182,7 @@ class PointerEventOptions:
 
     def __post_init__(self) -> None:
         _check(self, {"min_size": (0, 1), "closed": (0, 2), "open": (0, 3), "click_ms": (50, 5000),
-                      "click_frames": (1, 100), "drag_frames": (1, 100), "zoom_ms": (100, 10000),
+                      "click_frames": (1, 100), "tap_ms": (50, 5000), "drag_frames": (1, 100), "zoom_ms": (100, 10000),
                       "zoom_ratio": (1, 10), "double_ms": (0, 5000)})
         if self.open < self.closed or self.wide < self.narrow:
             raise HandSignError("PointerEventOptions: open must be >= closed and wide >= narrow")

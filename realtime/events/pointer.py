@@ -6,9 +6,10 @@ field of :class:`realtime.events.options.PointerEventOptions`:
 
 - ``click``: a pinch that closes (spread below ``closed``) and opens again (above ``open``) within
   ``click_ms``; or a tap: a closed hand that raises its index finger and closes again within
-  ``click_ms`` or ``click_frames`` of the source's frames, whichever is longer (a GIF's or a slow
-  camera's frames are long). ``double_click``: a second click of the same hand within ``double_ms``
-  of the first (both clicks are reported too, as a browser reports click, click, dblclick).
+  ``tap_ms`` (a tap from a fist is slower than a pinch). Either window is at least ``click_frames``
+  of the source's frames (a GIF's or a slow camera's frames are long). ``double_click``: a second
+  click of the same hand within ``double_ms`` of the first (both clicks are reported too, as a
+  browser reports click, click, dblclick).
 - ``drag_start``: a pinch held closed (with the other fingers curled) for ``click_ms``, or a hand
   that closes from open to a fist and stays closed as long, or an "ok" circle (the other three fingers
   up) that moves ``ok_drag_move`` hand sizes while closed (held still it is the static ``ok``);
@@ -107,10 +108,11 @@ class PointerDetector:
         events: list[GestureEvent] = []
         seen = set()
         click_ms = max(o.click_ms, o.click_frames * frame_ms)
+        tap_ms = max(o.tap_ms, o.click_frames * frame_ms)
         for h in near:
             key = h.track if h.track is not None else h.hand
             seen.add(key)
-            mine = self._one_hand(key, h, t_ms, width, height, frame, click_ms)
+            mine = self._one_hand(key, h, t_ms, width, height, frame, click_ms, tap_ms)
             events += [e for e in mine if e.gesture == "drag_end" or apart(h, hands, o.apart_sizes, o.duplicate_sizes)]
         for key in [k for k, s in self._hands.items() if k not in seen and t_ms - s.seen > o.lost_ms]:
             s = self._hands.pop(key)
@@ -129,8 +131,8 @@ class PointerDetector:
         return events
 
     # ------------------------------------------------------------------------------------------ one hand
-    def _one_hand(self, key, h: HandObservation, t_ms: int, width: int, height: int, frame, click_ms: float
-                  ) -> list[GestureEvent]:
+    def _one_hand(self, key, h: HandObservation, t_ms: int, width: int, height: int, frame, click_ms: float,
+                  tap_ms: float) -> list[GestureEvent]:
         o = self.options
         pose = h.pose or HandPose(h.fingers if h.fingers is not None else 5, h.pinch, h.pinched, False, False,
                                   (h.fingers == 0) and h.pinch < o.fist_spread and not h.pinched)
@@ -203,7 +205,7 @@ class PointerDetector:
             if ready and steady and grip:
                 s.dragging = True
                 out.append(event("drag_start", held, "fist" if s.fist else "ok" if s.ok else "pinch"))
-        if not out and self._tap(s, t_ms, click_ms) and t_ms >= s.quiet_until:
+        if not out and self._tap(s, t_ms, tap_ms) and t_ms >= s.quiet_until:
             out += self._click(s, t_ms, event, "tap")
         return out
 
@@ -216,8 +218,8 @@ class PointerDetector:
             s.last_click = t_ms
         return out
 
-    def _tap(self, s: _Hand, t_ms: int, click_ms: float) -> bool:
-        """A fist (at least ``tap_fist_ms``), the index raised for at most ``click_ms``, and the fist
+    def _tap(self, s: _Hand, t_ms: int, tap_ms: float) -> bool:
+        """A fist (at least ``tap_fist_ms``), the index raised for at most ``tap_ms``, and the fist
         again: this frame is the closing fist."""
         taps = list(s.taps)
         if len(taps) < 3 or taps[-1][1] != "fist" or taps[-2][1] != "index":
@@ -225,7 +227,7 @@ class PointerDetector:
         k = len(taps) - 2
         while k > 0 and taps[k - 1][1] == "index":
             k -= 1
-        if k == 0 or taps[k - 1][1] != "fist" or t_ms - taps[k][0] > click_ms:
+        if k == 0 or taps[k - 1][1] != "fist" or t_ms - taps[k][0] > tap_ms:
             return False
         j = k - 1
         while j > 0 and taps[j - 1][1] == "fist":
