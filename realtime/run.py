@@ -13,6 +13,7 @@ one, enter trains and switches to the taught model, esc leaves.
 from __future__ import annotations
 
 import argparse
+import re
 import dataclasses
 import logging
 import tempfile
@@ -68,6 +69,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                           "and the example page at http://HOST:PORT/; HOST defaults to 127.0.0.1 (this machine "
                           "only)")
     net.add_argument("--serve-frames", action="store_true", help="with --serve: also every frame's hands")
+    net.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                     help="with --serve: also let browser pages from this origin connect (e.g. "
+                          "http://localhost:3000; repeatable; '*' lets any page in, with a warning). Pages "
+                          "served by HandSign itself and programs that send no Origin are always let in")
+    net.add_argument("--serve-token", default=None, metavar="TOKEN",
+                     help="with --serve: the token a page from any other origin (or opened as a file) puts in its "
+                          "URL (?token=TOKEN); default: a random one, printed at start")
     net.add_argument("--osc", type=address_type, default=None, metavar="[HOST:]PORT",
                      help="send every gesture event as an OSC message over UDP (/handsign/gesture/start ...); "
                           "HOST defaults to 127.0.0.1")
@@ -93,8 +101,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if args.max_frames is not None and args.max_frames < 1:
         p.error("--max-frames must be >= 1")
     args.headless = args.headless or args.events_only
-    if args.serve_frames and args.serve is None:
-        p.error("--serve-frames goes with --serve [HOST:]PORT")
+    if (args.serve_frames or args.allow_origin or args.serve_token) and args.serve is None:
+        p.error("--serve-frames, --allow-origin and --serve-token go with --serve [HOST:]PORT")
+    bad = [o for o in args.allow_origin if o not in ("*", "null") and not re.match(r"^https?://[^/?#]+/?$", o)]
+    if bad:
+        p.error(f"--allow-origin {bad[0]!r}: give an origin such as http://localhost:3000 (scheme, host and "
+                "port, no path), 'null' for pages opened as files, or '*'")
+    if args.serve_token is not None and len(args.serve_token) < 8:
+        p.error("--serve-token must be at least 8 characters")
     if args.dry_run and args.bindings is None and not args.pointer:
         p.error("--dry-run goes with --bindings FILE or --pointer")
     if args.width < 1 or args.height < 1:
@@ -153,7 +167,8 @@ def build_dispatcher(args: argparse.Namespace, labels: Sequence[str], model_name
         stream = stack.enter_context(StreamServer(*args.serve, hello={"labels": list(labels), "swipes": list(SWIPES),
                                                                       "pointer": list(POINTER_EVENTS),
                                                                       "model": model_name,
-                                                                      "frames": args.serve_frames}))
+                                                                      "frames": args.serve_frames},
+                                                      allow_origins=tuple(args.allow_origin), token=args.serve_token))
     if engine is None and stream is None and osc is None and pointer is None:
         return None
     dispatcher = EventDispatcher(engine, runner, stream, osc, args.serve_frames, pointer)

@@ -226,17 +226,21 @@ def page_text(debug_port: int, timeout: float = 60) -> str:
     return text
 
 
-def test_the_example_page_shows_gestures_in_headless_chromium(tmp_path):
+@pytest.mark.parametrize("opened", ["served", "file"])
+def test_the_example_page_shows_gestures_in_headless_chromium(tmp_path, opened):
+    """Served by HandSign (its own origin), and opened as a file (Origin null) with the token in its URL."""
     require_fixtures()
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         pytest.fail("chromium is missing: apt-get install chromium (see .ci/run)")
     port, debug_port = free_port(), free_port()
-    app = start_live(port)
+    token = "page-token-1234"
+    app = start_live(port, "--serve-token", token)
+    url = (f"http://127.0.0.1:{port}/" if opened == "served" else
+           (ROOT / "examples" / "web" / "index.html").as_uri() + f"?server=ws://127.0.0.1:{port}/&token={token}")
     chrome = subprocess.Popen([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                                f"--user-data-dir={tmp_path / 'profile'}", f"--remote-debugging-port={debug_port}",
-                               f"http://127.0.0.1:{port}/"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              text=True)
+                               url], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         text = page_text(debug_port)
     finally:
@@ -247,6 +251,65 @@ def test_the_example_page_shows_gestures_in_headless_chromium(tmp_path):
     shown = text.split("HandSign events", 1)[1]
     assert "swipe_left" in shown or "swipe_right" in shown, text
     assert "swipe Right" in text or "swipe  swipe_" in text or " swipe " in text, text
+
+
+async def handshake(port: int, origin: str | None, query: str = "") -> dict | int:
+    """The hello message, or the HTTP status a refused handshake got."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidStatus
+    try:
+        async with connect(f"ws://127.0.0.1:{port}/{query}", origin=origin) as ws:
+            return json.loads(await asyncio.wait_for(ws.recv(), 10))
+    except InvalidStatus as exc:
+        return exc.response.status_code
+
+
+def test_only_allowed_origins_a_token_or_programs_without_an_origin_get_the_stream(caplog):
+    with StreamServer("127.0.0.1", 0, hello={"labels": []}, allow_origins=("http://localhost:3000",),
+                      token="secret-token-1") as server:
+        port = server.port
+
+        def ask(origin, query=""):
+            return asyncio.run(handshake(port, origin, query))
+
+        assert ask(None)["kind"] == "hello"  # a program: Python, Node, TouchDesigner
+        assert ask(f"http://127.0.0.1:{port}")["kind"] == "hello"  # the example page HandSign serves
+        assert ask(f"http://localhost:{port}")["kind"] == "hello"
+        assert ask("http://localhost:3000")["kind"] == "hello"  # --allow-origin
+        assert ask("https://evil.example.com") == 403
+        assert ask("http://localhost:3001") == 403  # another port is another origin
+        assert ask("null") == 403  # a page opened as a file, without the token
+        assert ask("null", "?token=secret-token-1")["kind"] == "hello"
+        assert ask("https://evil.example.com", "?token=secret-token-1")["kind"] == "hello"
+        assert ask("https://evil.example.com", "?token=secret-token-2") == 403
+        assert ask("https://evil.example.com", "?token=") == 403
+        assert server.refused == 5 and server.client_count == 0
+    assert "refused a stream client from origin https://evil.example.com" in caplog.text
+
+
+def test_a_foreign_page_is_refused_by_a_running_handsign_and_a_program_gets_the_events():
+    """The issue's check: realtime.run --serve on a clip; Origin https://evil.example.com is refused with 403,
+    a client that sends no Origin receives the hello message and events."""
+    require_fixtures()
+    port = free_port()
+    app = start_live(port)
+    try:
+        assert asyncio.run(handshake(port, "https://evil.example.com")) == 403
+        got = asyncio.run(receive(port, 3))
+    finally:
+        _, err = stop_live(app)
+    assert got[0]["kind"] == "hello" and all(m["kind"] == "event" for m in got[1:])
+    assert "refused a stream client from origin https://evil.example.com" in err
+    assert "?token=" in err  # the token is printed at start
+
+
+@pytest.mark.parametrize("args", [["--allow-origin", "evil.example.com/path"], ["--serve-token", "short"],
+                                  ["--allow-origin", "http://localhost:3000"]])
+def test_bad_origin_options_are_one_line_errors(args):
+    serve = [] if args[0] == "--allow-origin" and args[1].startswith("http") else ["--serve", "0"]
+    result = python("-m", "realtime.run", "--source", str(CLIPS[0]), "--events-only", *serve, *args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len([l for l in result.stderr.splitlines() if l.startswith("error:")]) == 1
 
 
 def test_a_port_in_use_is_a_one_line_error():

@@ -8,18 +8,27 @@ port answers plain HTTP with the example page (``GET /``), so a browser needs no
 
 Messages are JSON objects described by ``docs/stream.schema.json`` (``SCHEMA_VERSION``):
 ``hello`` on connect, then an ``event`` per gesture event and, with frames on, a ``frame`` per frame.
+
+Browsers let any page open a WebSocket to 127.0.0.1, so the handshake's ``Origin`` is checked
+(RFC 6455 section 10.2): clients that send none (programs, not browsers) are let in; a browser page is
+let in when it comes from this server itself (the example page), from an origin in ``allow_origins``
+(``"*"``: any), or when its URL carries the server's ``token`` (``ws://HOST:PORT/?token=...``; pages
+opened as files send ``Origin: null``). Anything else gets HTTP 403 and a log line naming the origin.
 """
 
 from __future__ import annotations
 
 import asyncio
 import errno
+import hmac
 import json
 import logging
+import secrets
 import threading
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from realtime.core.errors import HandSignError
 from realtime.events.gestures import GestureEvent
@@ -33,6 +42,12 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 #: Messages kept per client before the oldest are dropped (about 8 s of frames at 30 fps).
 CLIENT_QUEUE = 256
 PAGE = WEB_DIR / "index.html"
+ANY_ORIGIN = "*"
+
+
+def new_token() -> str:
+    """A random token for pages that are not served by HandSign (files, other servers)."""
+    return secrets.token_urlsafe(16)
 
 
 def parse_address(text: str, default_host: str | None = DEFAULT_HOST) -> tuple[str, int]:
@@ -81,9 +96,14 @@ class StreamServer:
     """A WebSocket broadcast server on its own thread; ``publish`` from any thread, ``close`` at the end."""
 
     def __init__(self, host: str, port: int, hello: dict, queue_size: int = CLIENT_QUEUE,
-                 page: Path | None = PAGE) -> None:
+                 page: Path | None = PAGE, allow_origins: tuple[str, ...] = (), token: str | None = None) -> None:
         self.host, self.hello, self.queue_size, self.page = host, {**hello, "schema": SCHEMA_VERSION,
                                                                    "kind": "hello"}, queue_size, page
+        self.allow_origins = tuple(o.rstrip("/").lower() for o in allow_origins)
+        self.token = token or new_token()
+        self.refused = 0  # handshakes refused for their origin
+        if ANY_ORIGIN in self.allow_origins:
+            log.warning("--allow-origin '*': any web page open in your browser can read your gestures")
         self.stats = StreamStats()
         self._clients: set[_Client] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -118,17 +138,41 @@ class StreamServer:
             return
         self.port = server.sockets[0].getsockname()[1]
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-        log.info("event stream on ws://%s:%d (page: http://%s:%d/)", self.host, self.port,
-                 self.host if ":" not in self.host else f"[{self.host}]", self.port)
+        shown = self.host if ":" not in self.host else f"[{self.host}]"
+        log.info("event stream on ws://%s:%d (page: http://%s:%d/); pages from elsewhere (or opened as a file) "
+                 "connect with ?token=%s", shown, self.port, shown, self.port, self.token)
         self._ready.set()
         await self._stop.wait()
         server.close()
         await server.wait_closed()
 
+    def own_origins(self) -> set[str]:
+        """The origins of pages this server serves itself (its host and port, and loopback names for it)."""
+        hosts = {self.host if ":" not in self.host else f"[{self.host}]"}
+        if self.host in LOOPBACK:
+            hosts |= {"127.0.0.1", "localhost", "[::1]"}
+        return {f"http://{h}:{self.port}" for h in hosts}
+
+    def origin_allowed(self, origin: str | None, path: str) -> bool:
+        """Whether a WebSocket handshake with this ``Origin`` (None: not sent) and request path is let in."""
+        if origin is None:
+            return True  # not a browser: a program on this machine (or one that can reach the port)
+        origin = origin.rstrip("/").lower()
+        if origin in self.own_origins() or origin in self.allow_origins or ANY_ORIGIN in self.allow_origins:
+            return True
+        given = parse_qs(urlsplit(path).query).get("token", [""])[0]
+        return hmac.compare_digest(given.encode(), self.token.encode())
+
     def _http(self, connection, request):
-        """Plain HTTP (not a WebSocket upgrade): the example page at /, 404 elsewhere."""
+        """A WebSocket upgrade from a refused origin: 403. Plain HTTP: the example page at /, 404 elsewhere."""
         if request.headers.get("Upgrade", "").lower() == "websocket":
-            return None
+            origin = request.headers.get("Origin")
+            if self.origin_allowed(origin, request.path):
+                return None
+            self.refused += 1
+            log.warning("refused a stream client from origin %s: not this server's page, not --allow-origin, "
+                        "no valid ?token= (docs/stream.md)", origin)
+            return connection.respond(HTTPStatus.FORBIDDEN, "origin not allowed: see docs/stream.md\n")
         from websockets.datastructures import Headers
         from websockets.http11 import Response
         if request.path.split("?")[0] in ("/", "/index.html") and self.page is not None and self.page.is_file():
