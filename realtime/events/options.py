@@ -73,12 +73,13 @@ class SwipeOptions:
     #: ... or at least this much of the frame's width (sideways) or height (up and down), whichever is
     #: less: a hand close to the camera cannot travel 1.5 of its own sizes inside the frame.
     min_frame_distance: float = 0.4
-    #: ... within this long.
-    window_ms: int = 800
+    #: ... within this long (a hand lost mid-stroke for ``max_gap_ms`` must still complete it).
+    window_ms: int = 1300
     #: The other axis at most this many times as far as the main one.
     max_cross: float = 0.5
-    #: How long a hand lost while moving is looked for (a blurred, turned hand during a stroke).
-    max_gap_ms: int = 900
+    #: How long a hand lost while moving is looked for (a blurred, turned hand during a stroke: a held-out
+    #: open hand turned down mid-stroke was lost for about a second).
+    max_gap_ms: int = 1200
     #: How long a hand lost at rest keeps its track.
     rest_gap_ms: int = 500
     #: The smallest hand whose strokes count (landmark box over the frame height).
