@@ -44,6 +44,7 @@ def test_matching_uses_times_when_labelled_and_counts_each_event_once():
 
 
 def test_bad_clips_and_labels_are_one_line_errors(tmp_path):
+    require_fixtures()
     bad = tmp_path / "labels.json"
     bad.write_text(json.dumps({"a.mp4": [{"direction": "left"}]}))
     for args, message in ((["--clips", str(tmp_path / "none")], "clips not found"),
@@ -65,4 +66,33 @@ def test_the_peer_is_counted_by_the_same_rule_on_the_same_clips():
     assert "a hand's top class for 600 ms" in peer  # the same --min-hold as HandSign's starts
     assert re.search(r"^swipe2_up_down\.mp4 +4\.6 +2 ", ours, re.M)  # HandSign: its two swipes
     row = re.search(r"^swipe2_up_down\.mp4 +4\.6 +(\d+) ", peer, re.M)
-    assert row, peer  # the peer played the same 4.6 s (its count is whatever it says)
+    assert row, peer  # the peer played the same 4.6 s
+    from realtime.evaluation.events import peer_starts
+    from realtime.hands.peer import PeerRecognizer
+    with PeerRecognizer(task) as recognizer:  # the same recognizer, in process: the count it printed
+        run = peer_starts(CLIP_BY_NAME["swipe2_up_down.mp4"], recognizer, 600)
+    assert int(row.group(1)) == len(run.events)
+    assert all(e.held_ms >= 600 and e.type == "start" for e in run.events)
+
+
+class ScriptedPeer:
+    """Stands in for MediaPipe's recognizer: each frame's hands are the script's next entry."""
+
+    def __init__(self, script):
+        self.script = iter(script)
+
+    def recognize(self, image, timestamp_ms):
+        return next(self.script, [])
+
+
+def test_the_peer_start_rule_is_handsigns_a_gesture_held_for_min_hold():
+    """15 fps clip: a palm for 10 frames (667 ms) starts once at 600 ms; 8 frames (533 ms) do not; a
+    change of gesture restarts the clock; 'None' is no gesture."""
+    require_fixtures()
+    from conftest import CLIP_BY_NAME
+    from realtime.evaluation.events import peer_starts
+    palm, fist, none = [("Open_Palm", 0.9)], [("Closed_Fist", 0.8)], [("None", 0.5)]
+    script = [none] * 3 + [palm] * 10 + [none] * 3 + [fist] * 8 + [palm] * 5 + [fist] * 10
+    run = peer_starts(CLIP_BY_NAME["swipe2_up_down.mp4"], ScriptedPeer(script), 600)
+    starts = [(e.gesture, e.frame) for e in run.events]
+    assert starts == [("Open_Palm", 12), ("Closed_Fist", 38)]  # 9 frames after each run began: 600 ms at 15 fps

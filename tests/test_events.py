@@ -238,6 +238,7 @@ def test_example_bindings_load_with_the_shipped_gestures_and_real_key_names(exam
 
 
 def test_unknown_key_names_the_line_and_the_allowed_keys(tmp_path):
+    require_fixtures()
     path = write(tmp_path, '[[binding]]\ngesture = "palm"\nprint = true\n\n[[binding]]\n'
                            'gesture = "fist"\nkey = "ctrl+hyper"\n')
     result = python("-m", "realtime.run", "--source", str(CLIPS[0]), "--events-only", "--bindings", str(path),
@@ -249,6 +250,7 @@ def test_unknown_key_names_the_line_and_the_allowed_keys(tmp_path):
 
 
 def test_key_bindings_without_x_are_a_clear_error(tmp_path):
+    require_fixtures()
     path = write(tmp_path, '[[binding]]\ngesture = "swipe_left"\nkey = "right"\n')
     result = python("-m", "realtime.run", "--source", str(CLIPS[0]), "--events-only", "--model", "none",
                     "--bindings", str(path), env={"WAYLAND_DISPLAY": "wayland-0"}, unset=("DISPLAY",))
