@@ -432,7 +432,8 @@ def test_look_alikes_start_only_with_a_margin_and_an_L_is_no_mute():
     assert run("mute", (("mute", 0.55), ("one", 0.40), ("palm", 0.02))) == []  # beside a face, one or mute?
     assert run("mute", (("mute", 0.90), ("one", 0.06), ("palm", 0.02))) == ["mute"]
     assert run("peace_inverted", (("peace_inverted", 0.62), ("peace", 0.35), ("two_up", 0.01))) == []
-    assert run("peace", (("peace", 0.7), ("two_up", 0.2), ("rock", 0.05))) == ["peace"]  # its look-alike is third or less
+    assert run("peace", (("peace", 0.9), ("two_up", 0.05), ("rock", 0.03))) == ["peace"]  # its look-alike is third or less
+    assert run("peace", (("peace", 0.7), ("two_up", 0.2), ("rock", 0.05))) == []  # under min_confidence (0.85)
     l_shape = HandPose(fingers=1, spread=1.3, pinched=False, ok=False, l_shape=True, fist=False)
     assert run("mute", (("mute", 0.95), ("one", 0.01), ("three2", 0.01)), l_shape) == []  # a zoom beside the chin
     assert run("mute", (("mute", 0.95), ("one", 0.01), ("three2", 0.01))) == ["mute"]

@@ -285,3 +285,10 @@ def test_pointer_clicks_and_drags_land_in_an_x_client(display, action_clips, tmp
     assert "pointer: click" in click.stderr and "pointer: press" in drag.stderr and "pointer: release" in drag.stderr
     text = log_path.read_text()
     assert text.count("ButtonPress") == 2 and text.count("ButtonRelease") == 2, text[-2000:]
+
+
+def test_a_one_hand_zoom_is_the_fingers_not_the_whole_hand_moving():
+    """A fist opening to an "L" while the whole hand travels (a grip, an arm gesture) is no zoom."""
+    moving = [[dict(FIST, x=200 + 12 * i)] for i in range(6)] + [[dict(L_SHAPE, x=272 + 12 * i)] for i in range(5)]
+    assert names(moving) == []
+    assert names([[FIST]] * 6 + [[L_SHAPE]] * 5) == ["zoom_in"]

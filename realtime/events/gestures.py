@@ -199,9 +199,11 @@ class GestureEvents:
             s.label, s.label_since, s.shown_ms, s.other_since = label, s.other_since, t_ms - s.other_since, None
 
     def _clear(self, h: HandObservation) -> bool:
-        """This frame's label stands clear of its look-alike (by ``lookalike_margin``), and is not ``mute``
-        on a hand making an "L" of thumb and index."""
+        """This frame's label is sure enough (``min_confidence``), stands clear of its look-alike (by
+        ``lookalike_margin``), and is not ``mute`` on a hand making an "L" of thumb and index."""
         o = self.options
+        if h.confidence is not None and h.confidence < o.min_confidence:
+            return False
         if o.l_blocks_mute and h.label == "mute" and h.pose is not None and h.pose.l_shape:
             return False
         other = LOOK_ALIKES.get(h.label or "")

@@ -43,6 +43,9 @@ class GestureOptions:
     #: Look-alike gestures (``mute`` beside ``one``, each ``*_inverted`` beside its gesture) start only when
     #: their smoothed probability leads the look-alike's by this much on most of the hold's frames.
     lookalike_margin: float = 0.3
+    #: A gesture starts only when its smoothed confidence reaches this on most of the hold's frames
+    #: (``--threshold`` alone decides what is shown as a label; starts fire actions).
+    min_confidence: float = 0.85
     #: A hand in an "L" of thumb and index (a zoom beside the chin, an air mouse's pen) starts no ``mute``
     #: (``one`` may show the thumb: on the held-back people blocking it too lost a wanted ``one``).
     l_blocks_mute: bool = True
@@ -59,7 +62,7 @@ class GestureOptions:
 
     def __post_init__(self) -> None:
         _check(self, {"min_hold_ms": (0, 10000), "release_ms": (0, 5000), "hold_every_ms": (0, 60000),
-                      "min_size": (0, 1), "size_frames": (1, 100), "lookalike_margin": (0, 1),
+                      "min_size": (0, 1), "size_frames": (1, 100), "lookalike_margin": (0, 1), "min_confidence": (0, 1),
                       "max_speed": (0, 100), "calm_ms": (0, 5000), "apart_sizes": (0, 20),
                       "duplicate_sizes": (0, 5)})
 
@@ -180,6 +183,8 @@ class PointerEventOptions:
     #: opening from at most ``spread_narrow`` to at least ``wide`` (or closing back), the fingers unchanged.
     spread_zoom: bool = True
     spread_narrow: float = 0.55
+    #: A one-hand zoom moves the fingers, not the hand: its palm stays within this many hand sizes.
+    zoom_still_sizes: float = 0.4
 
     def __post_init__(self) -> None:
         _check(self, {"min_size": (0, 1), "closed": (0, 2), "open": (0, 3), "click_ms": (50, 5000),

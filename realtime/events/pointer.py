@@ -50,7 +50,7 @@ class _Hand:
     last_click: int | None = None
     quiet_until: int = 0
     taps: deque = field(default_factory=lambda: deque(maxlen=30))  # (t, "fist" | "index" | "other")
-    spreads: deque = field(default_factory=deque)  # (t, pose)
+    spreads: deque = field(default_factory=deque)  # (t, pose, palm centre, hand size)
     seen: int = 0
     side: str = ""  # the person's hand
     was_open: bool = False  # this closure came from an open hand (a fist: from an open palm)
@@ -156,7 +156,7 @@ class PointerDetector:
         s.closed_frames = s.closed_frames + 1 if again else int(state == "closed")
         s.pinch_frames = s.pinch_frames + pinched if again else int(pinched)
         s.open_frames = s.open_frames + 1 if state == "open" == s.state else int(state == "open")
-        s.spreads.append((t_ms, pose))
+        s.spreads.append((t_ms, pose, h.center, h.size))
         while t_ms - s.spreads[0][0] > o.history_ms:
             s.spreads.popleft()
         index_up = fingers == 1 and h.tip is not None and h.tip[1] < h.center[1] - 0.4 * h.size
@@ -241,6 +241,9 @@ class PointerDetector:
         recent = [x for x in s.spreads if t_ms - x[0] <= o.zoom_ms]
         if len(recent) < 2 * o.zoom_frames:
             return None
+        xs, ys = [x[2][0] for x in recent], [x[2][1] for x in recent]
+        if max(np.ptp(xs), np.ptp(ys)) > o.zoom_still_sizes * float(np.median([x[3] for x in recent])):
+            return None  # the whole hand moved: a grip or a gesture of the arm, not the fingers' spread
 
         spread_family = o.spread_zoom and recent[-1][1].fingers >= 2  # the other fingers up: a volume spread
         if spread_family:
