@@ -6,12 +6,16 @@ program can act on:
 - ``start``: the hand's label has been the same gesture for ``min_hold_ms`` (a shape the hand
   only passes through fires nothing), counting only the frames that show it: an ``unsure`` flicker
   shorter than ``release_ms`` does not break the run, but does not count towards the hold either.
-  ``unsure`` and ``no_gesture`` never start a gesture.
+  ``unsure`` and ``no_gesture`` never start a gesture. On most of the hold's frames the label must be
+  sure (``min_confidence``) and clear of its look-alike (``lookalike_margin``; no ``mute`` on an "L"),
+  and at the start the hand must be still (``max_speed`` over ``calm_ms``) with no other hand within
+  ``apart_sizes``: hands that wash, dance, grip or talk rarely are.
 - ``hold``: every ``hold_every_ms`` while it stays (0: none).
 - ``end``: the label has been something else (``changed``, ``unsure``) or the hand has been
   missing (``lost``) for ``release_ms``; a shorter flicker does not end a gesture.
 
-Times are the frames' timestamps (video position for files, time since start for cameras), so a
+Every threshold is a field of :class:`realtime.events.options.GestureOptions`. Times are the frames'
+timestamps (video position for files, time since start for cameras), so a
 clip gives the same events on any machine. Swipes come from :mod:`realtime.events.swipes`.
 """
 
@@ -107,7 +111,7 @@ class _TrackState:
     active: ActiveGesture | None = None
     last_hold_ms: int = 0
     sizes: deque = field(default_factory=deque)  # the hand's recent box sides
-    clear: int = 0  # of the stable label's frames, those where it stood clear of its look-alike (and no "L")
+    clear: int = 0  # of the stable label's frames, those sure and clear of a look-alike (see _clear)
     unclear: int = 0
     recent: deque = field(default_factory=deque)  # (t_ms, centre, size) over the last calm_ms
 
@@ -142,16 +146,16 @@ class GestureEvents:
                frame: int | None = None) -> list[GestureEvent]:
         events: list[GestureEvent] = []
         seen = set()
+        o = self.options
         for h in hands:
             if h.track is None or h.label is None:
                 continue  # no gesture model: no gesture events (swipes still come)
             seen.add(h.track)
-            o = self.options
-            s = self._tracks.setdefault(h.track, _TrackState(h.label, t_ms, t_ms))
+            s = self._tracks.get(h.track)
+            if s is None:
+                s = self._tracks[h.track] = _TrackState(h.label, t_ms, t_ms, sizes=deque(maxlen=o.size_frames))
             step, s.seen_ms = t_ms - s.seen_ms, t_ms
             s.sizes.append(h.size)
-            while len(s.sizes) > o.size_frames:
-                s.sizes.popleft()
             before = s.label
             self._settle(s, h.label, t_ms)
             if s.label != before:
@@ -181,7 +185,7 @@ class GestureEvents:
                 s.last_hold_ms = t_ms
                 events.append(self._event("start", s.active, t_ms, frame))
         for track, s in list(self._tracks.items()):
-            if track not in seen and t_ms - s.seen_ms >= self.options.release_ms:
+            if track not in seen and t_ms - s.seen_ms >= o.release_ms:
                 if s.active is not None:
                     events.append(self._event("end", s.active, t_ms, frame, "lost"))
                 del self._tracks[track]
