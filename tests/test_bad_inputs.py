@@ -23,6 +23,7 @@ def files(tmp_path_factory, hagrid_shaped_model):
     (d / "truncated.jpg").write_bytes(PHOTOS[0].read_bytes()[:300])
     (d / "truncated.mp4").write_bytes(CLIPS[0].read_bytes()[:2000])
     (d / "noframes.mp4").write_bytes(CLIPS[0].read_bytes()[:48])  # the header alone
+    (d / "broken.gif").write_bytes(b"GIF89a" + bytes(40))  # a GIF header and nothing readable
     (d / "truncated.onnx").write_bytes(hagrid_shaped_model.read_bytes()[:5000])
     (d / "afile").write_text("a file where a folder is expected")
     (d / "no_images").mkdir()
@@ -62,6 +63,8 @@ CASES = [
     (R, ["--headless", "--source", "BAD/text.jpg"], "BAD/text.jpg"),
     (R, ["--headless", "--source", "BAD/truncated.mp4"], "truncated.mp4"),
     (R, ["--headless", "--source", "BAD/noframes.mp4"], "noframes.mp4"),
+    (R, ["--headless", "--source", "BAD/broken.gif"], "broken.gif"),
+    ("realtime.scorecard", ["--fixtures", "BAD/no_images"], "no_images"),
     (R, ["--headless", "--source", "BAD/no_images"], "no_images"),
     (R, ["--headless", "--source", "PHOTO", "--model", "BAD/truncated.onnx"], "truncated.onnx"),
     (R, ["--headless", "--source", "PHOTO", "--model", "PEER"], "no HandSign metadata"),
