@@ -10,7 +10,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from conftest import PHOTOS, python
+from conftest import PHOTOS, python, require_fixtures
 from realtime.classifier.graph import FUSION_EPS, without_landmark_head
 from realtime.classifier.model import GestureClassifier, ModelLoadError
 from realtime.core.contract import FUSED_NAME, LANDMARK_INPUT_NAME, LANDMARK_OUTPUT_NAME, OUTPUT_NAME
@@ -23,6 +23,7 @@ from realtime.live.pipeline import GesturePipeline
 @pytest.fixture(scope="module")
 def photo_hands():
     """Real hands: the fixture photos' landmarks from MediaPipe (IMAGE mode)."""
+    require_fixtures()
     found = []
     with HandTracker(HAND_MODEL, 2, video=False) as tracker:
         for path in PHOTOS:
@@ -101,3 +102,15 @@ def test_heads_change_the_answer_through_the_live_path(photo_hands):
             answers[heads] = np.stack([h.probabilities for h in hands])
     assert not np.allclose(answers["crop"], answers["landmarks"], atol=1e-3)
     assert not np.allclose(answers["crop"], answers["fused"], atol=1e-6)
+    # and from the command line: realtime.run --heads H prints the top three of that head for the same photo
+    for heads in ("crop", "landmarks", "fused"):
+        run = python("-m", "realtime.run", "--source", str(PHOTOS[0]), "--headless", "--heads", heads,
+                     "--threshold", "0", "--smooth", "1")
+        assert run.returncode == 0, run.stderr[-2000:]
+        printed = [h["top3"] for h in json.loads(run.stdout.splitlines()[0])["hands"]]
+        expected = [[[GestureClassifier(GESTURE_MODEL).labels[i], float(p[i])] for i in np.argsort(p)[::-1][:3]]
+                    for p in answers[heads]]
+        assert len(printed) == len(expected)
+        for got, want in zip(printed, expected):
+            assert [g[0] for g in got] == [w[0] for w in want], (heads, got, want)
+            np.testing.assert_allclose([g[1] for g in got], [w[1] for w in want], atol=1e-3)

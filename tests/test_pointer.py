@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -249,8 +250,16 @@ def test_the_pointer_follows_a_hand_sweeping_left_and_right(display):
                                  "--loop", "--max-frames", "240"], env)  # played 3 times: enough polls on a busy machine
     assert result.returncode == 0, result.stderr[-2000:]
     assert max(xs) - min(xs) >= 150, xs
-    steps = [b - a for a, b in zip(xs, xs[1:]) if b != a]
-    assert any(s > 0 for s in steps) and any(s < 0 for s in steps), xs  # it went both ways
+    # it went both ways, in runs: a stretch of 80 px or more to the right and one to the left (steps
+    # of under 5 px the other way, filter jitter, do not break a run)
+    runs, current = [], 0
+    for step in (b - a for a, b in zip(xs, xs[1:]) if b != a):
+        if current and (step > 0) != (current > 0) and abs(step) >= 5:
+            runs.append(current)
+            current = 0
+        current += step
+    runs.append(current)
+    assert max(runs) >= 80 and min(runs) <= -80, (runs, xs)
 
 
 def test_pointer_clicks_and_drags_land_in_an_x_client(display, action_clips, tmp_path):
@@ -285,6 +294,13 @@ def test_pointer_clicks_and_drags_land_in_an_x_client(display, action_clips, tmp
     assert "pointer: click" in click.stderr and "pointer: press" in drag.stderr and "pointer: release" in drag.stderr
     text = log_path.read_text()
     assert text.count("ButtonPress") == 2 and text.count("ButtonRelease") == 2, text[-2000:]
+    # xev's lines: "ButtonPress event, ... root 0x..., subw 0x0, time ..., (x,y), root:(x,y)," per press/release
+    spots = [(kind, (int(x), int(y))) for kind, x, y in
+             re.findall(r"(ButtonPress|ButtonRelease) event.*?\n.*?root:\((-?\d+),(-?\d+)\)", text)]
+    assert [k for k, _ in spots] == ["ButtonPress", "ButtonRelease"] * 2, spots
+    (_, click_down), (_, click_up), (_, drag_down), (_, drag_up) = spots
+    assert click_down == click_up  # a click does not move the pointer between press and release
+    assert abs(drag_up[0] - drag_down[0]) + abs(drag_up[1] - drag_down[1]) >= 20, spots  # the drag carried it
 
 
 def test_a_one_hand_zoom_is_the_fingers_not_the_whole_hand_moving():
