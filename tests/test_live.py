@@ -126,11 +126,14 @@ def test_live_bench_prints_stage_figures(hagrid_shaped_model):
                     "--loops", "1")
     assert result.returncode == 0, result.stderr[-2000:]
     rows = {l.split("|")[0].strip(): l.split("|")[1:] for l in result.stdout.splitlines() if "|" in l}
+    medians = {}
     for stage in ("capture", "hands", "classify", "draw", "latency ms"):
         assert stage in rows, stage
-        for cell in rows[stage]:  # "median / p95", one per loop
-            median, p95 = (float(v) for v in cell.split("/"))
-            assert 0 <= median <= p95, (stage, cell)
+        medians[stage] = [float(cell.split("/")[0]) for cell in rows[stage]]  # "median / p95", one per loop
+    for loop in range(len(medians["hands"])):
+        # MediaPipe and the classifier did real work on every loop, and a frame's latency holds its classify
+        assert medians["hands"][loop] > 0 and medians["classify"][loop] > 0, medians
+        assert medians["latency ms"][loop] >= medians["classify"][loop], medians
     assert len(rows["hands"]) == 2  # the pipelined and the serial loop
     fps = [float(v) for v in rows["throughput fps"]]
     assert all(f > 0 for f in fps) and "HandLandmarker" in result.stdout
