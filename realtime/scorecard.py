@@ -30,7 +30,7 @@ from realtime.core.errors import HandSignError
 from realtime.core.paths import PROJECT_ROOT
 from realtime.evaluation.events import events_of_clip, find_clips, peer_starts, read_labels
 from realtime.evaluation.events import report as events_report
-from realtime.evaluation.scorecard import read_scorecard_labels, report, score_clip
+from realtime.evaluation.scorecard import read_scorecard_labels, report, score_clip, totals, totals_line
 from realtime.hands.peer import PeerRecognizer
 from realtime.live.options import add_event_options, add_recognition_options, check_live_options, replay_options
 
@@ -81,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for clip in tqdm(nongesture + clips + dev, desc="clips", unit="clip"):
         runs[clip] = events_of_clip(clip, classifier, args, options, cache)
     print(events_report([runs[c] for c in nongesture]).replace("clip ", "nongesture/", 1))
+    quiet = [score_clip(f"nongesture/{c.name}", None, runs[c].events, runs[c].seconds) for c in nongesture]
+    print(totals_line("scored as the dev set's (a drag once)", totals(quiet)))
     print()
     print(events_report([runs[c] for c in clips], fixture_labels))
     print()

@@ -65,6 +65,13 @@ LOOK_ALIKE_PAIRS = (("one", "mute"), ("stop", "stop_inverted"), ("peace", "peace
 LOOK_ALIKES = {**{a: b for a, b in LOOK_ALIKE_PAIRS}, **{b: a for a, b in LOOK_ALIKE_PAIRS}}
 
 
+def shown_label(probabilities, labels: Sequence[str], threshold: float) -> tuple[str, float]:
+    """The label a hand is shown with, and its probability: the best class, or ``unsure`` below ``threshold``."""
+    best = int(np.argmax(probabilities))
+    score = float(probabilities[best])
+    return (labels[best] if score >= threshold else UNSURE), score
+
+
 def is_gesture(label: str | None) -> bool:
     """A label that names a gesture: not None (no model), ``unsure`` or ``no_gesture``."""
     return label not in (None, UNSURE, NO_GESTURE)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from realtime.classifier.model import GestureClassifier
-from realtime.core.contract import UNSURE
+from realtime.core.contract import shown_label
 from realtime.core.outputs import write_bytes_atomic
 from realtime.events.detector import EventDetector
 from realtime.events.gestures import GestureEvent
@@ -105,9 +105,7 @@ class Recording:
             for h in f.hands:
                 label, score = h.label, h.score
                 if h.probabilities is not None:
-                    best = int(np.argmax(h.probabilities))
-                    score = float(h.probabilities[best])
-                    label = self.labels[best] if score >= threshold else UNSURE
+                    label, score = shown_label(h.probabilities, self.labels, threshold)
                 hands.append(RecordedHand(h.track, h.handedness, h.landmarks, h.probabilities, h.top3, label, score))
             out.append(RecordedFrame(f.frame, f.image, tuple(hands)))
         return out

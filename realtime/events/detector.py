@@ -37,7 +37,7 @@ def observations(result: FrameLike) -> list[HandObservation]:
         tip = (float(h.landmarks[8][0]), float(h.landmarks[8][1]))
         pose = hand_pose(h.landmarks)
         out.append(HandObservation(h.track, h.handedness, h.label, h.score, center, size, pose.fingers, tip,
-                                   pose.spread, pose.pinched, pose, tuple(getattr(h, "top3", ()) or ())))
+                                   pose.spread, pose.pinched, pose, tuple(h.top3)))
     return out
 
 

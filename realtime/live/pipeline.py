@@ -10,8 +10,9 @@ import numpy as np
 
 from realtime.classifier.activation import ActivationMaps
 from realtime.classifier.model import GestureClassifier
-from realtime.core.contract import (DEFAULT_CROP_MARGIN, DEFAULT_FRAMING, DEFAULT_IMAGE_SIZE, UNSURE, Box,
-                                    batch_from_prepared, clamp_box, is_gesture, prepare_image)
+from realtime.core.contract import (DEFAULT_CROP_MARGIN, DEFAULT_FRAMING, DEFAULT_IMAGE_SIZE, Box,
+                                    batch_from_prepared, clamp_box, is_gesture, prepare_image,
+                                    shown_label)
 from realtime.core.hand_shape import batch_features, image_flip
 from realtime.hands.tracker import Hand, HandTracker
 from realtime.hands.idle import IDLE_LOOK_SCALE, IdlePacer
@@ -183,9 +184,8 @@ class GesturePipeline:
                                         probabilities, [kept is not None for kept in carried])
         for r, (track, probs) in zip(results, smoothed):
             order = np.argsort(probs)[::-1]
-            best = int(order[0])
-            r.track, r.score, r.probabilities = track, float(probs[best]), probs
-            r.label = c.labels[best] if r.score >= self.threshold else UNSURE
+            r.track, r.probabilities = track, probs
+            r.label, r.score = shown_label(probs, c.labels, self.threshold)
             r.top3 = [(c.labels[i], float(probs[i])) for i in order[:3]]
 
     def activation_maps(self, results: list[HandResult]) -> None:
