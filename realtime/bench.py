@@ -17,16 +17,24 @@ ready (gestures classified); throughput is frames per second of wall time over t
 from __future__ import annotations
 
 import argparse
-import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from realtime.classifier import load_classifier
-from realtime.core.cli import (ArgumentParser, add_hand_options, add_heads_option, add_threads_option, check_shared_options, run_main,
-                               setup_logging)
+from realtime.core.cli import (
+    ArgumentParser,
+    add_hand_options,
+    add_heads_option,
+    add_threads_option,
+    check_shared_options,
+    renamed,
+    run_main,
+    setup_logging,
+)
 from realtime.evaluation.benchmark import LOOPS, BenchOptions, read_clip, report, wake_report
-from realtime.live.options import add_cost_options, check_cost_options
 from realtime.hands.peer import PeerRecognizer
+from realtime.live.options import add_cost_options, check_cost_options
+from realtime.live.recognition import RecognitionOptions
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -43,7 +51,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = ArgumentParser(prog="python -m realtime.bench", description=__doc__)
     p.add_argument("--source", required=True, type=Path, help="video clip")
     p.add_argument("--size", type=parse_size, default=(640, 480), help="frame size WIDTHxHEIGHT fed to the loop")
-    p.add_argument("--model", type=Path, default=None, help="gesture model (.onnx); default models/handsign.onnx if present")
+    p.add_argument("--model", type=Path, default=None,
+                   help="gesture model (.onnx); default models/handsign.onnx if present")
     add_hand_options(p, no_tiles_help="without the background search for distant hands (to compare its cost)",
                      min_detection=False)
     add_heads_option(p)
@@ -56,8 +65,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    help="soak: replay the clip for this long (pipelined loop) instead of --loops, and report "
                         "memory growth")
     p.add_argument("--crop-view", action="store_true", help="also draw the crop view")
-    p.add_argument("--cam", action="store_true",
-                   help="also compute and draw the activation map of each hand (the window's 'x'); its cost is the cam stage")
+    p.add_argument("--activation-map", "--cam", action=renamed("--cam", flag=True),
+                   help="also compute and draw the activation map of each hand (the window's 'x'); its cost is "
+                        "the cam stage (--cam is its old name)")
     p.add_argument("--serve-clients", type=int, default=0,
                    help="also stream events and frames (as --serve --serve-frames) to this many connected "
                         "WebSocket clients on loopback, and time it (the serve stage)")
@@ -76,10 +86,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def bench_options(args: argparse.Namespace) -> BenchOptions:
+    """What to time, from the parsed options."""
+    recognition = RecognitionOptions(hand_model=args.hand_model, max_hands=args.max_hands, tiles=not args.no_tiles,
+                                     idle_after_ms=args.idle_after, still_frames=args.still_frames,
+                                     second_hand_ms=args.second_hand_ms)
+    return BenchOptions(source=args.source, recognition=recognition, size=args.size, threads=args.threads,
+                        spinning=args.spinning, loop=args.loop, peer_task=args.peer_task, loops=args.loops,
+                        seconds=args.seconds, crop_view=args.crop_view, activation_map=args.activation_map,
+                        serve_clients=args.serve_clients)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging(args.verbose)
-    options = BenchOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(BenchOptions)})
+    options = bench_options(args)
     images = read_clip(options.source, options.size)
     classifier = load_classifier(args.model, args.threads, args.spinning, args.heads)
     if args.wake:

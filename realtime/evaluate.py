@@ -15,11 +15,19 @@ the class it named: where it looked).
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from realtime.core.cli import (ArgumentParser, add_crop_options, add_hand_options, add_heads_option, add_threads_option,
-                               check_shared_options, run_main, setup_logging)
+from realtime.core.cli import (
+    ArgumentParser,
+    add_crop_options,
+    add_hand_options,
+    add_heads_option,
+    add_threads_option,
+    check_shared_options,
+    run_main,
+    setup_logging,
+)
 from realtime.core.contract import FRAMINGS
 from realtime.evaluation.live_path import evaluate_live
 

@@ -2,12 +2,14 @@
 
     python -m realtime.evaluate_events --clips ../shared/fixtures/nongesture
     python -m realtime.evaluate_events --clips ../shared/fixtures/clips --labels examples/labels/fixture_clips.json
-    python -m realtime.evaluate_events --clips ../shared/fixtures/dev/gestures --labels ../shared/fixtures/dev/labels.json
+    python -m realtime.evaluate_events --clips ../shared/fixtures/dev/gestures \\
+        --labels ../shared/fixtures/dev/labels.json
 
 Each clip goes once through the live path with the same options as `realtime.run` (shipped defaults
 unless told otherwise). Only events that can fire a binding count: starts, swipes, clicks, drags
 and zooms (not hold or end). On video of people who are not gesturing, every one of them is a
-false trigger. With --labels (a JSON file: clip name -> the events it should give) it also prints, per kind, how many were
+false trigger. With --labels (a JSON file: clip name -> the events it should give) it also prints, per kind, how
+many were
 expected, fired and matched, and which labelled clips gave exactly their events (docs/false-triggers.md).
 Labels in the scorecard's form (per clip want / ok_extra / forbidden, keyed by the clip's path relative to
 the labels file, as ../shared/fixtures/dev/labels.json) print the scorecard instead: the recall of the
@@ -20,8 +22,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from realtime.classifier import load_classifier
 from realtime.core.cli import ArgumentParser, check_shared_options, run_main, setup_logging
@@ -30,7 +32,13 @@ from realtime.evaluation.events import events_of_clip, find_clips, peer_starts, 
 from realtime.evaluation.scorecard import ClipScore, is_scorecard_labels, read_scorecard_labels, score_clip
 from realtime.evaluation.scorecard import report as card_report
 from realtime.hands.peer import PeerRecognizer
-from realtime.live.options import add_event_options, add_recognition_options, check_live_options, replay_options
+from realtime.live.options import (
+    add_event_options,
+    add_recognition_options,
+    check_live_options,
+    recognition_options,
+    replay_options,
+)
 
 log = logging.getLogger("realtime.evaluate_events")
 
@@ -87,10 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     card = read_scorecard_labels(args.labels) if args.labels and scorecard_form(args.labels) else None
     labels = read_labels(args.labels) if args.labels and card is None else None
     classifier = load_classifier(args.model, args.threads, args.spinning, args.heads)
-    options = replay_options(args, args.mirror)
+    options, recognition = replay_options(args, args.mirror), recognition_options(args)
     runs = []
     for clip in clips:
-        runs.append(events_of_clip(clip, classifier, args, options))
+        runs.append(events_of_clip(clip, classifier, recognition, options))
         log.info("%s: %d events in %.1f s", clip.name, len(runs[-1].events), runs[-1].seconds)
     print(report(runs, labels))
     if card is not None:

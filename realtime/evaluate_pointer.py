@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from realtime.classifier import load_classifier
 from realtime.core.cli import ArgumentParser, check_shared_options, run_main, setup_logging
-from realtime.events.cursor import DEFAULT_BETA, DEFAULT_MIN_CUTOFF
 from realtime.evaluation.events import find_clips
 from realtime.evaluation.pointer import STILL_FRAMES, figures, record
-from realtime.live.options import add_event_options, add_recognition_options, check_live_options, replay_options
+from realtime.events.cursor import DEFAULT_BETA, DEFAULT_MIN_CUTOFF
+from realtime.live.options import (
+    add_event_options,
+    add_recognition_options,
+    check_live_options,
+    recognition_options,
+    replay_options,
+)
 
 log = logging.getLogger("realtime.evaluate_pointer")
 
@@ -47,8 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(args.verbose)
     clips = find_clips(args.clips)
     classifier = load_classifier(args.model, args.threads, args.spinning, args.heads)
-    options = replay_options(args)
-    rows = [figures(c.name, record(c, classifier, args, options), args.min_cutoff, args.beta) for c in clips]
+    options, recognition = replay_options(args), recognition_options(args, pointer=True)
+    rows = [figures(c.name, record(c, classifier, recognition, options), args.min_cutoff, args.beta) for c in clips]
     width = max(len(r.clip) for r in rows)
 
     def num(v, unit=""):

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from realtime.classifier import GestureClassifier
 from realtime.core.cli import ArgumentParser, run_main, setup_logging

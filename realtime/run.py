@@ -13,25 +13,29 @@ one, enter trains and switches to the taught model, esc leaves.
 from __future__ import annotations
 
 import argparse
-import re
-import dataclasses
 import logging
+import re
 import tempfile
+from collections.abc import Sequence
 from contextlib import ExitStack, closing
 from pathlib import Path
-from typing import Sequence
 
 from realtime.actions import ActionRunner, BindingEngine, EventDispatcher, OscSender, StreamServer, read_bindings_file
 from realtime.actions.mouse import MouseDriver, PointerMode
 from realtime.actions.stream import parse_address
 from realtime.classifier import load_classifier
-from realtime.core.cli import ArgumentParser, check_shared_options, has_display, run_main, setup_logging
+from realtime.core.cli import ArgumentParser, check_shared_options, has_display, renamed, run_main, setup_logging
 from realtime.core.errors import HandSignError
 from realtime.events import POINTER_EVENTS, SWIPES
 from realtime.live import HeadlessView, LiveLoop, LiveOptions, Window, open_source
-from realtime.live.options import (add_event_options, add_recognition_options, check_live_options, event_options,
-                                   open_pipeline)
-
+from realtime.live.options import (
+    add_event_options,
+    add_recognition_options,
+    check_live_options,
+    event_options,
+    recognition_options,
+)
+from realtime.live.recognition import open_pipeline
 
 log = logging.getLogger("realtime.run")
 
@@ -89,9 +93,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     out.add_argument("--teach-keep-base", action=argparse.BooleanOptionalAction, default=True,
                      help="taught models keep the base model's gestures and add the new ones")
     out.add_argument("--crop-view", action="store_true", help="start with the crop view on ('c' toggles)")
-    out.add_argument("--cam", action="store_true",
+    out.add_argument("--activation-map", "--cam", action=renamed("--cam", flag=True),
                      help="start with the activation map over the crop view on ('x' toggles): where the model "
-                          "looked for the shown label (class activation map, or occlusion for other models)")
+                          "looked for the shown label (class activation map, or occlusion for other models); "
+                          "--cam is its old name")
     out.add_argument("--verbose", action="store_true", help="debug logging")
     args = p.parse_args(argv)
     check_shared_options(p, args)
@@ -140,9 +145,11 @@ def check_writable(folder: Path, what: str) -> None:
 
 def live_options(args: argparse.Namespace) -> LiveOptions:
     """The loop's frozen settings, from the parsed options."""
-    renamed = {"events": event_options(args)}
-    return LiveOptions(**{f.name: renamed.get(f.name, getattr(args, f.name, None))
-                          for f in dataclasses.fields(LiveOptions)})
+    return LiveOptions(headless=args.headless, events_only=args.events_only, serial=args.serial, mirror=args.mirror,
+                       max_frames=args.max_frames, threshold=args.threshold, events=event_options(args),
+                       record=args.record, snapshot_dir=args.snapshot_dir, teach_dir=args.teach_dir,
+                       teach_keep_base=args.teach_keep_base, threads=args.threads, spinning=args.spinning,
+                       crop_view=args.crop_view, activation_map=args.activation_map)
 
 
 def build_dispatcher(args: argparse.Namespace, labels: Sequence[str], model_name: str | None,
@@ -192,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         dispatcher = build_dispatcher(args, labels, classifier.path.name if classifier else None, stack)
         source = stack.enter_context(open_source(args.camera, args.source, args.width, args.height, args.loop,
                                                  args.reconnect_seconds))
-        pipeline = open_pipeline(stack, source, classifier, args, pointer=args.pointer)
+        pipeline = open_pipeline(stack, source, classifier, recognition_options(args, pointer=args.pointer))
         loop = LiveLoop(live_options(args), source, pipeline, dispatcher)
         view = HeadlessView(loop) if args.headless else Window(loop)
         try:

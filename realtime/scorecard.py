@@ -1,7 +1,8 @@
 """The events scorecard over every fixture folder: recall, wrong events and false events a minute.
 
     python -m realtime.scorecard --fixtures ../shared/fixtures
-    python -m realtime.scorecard --fixtures ../shared/fixtures --peer-task ../shared/peers/mediapipe_gesture_recognizer.task
+    python -m realtime.scorecard --fixtures ../shared/fixtures \\
+        --peer-task ../shared/peers/mediapipe_gesture_recognizer.task
 
 Plays each clip once through the live path (the same options as `realtime.run`, shipped defaults
 unless told otherwise) and scores its events (docs/events-scorecard.md):
@@ -19,8 +20,8 @@ import argparse
 import dataclasses
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from tqdm import tqdm
 
@@ -32,7 +33,13 @@ from realtime.evaluation.events import events_of_clip, find_clips, peer_starts, 
 from realtime.evaluation.events import report as events_report
 from realtime.evaluation.scorecard import read_scorecard_labels, report, score_clip, totals, totals_line
 from realtime.hands.peer import PeerRecognizer
-from realtime.live.options import add_event_options, add_recognition_options, check_live_options, replay_options
+from realtime.live.options import (
+    add_event_options,
+    add_recognition_options,
+    check_live_options,
+    recognition_options,
+    replay_options,
+)
 
 log = logging.getLogger("realtime.scorecard")
 FIXTURE_LABELS = PROJECT_ROOT / "examples" / "labels" / "fixture_clips.json"
@@ -66,11 +73,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     dev_labels_path = root / "dev" / "labels.json"
     for needed in (root / "nongesture", root / "clips", dev_labels_path):
         if not needed.exists():
-            raise HandSignError(f"{needed} not found: --fixtures must name the fixtures folder (nongesture/, clips/, dev/)")
+            raise HandSignError(f"{needed} not found: --fixtures must name the fixtures folder (nongesture/, clips/, "
+                                "dev/)")
     dev_labels = read_scorecard_labels(dev_labels_path)
     fixture_labels = read_labels(FIXTURE_LABELS)
     classifier = load_classifier(args.model, args.threads, args.spinning, args.heads)
-    options = replay_options(args)
+    options, recognition = replay_options(args), recognition_options(args)
     cache = None if args.no_cache else args.cache
     nongesture, clips = find_clips(root / "nongesture"), find_clips(root / "clips")
     dev = [root / "dev" / key for key in dev_labels]
@@ -79,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise HandSignError(f"labelled clips not found: {', '.join(missing)}")
     runs = {}
     for clip in tqdm(nongesture + clips + dev, desc="clips", unit="clip"):
-        runs[clip] = events_of_clip(clip, classifier, args, options, cache)
+        runs[clip] = events_of_clip(clip, classifier, recognition, options, cache)
     print(events_report([runs[c] for c in nongesture]).replace("clip ", "nongesture/", 1))
     quiet = [score_clip(f"nongesture/{c.name}", None, runs[c].events, runs[c].seconds) for c in nongesture]
     print(totals_line("scored as the dev set's (a drag once)", totals(quiet)))

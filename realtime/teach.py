@@ -14,8 +14,8 @@ embeddings, cross-validated, and a complete HandSign model is written: `realtime
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from realtime.core.cli import ArgumentParser, add_threads_option, run_main, setup_logging
 from realtime.core.paths import GESTURE_MODEL

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CLIPS, ROOT, LineReader, python, require_fixtures, wait_until
 from realtime.actions import ActionRunner, BindingEngine, BindingsError, EventDispatcher, load_bindings
 from realtime.core.contract import HAGRID_LABELS, NO_GESTURE
+from realtime.events.gestures import GestureDetector, HandObservation
 from realtime.events.options import GestureOptions
-from realtime.events.gestures import GestureEvents, HandObservation
+
+from conftest import CLIPS, ROOT, LineReader, python, require_fixtures, wait_until
 
 LABELS = HAGRID_LABELS + (NO_GESTURE,)
 CLIP = {p.name: p for p in CLIPS}
@@ -165,7 +166,7 @@ def test_a_held_gesture_is_not_replayed_after_resume(tmp_path):
     runner, bindings = runner_for(tmp_path, f'[[binding]]\ngesture = "palm"\nhold = 0.5\n'
                                             f'command = {command(APPEND, str(marker))}\ncooldown = 0\n')
     dispatcher = EventDispatcher(BindingEngine(bindings), runner)
-    gestures = GestureEvents(GestureOptions(hold_every_ms=0))
+    gestures = GestureDetector(GestureOptions(hold_every_ms=0))
 
     class Result:  # what the dispatcher reads of a frame
         def __init__(self, t, i):

@@ -82,3 +82,17 @@ def test_handsign_subcommands_are_the_modules_commands(help_texts):
     assert bad.returncode == 2 and "see handsign run --help" in bad.stderr
     listing = python("-m", "handsign", "--help")
     assert listing.returncode == 0 and all(f"  {name} " in listing.stdout for name in subcommands)
+
+
+@pytest.mark.parametrize("command, old, new, field", [("realtime.run", "--cam", "--activation-map", "activation_map"),
+                                                       ("realtime.bench", "--cam", "--activation-map",
+                                                        "activation_map")])
+def test_a_renamed_option_keeps_its_old_name_with_a_warning(capsys, command, old, new, field):
+    import importlib
+    parse_args = importlib.import_module(command).parse_args
+    extra = ["--source", "clip.mp4"] if command == "realtime.bench" else ["--headless"]
+    assert getattr(parse_args(extra + [new]), field) is True
+    assert "old name" not in capsys.readouterr().err
+    assert getattr(parse_args(extra + [old]), field) is True
+    assert f"warning: {old} is an old name of {new}" in capsys.readouterr().err
+    assert getattr(parse_args(extra), field) is False

@@ -7,12 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import CLIPS, ROOT, python, require_fixtures
 from realtime.actions.bindings import BindingEngine, BindingsError, load_bindings
 from realtime.core.contract import HAGRID_LABELS, NO_GESTURE
+from realtime.events.gestures import GestureDetector, HandObservation
 from realtime.events.options import GestureOptions, SwipeOptions
-from realtime.events.gestures import GestureEvents, HandObservation
 from realtime.events.swipes import SwipeDetector, swipe_direction
+
+from conftest import CLIPS, ROOT, python, require_fixtures
 
 LABELS = HAGRID_LABELS + (NO_GESTURE,)
 CLIP = {p.name: p for p in CLIPS}
@@ -23,7 +24,7 @@ def hand(label, track=0, x=320.0, y=240.0, size=100.0, side="Right", conf=0.9, f
     return HandObservation(track, side, label, conf, (x, y), size, fingers, tip)
 
 
-def feed(events: GestureEvents, labels, start=0):
+def feed(events: GestureDetector, labels, start=0):
     """One hand showing ``labels`` frame by frame (None: no hand); returns every event."""
     out = []
     for i, label in enumerate(labels):
@@ -37,15 +38,15 @@ def test_unsure_frames_within_a_hold_do_not_count_towards_it():
     again: the start waits until the frames that show it add up to min_hold_ms (arm wrestling's
     passing "like" used to start from the gap's time)."""
     labels = ["like"] * 12 + ["unsure"] * 5 + ["like"] * 10
-    ev = feed(GestureEvents(GestureOptions(min_hold_ms=600, release_ms=200, hold_every_ms=0)), labels)
+    ev = feed(GestureDetector(GestureOptions(min_hold_ms=600, release_ms=200, hold_every_ms=0)), labels)
     starts = [e for e in ev if e.type == "start"]
     assert len(starts) == 1 and starts[0].frame == 24, ev  # 11 + 8 steps of 33 ms; the gap's first step counts
-    short = feed(GestureEvents(GestureOptions(min_hold_ms=600, release_ms=200, hold_every_ms=0)), labels[:23])
+    short = feed(GestureDetector(GestureOptions(min_hold_ms=600, release_ms=200, hold_every_ms=0)), labels[:23])
     assert not [e for e in short if e.type == "start"], short  # t = 726 ms, but shown only 594
 
 
 def test_a_held_gesture_starts_after_min_hold_and_ends_when_it_changes():
-    ev = feed(GestureEvents(GestureOptions(min_hold_ms=300, release_ms=200, hold_every_ms=0)), ["palm"] * 20 + ["fist"] * 20)
+    ev = feed(GestureDetector(GestureOptions(min_hold_ms=300, release_ms=200, hold_every_ms=0)), ["palm"] * 20 + ["fist"] * 20)
     assert [(e.type, e.gesture) for e in ev] == [("start", "palm"), ("end", "palm"), ("start", "fist")]
     start, end, fist = ev
     assert start.t_ms == 330 and start.held_ms == 330  # the first frame at or past 300 ms
@@ -55,36 +56,36 @@ def test_a_held_gesture_starts_after_min_hold_and_ends_when_it_changes():
 
 
 def test_a_passing_shape_unsure_and_no_gesture_fire_nothing():
-    assert feed(GestureEvents(), ["palm"] * 5 + ["unsure"] * 30 + [NO_GESTURE] * 30 + ["fist"] * 8) == []
+    assert feed(GestureDetector(), ["palm"] * 5 + ["unsure"] * 30 + [NO_GESTURE] * 30 + ["fist"] * 8) == []
 
 
 def test_a_short_flicker_does_not_end_or_restart_a_gesture():
     labels = ["like"] * 15 + ["unsure"] * 3 + ["like"] * 15 + [None] * 2 + ["like"] * 10
-    ev = feed(GestureEvents(GestureOptions(hold_every_ms=0)), labels)
+    ev = feed(GestureDetector(GestureOptions(hold_every_ms=0)), labels)
     assert [e.type for e in ev] == ["start"]
 
 
 def test_end_reasons_unsure_and_lost_and_hold_repeats():
-    ev = feed(GestureEvents(GestureOptions(min_hold_ms=300, hold_every_ms=500)), ["ok"] * 60 + ["unsure"] * 10)  # start at 330 ms
+    ev = feed(GestureDetector(GestureOptions(min_hold_ms=300, hold_every_ms=500)), ["ok"] * 60 + ["unsure"] * 10)  # start at 330 ms
     kinds = [e.type for e in ev]
     assert kinds[0] == "start" and kinds[-1] == "end" and ev[-1].reason == "unsure"
     holds = [e for e in ev if e.type == "hold"]
     assert len(holds) == 3 and all(b.t_ms - a.t_ms >= 500 for a, b in zip(holds, holds[1:]))
-    lost = feed(GestureEvents(GestureOptions(hold_every_ms=0)), ["ok"] * 20 + [None] * 10)
+    lost = feed(GestureDetector(GestureOptions(hold_every_ms=0)), ["ok"] * 20 + [None] * 10)
     assert [(e.type, e.reason) for e in lost] == [("start", None), ("end", "lost")]
 
 
 def test_the_default_hold_and_a_distant_hand():
-    ev = feed(GestureEvents(GestureOptions(hold_every_ms=0)), ["palm"] * 30)
+    ev = feed(GestureDetector(GestureOptions(hold_every_ms=0)), ["palm"] * 30)
     assert [e.type for e in ev] == ["start"] and ev[0].t_ms == 19 * STEP  # the first frame at or past 600 ms
-    far = GestureEvents(GestureOptions(hold_every_ms=0))  # a hand 30 px tall in a 480 px frame: someone across the room
+    far = GestureDetector(GestureOptions(hold_every_ms=0))  # a hand 30 px tall in a 480 px frame: someone across the room
     assert sum((far.update(i * STEP, [hand("palm", size=30)], 640, 480) for i in range(40)), []) == []
-    near = GestureEvents(GestureOptions(hold_every_ms=0, min_size=0))
+    near = GestureDetector(GestureOptions(hold_every_ms=0, min_size=0))
     assert len(sum((near.update(i * STEP, [hand("palm", size=30)], 640, 480) for i in range(40)), [])) == 1
 
 
 def test_two_hands_have_their_own_events():
-    g = GestureEvents(GestureOptions(hold_every_ms=0))
+    g = GestureDetector(GestureOptions(hold_every_ms=0))
     out = []
     for i in range(20):
         out += g.update(i * STEP, [hand("palm", 0, x=100), hand("fist", 1, x=500, side="Left")], 640, 480)
@@ -264,7 +265,7 @@ def test_engine_fires_once_per_hold_with_cooldown_and_repeats():
     import tempfile
     with tempfile.TemporaryDirectory() as d:
         engine = BindingEngine(load_bindings(write(Path(d), path_text), LABELS))
-    g = GestureEvents(GestureOptions(hold_every_ms=0))
+    g = GestureDetector(GestureOptions(hold_every_ms=0))
     fired = []
     # palm held 1 s, dropped 0.5 s, held again (inside the 2 s cooldown), dropped, held after it
     script = (["palm"] * 30 + [None] * 15 + ["palm"] * 30 + [None] * 15 + [None] * 30 + ["palm"] * 30)
@@ -274,13 +275,13 @@ def test_engine_fires_once_per_hold_with_cooldown_and_repeats():
         fired += [(f.binding.index, t) for f in engine.update(t, events, g.active)]
     assert [i for i, _ in fired] == [1, 1], fired  # the second hold was within the cooldown
     assert fired[1][1] - fired[0][1] >= 2000
-    g, engine2, fired = GestureEvents(GestureOptions(hold_every_ms=0)), BindingEngine(engine.bindings), []
+    g, engine2, fired = GestureDetector(GestureOptions(hold_every_ms=0)), BindingEngine(engine.bindings), []
     for i in range(60):  # a left thumb up for 2 s: fires at start, then every 0.3 s
         t = i * STEP
         events = g.update(t, [hand("like", side="Left")], 640, 480)
         fired += [t for f in engine2.update(t, events, g.active)]
     assert 5 <= len(fired) <= 6 and all(b - a >= 300 for a, b in zip(fired, fired[1:]))
-    g, engine3 = GestureEvents(GestureOptions(hold_every_ms=0)), BindingEngine(engine.bindings)
+    g, engine3 = GestureDetector(GestureOptions(hold_every_ms=0)), BindingEngine(engine.bindings)
     right = [f for i in range(60) for f in engine3.update(i * STEP, g.update(i * STEP, [hand("like")], 640, 480),
                                                            g.active)]
     assert right == []  # bound to the left hand only
@@ -288,7 +289,7 @@ def test_engine_fires_once_per_hold_with_cooldown_and_repeats():
 
 def play(engine, script, g=None, conf=0.9):
     """Feed one hand's labels (None: no hand) through the events and the engine; (binding index, t_ms) fired."""
-    g, fired = g or GestureEvents(GestureOptions(hold_every_ms=0)), []
+    g, fired = g or GestureDetector(GestureOptions(hold_every_ms=0)), []
     for i, label in enumerate(script):
         t = i * STEP
         events = g.update(t, [] if label is None else [hand(label, conf=conf)], 640, 480)
@@ -399,7 +400,7 @@ def test_a_failing_command_is_logged_and_the_loop_goes_on(tmp_path):
 
 def test_a_gesture_starts_once_the_hand_is_still_and_not_beside_another_hand():
     """Hands that dance, wash or gesture while talking never rest; hands together are busy with each other."""
-    g = GestureEvents(GestureOptions(hold_every_ms=0))  # shipped: still under 1 hand size a second over 500 ms
+    g = GestureDetector(GestureOptions(hold_every_ms=0))  # shipped: still under 1 hand size a second over 500 ms
     moving = []
     for i in range(60):  # a palm drifting 2 hand sizes a second for 2 s, then held still for 1 s
         x = 100 + 2 * 100 * STEP / 1000 * min(i, 60)
@@ -409,13 +410,13 @@ def test_a_gesture_starts_once_the_hand_is_still_and_not_beside_another_hand():
                                                           640, 480, i)]
     assert [e.type for e in still] == ["start"] and 60 * STEP < still[0].t_ms <= 60 * STEP + 500  # once it slowed down
     for gap, starts in ((80.0, 0), (300.0, 2)):  # palm centres 0.8 and 3 hand sizes apart
-        g = GestureEvents(GestureOptions(hold_every_ms=0))
+        g = GestureDetector(GestureOptions(hold_every_ms=0))
         fired = [e for i in range(40) for e in g.update(i * STEP, [hand("palm", track=0, x=200.0),
                                                                     hand("palm", track=1, x=200.0 + gap, side="Left")],
                                                           640, 480, i)]
         assert len(fired) == starts
     # the same hand found twice (centres 0.1 hand sizes apart) is no other hand
-    g = GestureEvents(GestureOptions(hold_every_ms=0))
+    g = GestureDetector(GestureOptions(hold_every_ms=0))
     twice = [e for i in range(40) for e in g.update(i * STEP, [hand("palm", track=0), hand("palm", track=1, x=330.0)],
                                                      640, 480, i)]
     assert len(twice) == 2
@@ -425,7 +426,7 @@ def test_look_alikes_start_only_with_a_margin_and_an_L_is_no_mute():
     from realtime.core.hand_shape import HandPose
 
     def run(label, top3, pose=None):
-        g = GestureEvents(GestureOptions(hold_every_ms=0))
+        g = GestureDetector(GestureOptions(hold_every_ms=0))
         h = HandObservation(0, "Right", label, top3[0][1], (320.0, 240.0), 100.0, pose=pose, top3=top3)
         return [e.gesture for i in range(40) for e in g.update(i * STEP, [h], 640, 480, i)]
 
@@ -438,3 +439,13 @@ def test_look_alikes_start_only_with_a_margin_and_an_L_is_no_mute():
     assert run("mute", (("mute", 0.95), ("one", 0.01), ("three2", 0.01)), l_shape) == []  # a zoom beside the chin
     assert run("mute", (("mute", 0.95), ("one", 0.01), ("three2", 0.01))) == ["mute"]
     assert run("one", (("one", 0.95), ("mute", 0.01), ("three2", 0.01)), l_shape) == ["one"]  # a thumb out is still one
+
+
+def test_the_detectors_docstring_examples_give_what_they_say():
+    import doctest
+
+    import realtime.events.gestures
+    import realtime.events.swipes
+    for module in (realtime.events.gestures, realtime.events.swipes):
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.attempted >= 4 and result.failed == 0, module.__name__

@@ -5,13 +5,13 @@ import re
 import shutil
 
 import cv2
-
 import numpy as np
 import pytest
 
-from conftest import CLIPS, PHOTOS, python, require_fixtures
 from realtime.core.contract import HAGRID_LABELS
 from realtime.live.smoothing import ProbabilitySmoother
+
+from conftest import CLIPS, PHOTOS, python, require_fixtures
 
 # Frames with a hand, measured with HandLandmarker in VIDEO mode (shared/fixtures/README.md).
 MEASURED = {"dndv2.mp4": (33, 38), "swipe2_up_down.mp4": (60, 69), "swipe_left_right.mp4": (73, 80)}
@@ -182,6 +182,7 @@ def test_camera_thread_hands_over_the_newest_frame_and_ends_when_frames_stop():
     """A stand-in camera (a clip through the camera reader) that a slow consumer cannot keep up with."""
     require_fixtures()
     import time
+
     from realtime.live.sources import CameraSource
     opens = []
 
@@ -257,13 +258,15 @@ def test_carrying_settled_hands_classifies_fewer_crops_on_a_real_clip():
     from realtime.hands import HandTracker
     from realtime.live.pipeline import GesturePipeline
     from realtime.live.sources import VideoFileSource
+
     from conftest import CLIP_BY_NAME, ROOT
     classifier = GestureClassifier(ROOT / "models" / "handsign.onnx")
     runs = {}
     for carry in (False, True):
         calls = []
         original = classifier.predict_batch
-        classifier.predict_batch = lambda batch, shapes=None: (calls.append(len(batch)), original(batch, shapes))[1]
+        classifier.predict_batch = lambda batch, shapes=None, calls=calls, original=original: (
+            calls.append(len(batch)), original(batch, shapes))[1]
         labels = []
         with VideoFileSource(CLIP_BY_NAME["swipe_left_right.mp4"]) as source, HandTracker("lite", 2) as tracker:
             pipeline = GesturePipeline(tracker, classifier)

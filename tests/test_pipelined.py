@@ -8,12 +8,13 @@ import threading
 
 import pytest
 
-from conftest import CLIPS, PHOTOS, SHARED, python, require_fixtures
-from realtime.hands.tracker import HandTracker
 from realtime.core.paths import HAND_MODEL, HAND_MODEL_LITE
+from realtime.hands.tracker import HandTracker
+from realtime.live.detections import PipelinedDetections, detections
 from realtime.live.pipeline import GesturePipeline
-from realtime.live.pipelined import PipelinedDetections, detections
 from realtime.live.sources import VideoFileSource
+
+from conftest import CLIPS, PHOTOS, SHARED, python, require_fixtures
 
 PEER_TASK = SHARED / "peers" / "mediapipe_gesture_recognizer.task"
 

@@ -14,11 +14,12 @@ import time
 
 import pytest
 
-from conftest import CLIP_BY_NAME, ROOT, SHARED, python, require_fixtures, wait_until
-from realtime.events.options import PointerEventOptions
 from realtime.core.hand_shape import HandPose
+from realtime.events.clicks import PointerDetector
 from realtime.events.gestures import HandObservation
-from realtime.events.pointer import PointerDetector
+from realtime.events.options import PointerEventOptions
+
+from conftest import CLIP_BY_NAME, ROOT, SHARED, python, require_fixtures, wait_until
 
 STEP = 33
 
@@ -194,6 +195,7 @@ def test_pointer_logic_moves_lifts_scrolls_clicks_and_drags():
 
 def test_the_one_euro_filter_cuts_the_jitter_of_a_still_hand():
     import numpy as np
+
     from realtime.events.cursor import CursorMapper
     rng = np.random.default_rng(0)
     still = [(dict(OPEN, x=320 + rng.normal(0, 2), y=240 + rng.normal(0, 2)), []) for _ in range(90)]
@@ -282,7 +284,7 @@ def test_pointer_clicks_and_drags_land_in_an_x_client(display, action_clips, tmp
             runs.append(subprocess.run([sys.executable, "-m", "realtime.run", "--source", str(clip), "--pointer",
                                         "--events-only"], env=env, cwd=ROOT, capture_output=True, text=True,
                                        timeout=180))
-            wait_until(lambda: log_path.read_text().count("ButtonRelease") > before, 20,
+            wait_until(lambda before=before: log_path.read_text().count("ButtonRelease") > before, 20,
                        what=f"xev to see the button of {clip.name}")
     finally:
         xev.terminate()

@@ -8,14 +8,16 @@ import json
 import pytest
 from PIL import Image
 
-from conftest import CLIP_BY_NAME, FIXTURES, python, require_fixtures
 from realtime.classifier import load_classifier
-from realtime.events.gestures import GestureEvent
-from realtime.events.options import EventOptions, GestureOptions
 from realtime.evaluation import replay
 from realtime.evaluation.scorecard import ClipLabel, person, read_scorecard_labels, score_clip, totals
+from realtime.events.gestures import GestureEvent
+from realtime.events.options import EventOptions, GestureOptions
 from realtime.live.options import LiveOptions
+from realtime.live.recognition import RecognitionOptions
 from realtime.live.sources import GifSource, open_source
+
+from conftest import CLIP_BY_NAME, FIXTURES, python, require_fixtures
 
 DEV = FIXTURES / "dev"
 VOLUME_GIF = DEV / "gestures" / "Hormozzan__GestureVolumeControl__gesture.gif"
@@ -70,12 +72,10 @@ def test_a_recording_replays_the_live_events_exactly_and_is_kept(tmp_path, monke
     """The events a clip's recording gives with the live loop's own options are the live loop's events,
     and the second time the recording comes from the cache, without the live path."""
     require_fixtures()
-    from realtime.scorecard import parse_args
-    args = parse_args([])
-    classifier = load_classifier(args.model, args.threads, args.spinning, args.heads)
-    options = LiveOptions(headless=True, events_only=True)
+    classifier = load_classifier(None)
+    options, recognition = LiveOptions(headless=True, events_only=True), RecognitionOptions()
     clip = CLIP_BY_NAME["swipe_left_right.mp4"]
-    first = replay.recorded(clip, classifier, args, options, tmp_path)
+    first = replay.recorded(clip, classifier, recognition, options, tmp_path)
     live = [(e.type, e.gesture, e.t_ms) for e in first.live_events]
     assert [g for _, g, _ in live].count("swipe_left") == 2 and "swipe_right" in [g for _, g, _ in live]
     assert [(e.type, e.gesture, e.t_ms) for e in first.events(options.events)] == live
@@ -87,7 +87,7 @@ def test_a_recording_replays_the_live_events_exactly_and_is_kept(tmp_path, monke
         raise AssertionError("played the clip again instead of reading its recording")
 
     monkeypatch.setattr(replay, "record_clip", no_live_path)
-    again = replay.recorded(clip, classifier, args, options, tmp_path)
+    again = replay.recorded(clip, classifier, recognition, options, tmp_path)
     assert [(e.type, e.gesture, e.t_ms) for e in again.events(options.events)] == live
 
 

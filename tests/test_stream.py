@@ -13,10 +13,11 @@ import time
 
 import pytest
 
-from conftest import CLIPS, ROOT, python, require_fixtures, wait_until
-from realtime.events.gestures import GestureEvent
 from realtime.actions.osc import osc_message
 from realtime.actions.stream import CLIENT_QUEUE, SCHEMA_VERSION, StreamServer
+from realtime.events.gestures import GestureEvent
+
+from conftest import CLIPS, ROOT, python, require_fixtures, wait_until
 
 CLIP = {p.name: p for p in CLIPS}
 SCHEMA = json.loads((ROOT / "docs" / "stream.schema.json").read_text())
@@ -161,7 +162,7 @@ def test_a_client_that_never_reads_loses_old_messages_not_the_loop():
     times = []
     for i in range(total):
         if i - len(received) > CLIENT_QUEUE // 2:  # pace for the reader only: it must never be the one dropping
-            wait_until(lambda: i - len(received) <= CLIENT_QUEUE // 4, 30, interval=0.001, what="the reader")
+            wait_until(lambda i=i: i - len(received) <= CLIENT_QUEUE // 4, 30, interval=0.001, what="the reader")
         t0 = time.perf_counter()
         server.publish({"schema": 1, "kind": "frame", "frame": {"frame": i, "pad": payload}})
         times.append(time.perf_counter() - t0)
@@ -208,6 +209,7 @@ def test_osc_server_receives_the_events():
 def page_text(debug_port: int, timeout: float = 60) -> str:
     """Poll the page's text over the DevTools protocol until a gesture is shown (or time is up)."""
     import urllib.request
+
     from websockets.sync.client import connect
     deadline, text = time.monotonic() + timeout, ""
     while time.monotonic() < deadline:

@@ -217,7 +217,10 @@ def test_a_pauses_every_binding_at_once(display, tmp_path):
         app.wait_log("fired swipe_left")
         before = app.shot()
         app.key("a")
-        red = lambda img: int(np.sum((img[..., 2] > 200) & (img[..., 1] < 80) & (img[..., 0] < 80)))
+
+        def red(img):
+            return int(np.sum((img[..., 2] > 200) & (img[..., 1] < 80) & (img[..., 0] < 80)))
+
         after = wait_until(lambda: (lambda s: s if red(s) > red(before) + 200 else None)(app.shot()), 30,
                            interval=0.1, what="the red PAUSED line")
         app.wait_log("paused: not firing", count=2)  # swipes came while paused

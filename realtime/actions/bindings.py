@@ -30,14 +30,15 @@ from __future__ import annotations
 import logging
 import re
 import tomllib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, NoReturn
 
 from realtime.core.contract import NO_GESTURE
 from realtime.core.errors import HandSignError
+from realtime.events.clicks import POINTER_EVENTS
 from realtime.events.gestures import ActiveGesture, GestureEvent
-from realtime.events.pointer import POINTER_EVENTS
 from realtime.events.swipes import SWIPES
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,8 @@ class BindingsError(HandSignError):
 
 @dataclass(frozen=True)
 class Binding:
+    """One binding from the TOML file: what fires it (gesture, swipe, sequence, hand, hold) and what it does."""
+
     index: int  # 1-based, in file order
     line: int | None
     gesture: str
@@ -82,6 +85,7 @@ class Binding:
 
     @property
     def swipe(self) -> bool:
+        """Whether it fires on a swipe rather than a gesture start."""
         return self.gesture in SWIPES
 
     @property
@@ -90,10 +94,12 @@ class Binding:
         return self.gesture in SWIPES or self.gesture in POINTER_EVENTS
 
     def describe(self) -> str:
+        """A short human description for the log (``palm -> key ctrl+space``)."""
         what = {"key": f"key {self.key}", "command": f"command {list(self.command)}", "print": "print"}[self.action]
         return self.name or f"{self.gesture} -> {what}"
 
     def matches_hand(self, hand: str) -> bool:
+        """Whether the event's hand is the one the binding asks for (any, left or right)."""
         return self.hand == "any" or self.hand == hand.lower()
 
 
@@ -108,6 +114,8 @@ class Clutch:
 
 @dataclass(frozen=True)
 class Firing:
+    """A binding that fires, with the event that fired it."""
+
     binding: Binding
     event: GestureEvent
 
@@ -164,7 +172,7 @@ def read_bindings_file(path: Path, labels: Sequence[str]) -> tuple[list[Binding]
         start = heads[i] if i < len(heads) else None
         end = heads[i + 1] - 1 if i + 1 < len(heads) else None
         out.append(_binding(table, i + 1, path, gestures, labels,
-                            lambda name: _field_line(text, start, end, name), start))
+                            lambda name, s=start, e=end: _field_line(text, s, e, name), start))
     return out, _clutch(data.get("clutch"), text, path, gestures), _pointer(data.get("pointer"), text, path)
 
 
@@ -221,73 +229,99 @@ def _clutch(table: Any, text: str, path: Path, gestures: list[str]) -> Clutch | 
     return Clutch(gesture, values["hold"], values["seconds"])
 
 
-def _binding(t: dict[str, Any], index: int, path: Path, gestures: list[str], labels: Sequence[str],
-             line_of, start: int | None) -> Binding:
-    def fail(name: str | None, message: str):
-        line = line_of(name) if name else start
-        where = f"line {line}" if line else f"binding {index}"
-        raise BindingsError(f"{path} {where}: {message}")
+@dataclass
+class _Table:
+    """One [[binding]] table being read: its fields, and one-line errors that name the file's line."""
 
+    t: dict[str, Any]
+    index: int
+    path: Path
+    line_of: Callable[[str], int | None]
+    start: int | None
+
+    def fail(self, name: str | None, message: str) -> NoReturn:
+        """Refuse the table, naming the line of field ``name`` (or the table's own)."""
+        line = self.line_of(name) if name else self.start
+        where = f"line {line}" if line else f"binding {self.index}"
+        raise BindingsError(f"{self.path} {where}: {message}")
+
+    def seconds(self, name: str, default: float) -> float:
+        """A field of seconds within 0..3600."""
+        value = self.t.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 3600:
+            self.fail(name, f"{name} must be a number of seconds within 0..3600, not {value!r}")
+        return float(value)
+
+
+def _binding(t: dict[str, Any], index: int, path: Path, gestures: list[str], labels: Sequence[str],
+             line_of: Callable[[str], int | None], start: int | None) -> Binding:
+    """One [[binding]] table, checked field by field."""
+    table = _Table(t, index, path, line_of, start)
     for name in t:
         if name not in FIELDS:
-            fail(name, f"unknown field {name!r} (allowed: {', '.join(FIELDS)})")
+            table.fail(name, f"unknown field {name!r} (allowed: {', '.join(FIELDS)})")
+    gesture, sequence = _trigger(table, gestures, labels)
+    action, key, command = _action(table)
+    hand = t.get("hand", "any")
+    if not isinstance(hand, str) or hand.lower() not in HANDS:
+        table.fail("hand", f"hand must be one of {', '.join(HANDS)}, not {hand!r}")
+    shape = _shape(table, gesture, sequence, gestures)
+    if "timeout" in t and action != "command":
+        table.fail("timeout", "timeout applies to commands only")
+    name = t.get("name", "")
+    if not isinstance(name, str):
+        table.fail("name", "name must be a string")
+    min_confidence = t.get("min_confidence", 0.0)
+    if isinstance(min_confidence, bool) or not isinstance(min_confidence, (int, float)) or not 0 <= min_confidence <= 1:
+        table.fail("min_confidence", f"min_confidence must be a number within 0..1, not {min_confidence!r}")
+    within = table.seconds("within", DEFAULT_WITHIN)
+    if sequence and not 0.1 <= within <= 10:
+        table.fail("within", f"within must be 0.1..10 seconds, not {within!r}")
+    return Binding(index, start, gesture, action, key, command, table.seconds("timeout", DEFAULT_TIMEOUT),
+                   hand.lower(), shape, table.seconds("hold", 0.0), table.seconds("repeat", 0.0),
+                   table.seconds("cooldown", DEFAULT_COOLDOWN), name, line_of(action), float(min_confidence),
+                   sequence, within)
+
+
+def _trigger(table: _Table, gestures: list[str], labels: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """What fires the binding: (its gesture, or the sequence's name ``a>b``; the sequence's steps)."""
+    t, fail = table.t, table.fail
     if ("gesture" in t) == ("sequence" in t):
         fail("sequence" if "sequence" in t else None,
-             f"binding {index} needs either 'gesture' (one of: {', '.join(gestures)}) or 'sequence' "
+             f"binding {table.index} needs either 'gesture' (one of: {', '.join(gestures)}) or 'sequence' "
              "(a list of them), not " + ("both" if "gesture" in t else "neither"))
-    sequence: tuple[str, ...] = ()
-    if "sequence" in t:
-        steps = t["sequence"]
-        if (not isinstance(steps, list) or len(steps) < 2 or len(steps) > 8
-                or not all(isinstance(g, str) for g in steps)):
-            fail("sequence", f"sequence must be a list of 2 to 8 gestures, such as [\"palm\", \"fist\"], not {steps!r}")
-        unknown = [g for g in steps if g not in gestures]
-        if unknown:
-            fail("sequence", f"unknown gesture {unknown[0]!r} in the sequence (allowed: {', '.join(gestures)})")
-        if any(a == b for a, b in zip(steps, steps[1:])):
-            fail("sequence", "a sequence cannot repeat a gesture twice in a row (a held gesture starts once)")
-        sequence = tuple(steps)
-        gesture = ">".join(sequence)
-        for name in ("hold", "repeat", "shape"):
-            if name in t:
-                fail(name, f"{name!r} does not apply to sequences")
-    else:
+    if "sequence" not in t:
         gesture = t["gesture"]
         if "within" in t:
             fail("within", "'within' applies to sequences only")
-    if not sequence and (not isinstance(gesture, str) or gesture not in gestures):
-        hint = "; the model has no gestures (--model none): only swipes" if not labels else ""
-        fail("gesture", f"unknown gesture {gesture!r} (allowed: {', '.join(gestures)}){hint}")
+        if not isinstance(gesture, str) or gesture not in gestures:
+            hint = "; the model has no gestures (--model none): only swipes" if not labels else ""
+            fail("gesture", f"unknown gesture {gesture!r} (allowed: {', '.join(gestures)}){hint}")
+        return gesture, ()
+    steps = t["sequence"]
+    if (not isinstance(steps, list) or len(steps) < 2 or len(steps) > 8
+            or not all(isinstance(g, str) for g in steps)):
+        fail("sequence", f"sequence must be a list of 2 to 8 gestures, such as [\"palm\", \"fist\"], not {steps!r}")
+    unknown = [g for g in steps if g not in gestures]
+    if unknown:
+        fail("sequence", f"unknown gesture {unknown[0]!r} in the sequence (allowed: {', '.join(gestures)})")
+    if any(a == b for a, b in zip(steps, steps[1:])):
+        fail("sequence", "a sequence cannot repeat a gesture twice in a row (a held gesture starts once)")
+    for name in ("hold", "repeat", "shape"):
+        if name in t:
+            fail(name, f"{name!r} does not apply to sequences")
+    return ">".join(steps), tuple(steps)
+
+
+def _action(table: _Table) -> tuple[str, str | None, tuple[str, ...]]:
+    """What the binding does: (key, command or print; the key; the command)."""
+    t, fail = table.t, table.fail
     actions = [a for a in ACTIONS if a in t]
     if len(actions) != 1:
         fail(actions[1] if len(actions) > 1 else None,
-             f"binding {index} needs exactly one action: key = \"...\", command = [...] or print = true"
+             f"binding {table.index} needs exactly one action: key = \"...\", command = [...] or print = true"
              f"{' (it has ' + ' and '.join(actions) + ')' if actions else ''}")
-    action = actions[0]
-
-    def number(name: str, default: float) -> float:
-        value = t.get(name, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 3600:
-            fail(name, f"{name} must be a number of seconds within 0..3600, not {value!r}")
-        return float(value)
-
-    hand = t.get("hand", "any")
-    if not isinstance(hand, str) or hand.lower() not in HANDS:
-        fail("hand", f"hand must be one of {', '.join(HANDS)}, not {hand!r}")
-    swipe, pointer = gesture in SWIPES, gesture in POINTER_EVENTS
-    kind = "swipes" if swipe else "clicks, drags and zooms" if pointer else "held gestures"
-    for name in (("hold", "repeat", "shape") if pointer else ("hold", "repeat") if swipe
-                 else ("shape",) if not sequence else ()):
-        if name in t:
-            fail(name, f"{name!r} does not apply to {kind}"
-                       f"{' (shape is for swipes: the hand shape while swiping)' if name == 'shape' else ''}")
-    shapes = [g for g in gestures if g not in SWIPES and g not in POINTER_EVENTS]
-    shape = t.get("shape")
-    if shape is not None and (not isinstance(shape, str) or shape not in shapes):
-        fail("shape", f"unknown shape {shape!r} (allowed: {', '.join(shapes)})")
-    if "timeout" in t and action != "command":
-        fail("timeout", "timeout applies to commands only")
-    key, command = None, ()
+    action, key, command = actions[0], None, ()
     if action == "key":
         key = t["key"]
         if not isinstance(key, str) or not key.strip():
@@ -301,18 +335,24 @@ def _binding(t: dict[str, Any], index: int, path: Path, gestures: list[str], lab
         command = tuple(command)
     elif t["print"] is not True:
         fail("print", "print must be true")
-    name = t.get("name", "")
-    if not isinstance(name, str):
-        fail("name", "name must be a string")
-    min_confidence = t.get("min_confidence", 0.0)
-    if isinstance(min_confidence, bool) or not isinstance(min_confidence, (int, float)) or not 0 <= min_confidence <= 1:
-        fail("min_confidence", f"min_confidence must be a number within 0..1, not {min_confidence!r}")
-    within = number("within", DEFAULT_WITHIN)
-    if sequence and not 0.1 <= within <= 10:
-        fail("within", f"within must be 0.1..10 seconds, not {within!r}")
-    return Binding(index, start, gesture, action, key, command, number("timeout", DEFAULT_TIMEOUT), hand.lower(),
-                   shape, number("hold", 0.0), number("repeat", 0.0), number("cooldown", DEFAULT_COOLDOWN), name,
-                   line_of(action), float(min_confidence), sequence, within)
+    return action, key, command
+
+
+def _shape(table: _Table, gesture: str, sequence: tuple[str, ...], gestures: list[str]) -> str | None:
+    """The hand shape a swipe asks for (None: any), after refusing fields that do not apply to this kind."""
+    t = table.t
+    swipe, pointer = gesture in SWIPES, gesture in POINTER_EVENTS
+    kind = "swipes" if swipe else "clicks, drags and zooms" if pointer else "held gestures"
+    for name in (("hold", "repeat", "shape") if pointer else ("hold", "repeat") if swipe
+                 else ("shape",) if not sequence else ()):
+        if name in t:
+            table.fail(name, f"{name!r} does not apply to {kind}"
+                             f"{' (shape is for swipes: the hand shape while swiping)' if name == 'shape' else ''}")
+    shapes = [g for g in gestures if g not in SWIPES and g not in POINTER_EVENTS]
+    shape = t.get("shape")
+    if shape is not None and (not isinstance(shape, str) or shape not in shapes):
+        table.fail("shape", f"unknown shape {shape!r} (allowed: {', '.join(shapes)})")
+    return shape
 
 
 # ---------------------------------------------------------------------------------------------- matching
@@ -328,10 +368,12 @@ class BindingEngine:
     armed_until: int | None = None  # with a clutch: bindings act until this time
 
     def armed(self, t_ms: int) -> bool:
+        """Whether bindings may fire at ``t_ms``: no clutch, or the clutch gesture was shown recently."""
         return self.clutch is None or (self.armed_until is not None and t_ms <= self.armed_until)
 
     def update(self, t_ms: int, events: list[GestureEvent], active: list[ActiveGesture],
                frame: int | None = None) -> list[Firing]:
+        """The bindings this frame's events fire (cooldowns, clutch and sequences applied)."""
         self._arm(t_ms, active)
         self._remember_steps(events)
         fired = []

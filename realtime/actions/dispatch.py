@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 import os
 import signal
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from realtime.actions.bindings import BindingEngine
 from realtime.actions.mouse import PointerMode
@@ -15,7 +16,7 @@ from realtime.actions.runner import ActionRunner
 from realtime.actions.stream import StreamServer, event_message, frame_message
 from realtime.events.gestures import ActiveGesture, GestureEvent
 
-log = logging.getLogger("realtime.run")
+log = logging.getLogger(__name__)
 
 
 class EventDispatcher:
@@ -37,6 +38,7 @@ class EventDispatcher:
         self._pending: list[str] = []  # said outside a frame (SIGUSR1), shown with the next one
 
     def dispatch(self, result: Any, events: Sequence[GestureEvent], active: Sequence[ActiveGesture]) -> list[str]:
+        """Send one frame's events to every receiver: bindings, pointer, stream and OSC."""
         for event in events:
             if self.stream is not None:
                 self.stream.publish(event_message(event))
@@ -89,6 +91,7 @@ class EventDispatcher:
             log.info("kill switch: 'a' in the window, or kill -USR1 %d", os.getpid())
 
     def close(self) -> None:
+        """Stop the receivers (the pointer lets go of its button)."""
         if self.pointer is not None:
             self.pointer.stop()
         if self.runner is not None:

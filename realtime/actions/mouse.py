@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from realtime.actions.runner import x_display
 from realtime.core.errors import HandSignError
 from realtime.events.cursor import CursorMapper, MouseCommand
 from realtime.events.detector import observations
 
-log = logging.getLogger("realtime.pointer")
+log = logging.getLogger(__name__)
 #: When the screen's size cannot be read (a dry run without a display, or an unknown platform).
 FALLBACK_SCREEN = (1920, 1080)
 
@@ -80,6 +81,7 @@ class MouseDriver:
         self.start = (int(position[0]), int(position[1])) if position else (self.screen[0] // 2, self.screen[1] // 2)
 
     def apply(self, commands: Sequence[MouseCommand]) -> None:
+        """Carry out the mouse commands (or log them in a dry run)."""
         for c in commands:
             if self.dry_run:
                 log.info("pointer (dry run): %s%s", c.kind,
@@ -107,6 +109,7 @@ class PointerMode:
         self.mapper = CursorMapper(driver.screen, driver.start, **settings)
 
     def frame(self, result: Any, events: Sequence[Any]) -> None:
+        """Move, click or scroll for one processed frame and its events."""
         height, width = result.image.shape[:2]
         self.driver.apply(self.mapper.update(result.frame.timestamp_ms, observations(result), events, width, height))
 

@@ -13,7 +13,8 @@ log = logging.getLogger(__name__)
 #: OSC addresses (docs/stream.md). Arguments, in order:
 #: gesture events: gesture, hand, confidence, x, y, track, held_ms
 #: swipes: direction (swipe_left ...), hand, confidence, x, y, track, held_ms, distance, shape
-#: clicks, drags, zooms (/handsign/pointer): click | double_click | drag_start | drag_end | zoom_in | zoom_out, then as gestures
+#: clicks, drags, zooms (/handsign/pointer): click | double_click | drag_start | drag_end | zoom_in | zoom_out,
+#: then as gestures
 OSC_PREFIX = "/handsign"
 
 
@@ -41,6 +42,7 @@ class OscSender:
         log.info("OSC events to %s:%d", host, port)
 
     def send(self, event: GestureEvent) -> None:
+        """Send one event as an OSC message (UDP: never blocks, never fails loudly)."""
         address, args = osc_message(event)
         try:
             self._client.send_message(address, args)

@@ -31,8 +31,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from realtime.core.errors import HandSignError
-from realtime.events.gestures import GestureEvent
 from realtime.core.paths import WEB_DIR
+from realtime.events.gestures import GestureEvent
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +68,12 @@ def parse_address(text: str, default_host: str | None = DEFAULT_HOST) -> tuple[s
 
 
 def event_message(event: GestureEvent) -> dict:
+    """The stream's JSON message for one event (docs/stream.schema.json)."""
     return {"schema": SCHEMA_VERSION, "kind": "event", "event": event.to_json()}
 
 
 def frame_message(frame_json: dict) -> dict:
+    """The stream's JSON message for one frame's hands (``--serve-frames``)."""
     return {"schema": SCHEMA_VERSION, "kind": "frame", "frame": frame_json}
 
 
@@ -85,6 +87,8 @@ class _Client:
 
 @dataclass
 class StreamStats:
+    """What the server sent and dropped, in all and per client."""
+
     clients: int = 0
     connected_total: int = 0
     published: int = 0
@@ -227,14 +231,16 @@ class StreamServer:
 
     @property
     def client_count(self) -> int:
+        """Clients connected now."""
         return len(self._clients)
 
     def close(self) -> None:
+        """Stop serving and close every connection."""
         if self._loop is not None and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(timeout=10)
 
-    def __enter__(self) -> "StreamServer":
+    def __enter__(self) -> StreamServer:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from realtime.classifier.model import FeaturesUnavailable, GestureClassifier, ModelLoadError, load_classifier
 from realtime.classifier.activation import ActivationMaps
+from realtime.classifier.model import FeaturesUnavailable, GestureClassifier, ModelLoadError, load_classifier
 
 __all__ = ["ActivationMaps", "FeaturesUnavailable", "GestureClassifier", "ModelLoadError", "load_classifier"]

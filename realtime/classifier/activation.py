@@ -11,15 +11,15 @@ probability drops: slower, and the same meaning. Numpy on onnxruntime outputs; n
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
 import onnx
 
+from realtime.classifier.graph import head_weights
 from realtime.classifier.model import FeaturesUnavailable, GestureClassifier
 from realtime.core.contract import PAD_VALUE, batch_from_prepared, prepare_image
-from realtime.classifier.graph import head_weights
 
 #: Occlusion: the crop is covered by a grid of OCCLUSION_GRID x OCCLUSION_GRID grey patches, one at a time.
 OCCLUSION_GRID = 7
@@ -78,7 +78,8 @@ class ActivationMaps:
         return upsample(class_activation_map(feature_map, self.weights[:, class_index], c.feature_map_layout),
                         c.image_size)
 
-    def maps(self, crops_bgr: Sequence[np.ndarray], classes: Sequence[int] | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
+    def maps(self, crops_bgr: Sequence[np.ndarray], classes: Sequence[int] | None = None
+             ) -> tuple[np.ndarray, list[np.ndarray]]:
         """(probabilities (N, K), one (S, S) map in 0..1 per crop at the model's input size) for
         ``classes`` (default: each crop's predicted class)."""
         c = self.classifier.contract

@@ -10,8 +10,8 @@ replaces (or extends) the classifier on top of it. Pure functions of ``onnx.Mode
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import onnx
@@ -264,49 +264,22 @@ def with_landmark_head(base: onnx.ModelProto, head: LandmarkHead) -> onnx.ModelP
     """The base model with a second input (hand-shape features), the landmark head on it, and the fused
     probabilities, as two more outputs named in the metadata. The crop output is unchanged, so a loader
     that knows nothing of landmarks still works (it feeds zeros to the second input)."""
-    from realtime.core.contract import FUSED_NAME, LANDMARK_INPUT_NAME, LANDMARK_OUTPUT_NAME
+    from realtime.core.contract import FUSED_NAME, LANDMARK_INPUT_NAME, LANDMARK_OUTPUT_NAME, OUTPUT_NAME
 
     model = onnx.ModelProto()
     model.CopyFrom(base)
     graph = model.graph
-    for name in (LANDMARK_INPUT_NAME,):
-        if name in [i.name for i in graph.input]:
-            raise ValueError(f"{name!r} is already an input: the model has a landmark head")
+    if LANDMARK_INPUT_NAME in [i.name for i in graph.input]:
+        raise ValueError(f"{LANDMARK_INPUT_NAME!r} is already an input: the model has a landmark head")
     labels = json.loads({p.key: p.value for p in model.metadata_props}[LABELS_KEY])
-    from realtime.core.contract import OUTPUT_NAME
     outputs = [o.name for o in graph.output]
     # a taught --keep-base model ends in its mixture (not a softmax): its output is the crop's answer
     crop = OUTPUT_NAME if OUTPUT_NAME in outputs else find_head(model).output
     size = head.layers[0][0].shape[0]
     graph.input.append(helper.make_tensor_value_info(LANDMARK_INPUT_NAME, TensorProto.FLOAT, ["batch", size]))
-    inits = {"lm_groups": head.group_matrix(labels),
-             "lm_share": 1.0 / head.group_matrix(labels).sum(axis=1) @ head.group_matrix(labels),
-             "lm_eps": np.array(FUSION_EPS, np.float32),
-             "lm_w": np.array([head.weights[l] for l in labels], np.float32),
-             "lm_1w": np.array([1.0 - head.weights[l] for l in labels], np.float32)}
-    nodes, x = [], LANDMARK_INPUT_NAME
-    for k, (w, b) in enumerate(head.layers):
-        inits[f"lm_w{k}"], inits[f"lm_b{k}"] = np.asarray(w, np.float32), np.asarray(b, np.float32)
-        nodes += [helper.make_node("MatMul", [x, f"lm_w{k}"], [f"lm_mm{k}"], name=f"lm_matmul{k}"),
-                  helper.make_node("Add", [f"lm_mm{k}", f"lm_b{k}"], [f"lm_z{k}"], name=f"lm_add{k}")]
-        x = f"lm_z{k}"
-        if k < len(head.layers) - 1:
-            nodes.append(helper.make_node("Relu", [x], [f"lm_h{k}"], name=f"lm_relu{k}"))
-            x = f"lm_h{k}"
-    nodes += [
-        helper.make_node("Softmax", [x], ["lm_group_probs"], name="lm_softmax", axis=-1),
-        helper.make_node("MatMul", ["lm_group_probs", "lm_groups"], ["lm_class_group"], name="lm_to_labels"),
-        # alone, a group's probability is shared among its labels (the head cannot tell them apart)
-        helper.make_node("Mul", ["lm_class_group", "lm_share"], [LANDMARK_OUTPUT_NAME], name="lm_share_out"),
-        helper.make_node("Add", ["lm_class_group", "lm_eps"], ["lm_q"], name="lm_q_eps"),
-        helper.make_node("Log", ["lm_q"], ["lm_log_q"], name="lm_log_q"),
-        helper.make_node("Add", [crop, "lm_eps"], ["lm_p"], name="lm_p_eps"),
-        helper.make_node("Log", ["lm_p"], ["lm_log_p"], name="lm_log_p"),
-        helper.make_node("Mul", ["lm_log_q", "lm_w"], ["lm_wq"], name="lm_weigh_q"),
-        helper.make_node("Mul", ["lm_log_p", "lm_1w"], ["lm_wp"], name="lm_weigh_p"),
-        helper.make_node("Add", ["lm_wq", "lm_wp"], ["lm_fused_logits"], name="lm_fuse"),
-        helper.make_node("Softmax", ["lm_fused_logits"], [FUSED_NAME], name="lm_fused_softmax", axis=-1),
-    ]
+    inits, nodes, logits = _landmark_layers(head, LANDMARK_INPUT_NAME)
+    inits.update(_fusion_constants(head, labels))
+    nodes += _fusion_nodes(logits, crop, LANDMARK_OUTPUT_NAME, FUSED_NAME)
     graph.initializer.extend(numpy_helper.from_array(np.asarray(v, np.float32), n) for n, v in inits.items())
     graph.node.extend(nodes)
     for name in (LANDMARK_OUTPUT_NAME, FUSED_NAME):
@@ -320,6 +293,47 @@ def with_landmark_head(base: onnx.ModelProto, head: LandmarkHead) -> onnx.ModelP
                           FUSED_OUTPUT_KEY: json.dumps(FUSED_NAME), FUSION_KEY: json.dumps(fusion)})
     onnx.checker.check_model(model)
     return model
+
+
+def _landmark_layers(head: LandmarkHead, x: str) -> tuple[dict[str, np.ndarray], list, str]:
+    """The head's dense layers on input ``x`` (ReLU between them): weights, nodes and the logits' name."""
+    inits, nodes = {}, []
+    for k, (w, b) in enumerate(head.layers):
+        inits[f"lm_w{k}"], inits[f"lm_b{k}"] = np.asarray(w, np.float32), np.asarray(b, np.float32)
+        nodes += [helper.make_node("MatMul", [x, f"lm_w{k}"], [f"lm_mm{k}"], name=f"lm_matmul{k}"),
+                  helper.make_node("Add", [f"lm_mm{k}", f"lm_b{k}"], [f"lm_z{k}"], name=f"lm_add{k}")]
+        x = f"lm_z{k}"
+        if k < len(head.layers) - 1:
+            nodes.append(helper.make_node("Relu", [x], [f"lm_h{k}"], name=f"lm_relu{k}"))
+            x = f"lm_h{k}"
+    return inits, nodes, x
+
+
+def _fusion_constants(head: LandmarkHead, labels: Sequence[str]) -> dict[str, np.ndarray]:
+    """The group matrix, each label's share of its group, the epsilon and the fusion weights."""
+    groups = head.group_matrix(labels)
+    return {"lm_groups": groups, "lm_share": 1.0 / groups.sum(axis=1) @ groups,
+            "lm_eps": np.array(FUSION_EPS, np.float32),
+            "lm_w": np.array([head.weights[l] for l in labels], np.float32),
+            "lm_1w": np.array([1.0 - head.weights[l] for l in labels], np.float32)}
+
+
+def _fusion_nodes(logits: str, crop: str, landmark_output: str, fused_output: str) -> list:
+    """The group softmax, the landmark head's own output, and the fused softmax of both answers."""
+    return [
+        helper.make_node("Softmax", [logits], ["lm_group_probs"], name="lm_softmax", axis=-1),
+        helper.make_node("MatMul", ["lm_group_probs", "lm_groups"], ["lm_class_group"], name="lm_to_labels"),
+        # alone, a group's probability is shared among its labels (the head cannot tell them apart)
+        helper.make_node("Mul", ["lm_class_group", "lm_share"], [landmark_output], name="lm_share_out"),
+        helper.make_node("Add", ["lm_class_group", "lm_eps"], ["lm_q"], name="lm_q_eps"),
+        helper.make_node("Log", ["lm_q"], ["lm_log_q"], name="lm_log_q"),
+        helper.make_node("Add", [crop, "lm_eps"], ["lm_p"], name="lm_p_eps"),
+        helper.make_node("Log", ["lm_p"], ["lm_log_p"], name="lm_log_p"),
+        helper.make_node("Mul", ["lm_log_q", "lm_w"], ["lm_wq"], name="lm_weigh_q"),
+        helper.make_node("Mul", ["lm_log_p", "lm_1w"], ["lm_wp"], name="lm_weigh_p"),
+        helper.make_node("Add", ["lm_wq", "lm_wp"], ["lm_fused_logits"], name="lm_fuse"),
+        helper.make_node("Softmax", ["lm_fused_logits"], [fused_output], name="lm_fused_softmax", axis=-1),
+    ]
 
 
 def without_landmark_head(model: onnx.ModelProto) -> onnx.ModelProto:

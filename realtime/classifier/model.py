@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import onnxruntime as ort
@@ -33,17 +33,21 @@ class Prediction:
 
     @property
     def index(self) -> int:
+        """The best class's index."""
         return int(np.argmax(self.probabilities))
 
     @property
     def label(self) -> str:
+        """The best class's label."""
         return self.labels[self.index]
 
     @property
     def score(self) -> float:
+        """The best class's probability."""
         return float(self.probabilities[self.index])
 
     def top(self, k: int = 3) -> list[tuple[str, float]]:
+        """The ``k`` best (label, probability) pairs."""
         order = np.argsort(self.probabilities)[::-1][:k]
         return [(self.labels[i], float(self.probabilities[i])) for i in order]
 
@@ -100,7 +104,8 @@ class GestureClassifier:
         for kind, name in (("feature", c.feature_output), ("feature-map", c.feature_map_output),
                            ("landmark", c.landmark_output), ("fused", c.fused_output)):
             if name and name not in names:
-                raise ModelLoadError(f"{self.path}: the metadata names a {kind} output {name!r} the graph does not have")
+                raise ModelLoadError(f"{self.path}: the metadata names a {kind} output {name!r} the graph does "
+                                     "not have")
         shape_inputs = [i for i in inputs if c.landmark_input and i.name == c.landmark_input]
         if c.landmark_input and not shape_inputs:
             raise ModelLoadError(f"{self.path}: the metadata names a landmark input {c.landmark_input!r} "
@@ -125,6 +130,7 @@ class GestureClassifier:
 
     @property
     def labels(self) -> tuple[str, ...]:
+        """The model's class labels, in its output order."""
         return self.contract.labels
 
     def __repr__(self) -> str:
@@ -138,6 +144,7 @@ class GestureClassifier:
 
     @property
     def has_landmark_head(self) -> bool:
+        """Whether the model has a landmark head and a fused output."""
         return bool(self.contract.landmark_input)
 
     def _feed(self, batch: np.ndarray, shapes: np.ndarray | None) -> tuple[dict, str]:

@@ -3,8 +3,9 @@ file locations, image reading, atomic outputs, data sets, timing and the command
 
 from __future__ import annotations
 
-from realtime.core.contract import HAGRID_LABELS, ModelContract, NO_GESTURE, UNSURE, is_gesture, prepare_image
+from realtime.core.contract import HAGRID_LABELS, NO_GESTURE, UNSURE, ModelContract, is_gesture, prepare_image
 from realtime.core.errors import HandSignError
 from realtime.core.paths import GESTURE_MODEL, HAND_MODEL
 
-__all__ = ["GESTURE_MODEL", "HAGRID_LABELS", "HAND_MODEL", "HandSignError", "ModelContract", "NO_GESTURE", "UNSURE", "is_gesture", "prepare_image"]
+__all__ = ["GESTURE_MODEL", "HAGRID_LABELS", "HAND_MODEL", "HandSignError", "ModelContract", "NO_GESTURE", "UNSURE",
+           "is_gesture", "prepare_image"]

@@ -4,11 +4,13 @@ display check, and one-line errors instead of tracebacks."""
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import signal
 import sys
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from realtime.core.contract import FRAMINGS
 from realtime.core.errors import HandSignError
@@ -36,8 +38,34 @@ class ArgumentParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str):
+        """Print one ``error:`` line (not the usage) and exit with code 2."""
         print(f"error: {message} (see {self.prog} --help)", file=sys.stderr)
         raise SystemExit(EXIT_USER_ERROR)
+
+
+class _RenamedOption(argparse.Action):
+    """An option whose old name still works, with a warning on stderr (see :func:`renamed`)."""
+
+    def __init__(self, option_strings: list[str], dest: str, old: str, flag: bool = False,
+                 default: Any = None, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0 if flag else None,
+                         default=(False if default is None else default) if flag else default, **kwargs)
+        self.old, self.flag = old, flag
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        if option_string == self.old:
+            print(f"warning: {self.old} is an old name of {self.option_strings[0]}; it will go in a later "
+                  "version", file=sys.stderr)
+        setattr(namespace, self.dest, True if self.flag else values)
+
+
+def renamed(old: str, flag: bool = False) -> Callable[..., argparse.Action]:
+    """The ``action`` of an option renamed from ``old``: both names work, the old one warns.
+    ``flag``: an on/off switch (as ``store_true``), else it takes a value.
+
+    Example: ``p.add_argument("--activation-map", "--cam", action=renamed("--cam", flag=True))``."""
+    return functools.partial(_RenamedOption, old=old, flag=flag)
 
 
 def _int_at_least(text: str, minimum: int) -> int:
@@ -120,6 +148,7 @@ def has_display(environ: Mapping[str, str] | None = None, platform: str = sys.pl
 
 
 def setup_logging(verbose: bool = False) -> None:
+    """Log to stderr at INFO (DEBUG with ``verbose``), as ``LEVEL name: message``."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 

@@ -11,8 +11,8 @@ Everything here is a pure function of its arguments (numpy and OpenCV only, no T
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -133,7 +133,7 @@ class ModelContract:
         return meta
 
     @classmethod
-    def from_metadata(cls, meta: Mapping[str, str]) -> "ModelContract":
+    def from_metadata(cls, meta: Mapping[str, str]) -> ModelContract:
         """Rebuild from ONNX metadata; raises ContractError naming what is missing or wrong."""
         if METADATA_PREFIX + "labels" not in meta:
             raise ContractError(

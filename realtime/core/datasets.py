@@ -81,6 +81,7 @@ class Dataset:
     skipped: dict[str, int] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
+        """Images per class, in label order."""
         out = {name: 0 for name in self.labels}
         for t in self.targets:
             out[self.labels[t]] += 1

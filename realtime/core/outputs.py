@@ -40,6 +40,7 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file, so a reader never sees half of it."""
     return write_bytes_atomic(path, text.encode())
 
 

@@ -7,32 +7,30 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 import sys
+import threading
 import time
-from contextlib import nullcontext
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterator
 
 import cv2
 import numpy as np
 import onnxruntime as ort
 
+from realtime.actions.stream import StreamServer, event_message, frame_message
+from realtime.classifier.model import GestureClassifier
 from realtime.core.errors import HandSignError
+from realtime.core.timing import summarize_ms
 from realtime.events.detector import EventDetector
+from realtime.hands.idle import DEFAULT_CONFIRM_FRAMES
 from realtime.hands.peer import PeerRecognizer
-from realtime.hands.tracker import DEFAULT_SECOND_HAND_MS, HandTracker
+from realtime.live.detections import detections
 from realtime.live.overlay import Annotator
 from realtime.live.pipeline import GesturePipeline
-from realtime.live.pipelined import detections
-from realtime.classifier.model import GestureClassifier
-from realtime.hands.idle import DEFAULT_CONFIRM_FRAMES, DEFAULT_IDLE_AFTER_MS, IdlePacer
-from realtime.hands.search import DistantHandSearch
-from realtime.hands.still import DEFAULT_MAX_REUSED, StillHands
-from realtime.live.sources import Frame, VideoFileSource
-from realtime.actions.stream import StreamServer, event_message, frame_message
-from realtime.core.timing import summarize_ms
+from realtime.live.recognition import RecognitionOptions, open_pipeline
+from realtime.live.sources import Frame, Source, VideoFileSource
 
 STAGES = ("capture", "hands", "search", "classify", "cam", "draw", "serve")
 LOOPS = ("pipelined", "serial")
@@ -53,10 +51,12 @@ class LoopStats:
 
     @property
     def fps(self) -> float:
+        """Frames per second of wall time."""
         return self.frames / self.wall if self.wall else float("nan")
 
     @property
     def cpu_ms_per_frame(self) -> float:
+        """CPU time of all threads per frame, in ms."""
         return self.cpu / self.frames * 1000 if self.frames else float("nan")
 
     def cores_at(self, fps: float = 30.0) -> float:
@@ -64,8 +64,12 @@ class LoopStats:
         return self.cpu_ms_per_frame * fps / 1000
 
 
-class TimedFrames:
-    """The clip's frames, passed after passed; records when each was taken ("captured")."""
+class TimedFrames(Source):
+    """The clip's frames, pass after pass, as fast as the loop takes them; records when each was taken
+    ("captured"). A live source to the pipeline, as a camera is (the search for distant hands does
+    not hold frames back)."""
+
+    live = True
 
     def __init__(self, images: list[np.ndarray], passes: int | None, seconds: float | None) -> None:
         self.images, self.passes, self.seconds = images, passes, seconds
@@ -75,7 +79,12 @@ class TimedFrames:
 
     def __iter__(self) -> Iterator[Frame]:
         index, end = 0, None if self.seconds is None else time.monotonic() + self.seconds
-        while (self.completed_passes < self.passes) if end is None else (self.completed_passes < 2 or time.monotonic() < end):
+        def more() -> bool:
+            if end is None:
+                return self.completed_passes < self.passes
+            return self.completed_passes < 2 or time.monotonic() < end
+
+        while more():
             for image in self.images:
                 frame = Frame(image.copy(), index, int(index * FRAME_MS))  # the copy stands in for capture
                 self.captured[index] = time.perf_counter()
@@ -149,23 +158,42 @@ def run_peer(recognizer: PeerRecognizer, images: list[np.ndarray], passes: int) 
 class BenchOptions:
     """What ``python -m realtime.bench`` was asked to time."""
 
+    #: the clip whose frames are timed
     source: Path
+    #: the live path, as ``realtime.run`` builds it (:func:`realtime.live.recognition.open_pipeline`)
+    recognition: RecognitionOptions = RecognitionOptions()
+    #: frame size fed to the loop (width, height)
     size: tuple[int, int] = (640, 480)
-    hand_model: Path | str = "auto"
-    max_hands: int = 2
+    #: the classifier's onnxruntime threads and spinning (printed; the classifier is made by the command)
     threads: int = 2
     spinning: bool = False
+    #: which loops to time: "pipelined", "serial" or "both"
     loop: str = "both"
+    #: MediaPipe's Gesture Recognizer (.task) to time on the same frames, or None
     peer_task: Path | None = None
+    #: times the clip is played per loop
     loops: int = 3
+    #: soak: replay for this long (pipelined loop only) instead of ``loops``
     seconds: float | None = None
+    #: also draw the crop view, and also compute and draw activation maps
     crop_view: bool = False
-    cam: bool = False
+    activation_map: bool = False
+    #: WebSocket clients on loopback to stream events and frames to (0: no stream)
     serve_clients: int = 0
-    no_tiles: bool = False
-    idle_after: int = DEFAULT_IDLE_AFTER_MS  # 0: never idle
-    still_frames: int = DEFAULT_MAX_REUSED  # 0: MediaPipe on every frame
-    second_hand_ms: int = DEFAULT_SECOND_HAND_MS  # 0: a second hand looked for on every frame
+
+
+@dataclass
+class _Timed:
+    """What the loops measured, for the report."""
+
+    results: list[LoopStats]
+    delays: list[float]
+    memory: dict[str, float]
+    passes: int
+    settings: str
+    search_steps: int
+    looked: tuple[int, int, int] | None
+    passes_of: dict[str, int]
 
 
 def read_clip(source: Path, size: tuple[int, int]) -> list[np.ndarray]:
@@ -179,59 +207,76 @@ def read_clip(source: Path, size: tuple[int, int]) -> list[np.ndarray]:
     return images
 
 
-def report(args: BenchOptions, images: list[np.ndarray], classifier: GestureClassifier | None,
-           recognizer: PeerRecognizer | None) -> int:
-    """Time the loops (and the peer) and print the figures."""
-    loops = LOOPS if args.loop == "both" else (args.loop,)
-    if args.seconds is not None:
+def time_loops(options: BenchOptions, images: list[np.ndarray], classifier: GestureClassifier | None,
+               server: StreamServer | None) -> _Timed:
+    """Each asked-for loop over the frames, through the live path ``realtime.run`` builds."""
+    loops = LOOPS if options.loop == "both" else (options.loop,)
+    if options.seconds is not None:
         loops = ("pipelined",)
-    annotator = Annotator(0.6)
+    annotator = Annotator(options.recognition.threshold)
     results, delays, memory, passes = [], [], {}, 0
-    server = StreamServer("127.0.0.1", 0, hello={"labels": [], "swipes": [], "model": None, "frames": True}) \
-        if args.serve_clients else None
-    clients = start_clients(server, args.serve_clients) if server else None
     for name in loops:
-        frames = TimedFrames(images, args.loops, args.seconds)
+        frames = TimedFrames(images, options.loops, options.seconds)
         frames.on_pass = lambda: memory.setdefault("start", resident_mb())  # models and buffers allocated
-        with HandTracker(args.hand_model, args.max_hands, video=True, second_hand_ms=args.second_hand_ms) as tracker, \
-                (nullcontext() if args.no_tiles else DistantHandSearch(args.hand_model, args.max_hands)) as search:
-            pacer = IdlePacer(args.idle_after) if args.idle_after else None
-            still = StillHands(args.still_frames) if args.still_frames else None
-            pipeline = GesturePipeline(tracker, classifier, search=search, pacer=pacer, still=still)
-            pipeline.carry_stable = True  # as realtime.run on video
-            pipeline.keep_feature_maps = args.cam
-            results.append(run_loop(name, pipeline, frames, annotator, args.crop_view,
-                                    delays if not delays else None, server, cam=args.cam))
+        with ExitStack() as stack:
+            pipeline = open_pipeline(stack, frames, classifier, options.recognition)
+            pipeline.keep_feature_maps = options.activation_map
+            results.append(run_loop(name, pipeline, frames, annotator, options.crop_view,
+                                    delays if not delays else None, server, cam=options.activation_map))
+            tracker, search, pacer, still = pipeline.tracker, pipeline.search, pipeline.pacer, pipeline.still
             settings, search_steps = tracker.settings, (search.steps if search else 0)
             looked = (pacer.looked, pacer.skipped, pacer.flickers) if pacer else None
             passes_of = dict(tracker.looks, still=still.reused if still else 0)
         passes = frames.completed_passes
         memory["end"] = resident_mb()
-    peer = run_peer(recognizer, images, args.loops) if recognizer else None
+    return _Timed(results, delays, memory, passes, settings, search_steps, looked, passes_of)
+
+
+def report(options: BenchOptions, images: list[np.ndarray], classifier: GestureClassifier | None,
+           recognizer: PeerRecognizer | None) -> int:
+    """Time the loops (and the peer) and print the figures."""
+    server = StreamServer("127.0.0.1", 0, hello={"labels": [], "swipes": [], "model": None, "frames": True}) \
+        if options.serve_clients else None
+    clients = start_clients(server, options.serve_clients) if server else None
+    timed = time_loops(options, images, classifier, server)
+    peer = run_peer(recognizer, images, options.loops) if recognizer else None
     if server is not None:
         clients.set()
         server.close()
-        print(f"serving: {args.serve_clients} WebSocket clients on loopback; {server.stats.published} messages "
+        print(f"serving: {options.serve_clients} WebSocket clients on loopback; {server.stats.published} messages "
               f"published, {server.stats.dropped} dropped (the serve stage above is its cost per frame)")
+    print_setup(options, images, classifier, timed)
+    print_table(timed.results, peer)
+    print_summary(options, classifier, timed, peer)
+    return 0
 
-    w, h = args.size
-    first = results[0]
-    print(f"clip {args.source.name}: {len(images)} frames x {passes} passes"
-          f"{' (soak)' if args.seconds is not None else ''} at {w}x{h}, {first.hands} hands found ({first.hands / max(first.frames, 1):.2f} per frame)")
-    print(f"hand tracking: MediaPipe HandLandmarker {settings}")
+
+def print_setup(options: BenchOptions, images: list[np.ndarray], classifier: GestureClassifier | None,
+                timed: _Timed) -> None:
+    """The clip, the models and what the cost-saving paths did."""
+    r, (w, h), first = options.recognition, options.size, timed.results[0]
+    print(f"clip {options.source.name}: {len(images)} frames x {timed.passes} passes"
+          f"{' (soak)' if options.seconds is not None else ''} at {w}x{h}, {first.hands} hands found "
+          f"({first.hands / max(first.frames, 1):.2f} per frame)")
+    print(f"hand tracking: MediaPipe HandLandmarker {timed.settings}")
     if classifier:
-        c = classifier.contract
-        print(f"classifier: {classifier.path.name} {c.image_size}px, {args.threads} threads, spinning "
-              f"{'on' if args.spinning else 'off'}, onnxruntime {ort.__version__}")
+        print(f"classifier: {classifier.path.name} {classifier.contract.image_size}px, {options.threads} threads, "
+              f"spinning {'on' if options.spinning else 'off'}, onnxruntime {ort.__version__}")
     else:
         print("classifier: none (no gesture model): classify stage is empty")
-    print(f"distant-hand search: {'off' if args.no_tiles else f'{search_steps} background steps in the last loop'}")
-    print("idle mode: " + (f"after {args.idle_after} ms without a hand; in the last loop hands were looked for on "
-                           f"{looked[0]} frames and skipped on {looked[1]}; {looked[2]} wakes by a hand gone again within "
+    print("distant-hand search: " + (f"{timed.search_steps} background steps in the last loop" if r.tiles else "off"))
+    looked = timed.looked
+    print("idle mode: " + (f"after {r.idle_after_ms} ms without a hand; in the last loop hands were looked for on "
+                           f"{looked[0]} frames and skipped on {looked[1]}; {looked[2]} wakes by a hand gone again "
+                           f"within "
                            f"{DEFAULT_CONFIRM_FRAMES} frames went straight back to idle" if looked else "off"))
-    print(f"MediaPipe passes in the last loop: two-hand landmarker on {passes_of['two-hand']} frames, one-hand "
-          f"twin on {passes_of['one-hand']} (second hand looked for every {args.second_hand_ms} ms), still hands "
-          f"kept their landmarks on {passes_of['still']} (at most {args.still_frames} in a row)")
+    print(f"MediaPipe passes in the last loop: two-hand landmarker on {timed.passes_of['two-hand']} frames, one-hand "
+          f"twin on {timed.passes_of['one-hand']} (second hand looked for every {r.second_hand_ms} ms), still hands "
+          f"kept their landmarks on {timed.passes_of['still']} (at most {r.still_frames} in a row)")
+
+
+def print_table(results: list[LoopStats], peer: LoopStats | None) -> None:
+    """Per stage and end to end, each loop (and the peer) in a column."""
     print(f"{'stage ms (median / p95)':<24}" + "".join(f" | {r.name:>15}" for r in results))
     for s in STAGES:
         print(f"{s:<24}" + "".join(" | {:>6.2f} / {:>6.2f}".format(*summarize_ms(r.stages[s])) for r in results))
@@ -243,28 +288,36 @@ def report(args: BenchOptions, images: list[np.ndarray], classifier: GestureClas
           + (f" | {peer.cpu_ms_per_frame:>8.2f} (peer)" if peer else ""))
     print(f"{'cores busy at 30 fps':<24}" + "".join(f" | {r.cores_at(30):>15.2f}" for r in results)
           + (f" | {peer.cores_at(30):>8.2f} (peer)" if peer else ""))
-    for r in results:
+
+
+def print_summary(options: BenchOptions, classifier: GestureClassifier | None, timed: _Timed,
+                  peer: LoopStats | None) -> None:
+    """One line per loop, the ratios to the peer, the gesture events' delay and the memory growth."""
+    for r in timed.results:
         print(f"end to end, {r.name} loop: {r.fps:.1f} fps, latency {summarize_ms(r.latencies)[0]:.1f} ms median, "
               f"CPU {r.cpu_ms_per_frame:.2f} ms/frame ({r.cores_at(30):.2f} cores at 30 fps)")
     if peer:
-        print(f"peer: MediaPipe Gesture Recognizer ({args.peer_task.name}, VIDEO mode, {args.max_hands} hands): "
-              f"{peer.fps:.1f} fps, latency {summarize_ms(peer.latencies)[0]:.1f} ms median, "
-              f"{peer.hands / max(peer.frames, 1):.2f} hands per frame")
-        for r in results:
+        print(f"peer: MediaPipe Gesture Recognizer ({options.peer_task.name}, VIDEO mode, "
+              f"{options.recognition.max_hands} hands): {peer.fps:.1f} fps, latency "
+              f"{summarize_ms(peer.latencies)[0]:.1f} ms median, {peer.hands / max(peer.frames, 1):.2f} hands per "
+              "frame")
+        for r in timed.results:
             gap = summarize_ms(r.latencies)[0] - summarize_ms(peer.latencies)[0]
             print(f"ratio, {r.name} / peer: {r.fps / peer.fps:.2f}x the peer's fps, latency {gap:+.1f} ms, "
                   f"{r.cpu_ms_per_frame / peer.cpu_ms_per_frame:.2f}x its CPU per frame")
+    delays = timed.delays
     if delays:
         print(f"gesture events: {len(delays)} starts; from the first frame showing the gesture to its start "
               f"event: median {np.median(delays):.0f} ms, max {max(delays):.0f} ms of clip time "
               f"(--min-hold {EventDetector().gestures.options.min_hold_ms} ms), plus that frame's own latency (above)")
     elif classifier:
-        print("gesture events: no gesture was held long enough to start one on this clip")
+        print("gesture events: no gesture started on this clip (none held long enough, or every one refused by the "
+              "event rules: confidence, stillness, hands together)")
+    memory = timed.memory
     if "start" in memory:
         print(f"memory: start {memory['start']:.1f} MB, end {memory['end']:.1f} MB, growth "
               f"{(memory['end'] / memory['start'] - 1) * 100:+.1f} % (resident, after the first pass; "
-              f"{results[-1].wall:.0f} s of frames)")
-    return 0
+              f"{timed.results[-1].wall:.0f} s of frames)")
 
 
 def start_clients(server: StreamServer, count: int) -> threading.Event:
@@ -277,7 +330,7 @@ def start_clients(server: StreamServer, count: int) -> threading.Event:
             while not stop.is_set():
                 try:
                     await asyncio.wait_for(ws.recv(), timeout=0.2)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
 
     async def all_clients():
@@ -312,34 +365,35 @@ def resident_mb() -> float:
 
 
 
-def first_hands(pipeline: GesturePipeline, images: list[np.ndarray]) -> list[int]:
-    """Hands per frame, the clip played once through the pipelined loop."""
+def first_hands(pipeline: GesturePipeline, frames: TimedFrames) -> list[int]:
+    """Hands per frame, the frames played once through the pipelined loop."""
     counts = []
-    frames = TimedFrames(images, 1, None)
     with detections(pipeline, frames, lambda: False, pipelined=True) as found:
         for d in found:
             counts.append(len(pipeline.finish(d).hands))
     return counts
 
 
-def wake_report(args: BenchOptions, images: list[np.ndarray], classifier: GestureClassifier | None) -> int:
+def wake_report(options: BenchOptions, images: list[np.ndarray], classifier: GestureClassifier | None) -> int:
     """The wake-up delay: the clip with idle mode off gives the frame where a hand first appears after a
-    stretch of ``idle_after`` ms without one; with idle mode on, the frame where it is first tracked."""
+    stretch of ``idle_after_ms`` without one; with idle mode on, the frame where it is first tracked."""
+    idle_after = options.recognition.idle_after_ms
     counts = {}
-    for name, idle in (("off", 0), ("on", args.idle_after)):
-        with HandTracker(args.hand_model, args.max_hands, video=True) as tracker:
-            pacer = IdlePacer(idle) if idle else None
-            counts[name] = first_hands(GesturePipeline(tracker, classifier, pacer=pacer), images)
-        if pacer:
-            looked = (pacer.looked, pacer.skipped)
+    for name, idle in (("off", 0), ("on", idle_after)):
+        with ExitStack() as stack:
+            frames = TimedFrames(images, 1, None)
+            pipeline = open_pipeline(stack, frames, classifier, replace(options.recognition, idle_after_ms=idle))
+            counts[name] = first_hands(pipeline, frames)
+            if pipeline.pacer:
+                looked = (pipeline.pacer.looked, pipeline.pacer.skipped)
     quiet, arrival = 0, None
     for i, n in enumerate(counts["off"]):
-        if n and quiet * FRAME_MS >= args.idle_after:
+        if n and quiet * FRAME_MS >= idle_after:
             arrival = i
             break
         quiet = 0 if n else quiet + 1
-    print(f"clip {args.source.name}: {len(images)} frames at {1000 / FRAME_MS:g} fps; idle mode after "
-          f"{args.idle_after} ms; with it on, hands were looked for on {looked[0]} frames and skipped on {looked[1]}")
+    print(f"clip {options.source.name}: {len(images)} frames at {1000 / FRAME_MS:g} fps; idle mode after "
+          f"{idle_after} ms; with it on, hands were looked for on {looked[0]} frames and skipped on {looked[1]}")
     if arrival is None:
         print("wake-up: no hand appears after a stretch without one long enough for idle mode")
         return 0

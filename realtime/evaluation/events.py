@@ -1,7 +1,7 @@
 """Events scored on clips: what the live path fires on video, per clip and per minute, and against
 labelled clips, recall and precision per kind of event.
 
-Every clip goes through the very path ``realtime.run`` uses (:func:`realtime.live.options.open_pipeline`,
+Every clip goes through the very path ``realtime.run`` uses (:func:`realtime.live.recognition.open_pipeline`,
 :class:`realtime.live.LiveLoop`); only the events that can fire a binding count: a gesture's ``start``
 and every other event kind except ``hold`` and ``end`` (swipes, and later clicks, drags, zooms).
 
@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from realtime.classifier.model import GestureClassifier
 from realtime.core.errors import HandSignError
-from realtime.events.gestures import GestureEvent
 from realtime.evaluation.replay import recorded
+from realtime.events.gestures import GestureEvent
 from realtime.live.options import LiveOptions
+from realtime.live.recognition import RecognitionOptions
 from realtime.live.sources import open_video
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".gif")
@@ -42,6 +44,7 @@ class ClipEvents:
 
     @property
     def per_minute(self) -> float:
+        """Events a minute of clip time."""
         return len(self.events) / (self.seconds / 60) if self.seconds else 0.0
 
 
@@ -57,11 +60,11 @@ def find_clips(folder: Path) -> list[Path]:
     return clips
 
 
-def events_of_clip(clip: Path, classifier: GestureClassifier | None, args: Any, options: LiveOptions,
-                   cache: Path | None = None) -> ClipEvents:
-    """Play ``clip`` once through the live path (``args`` holds the recognition options), or replay its
-    recording from ``cache`` through the event logic with ``options.events``."""
-    recording = recorded(clip, classifier, args, options, cache)
+def events_of_clip(clip: Path, classifier: GestureClassifier | None, recognition: RecognitionOptions,
+                   options: LiveOptions, cache: Path | None = None) -> ClipEvents:
+    """Play ``clip`` once through the live path, or replay its recording from ``cache`` through the
+    event logic with ``options.events``."""
+    recording = recorded(clip, classifier, recognition, options, cache)
     events = recording.events(options.events) if cache else recording.live_events
     return ClipEvents(clip, len(recording.frames), recording.seconds, events)
 
@@ -129,16 +132,20 @@ def match(expected: Sequence[dict], fired: Sequence[GestureEvent]) -> list[tuple
 
 @dataclass
 class KindScore:
+    """Expected, fired and matched events of one kind."""
+
     expected: int = 0
     fired: int = 0
     matched: int = 0
 
     @property
     def recall(self) -> float | None:
+        """Matched over expected (None with nothing expected)."""
         return self.matched / self.expected if self.expected else None
 
     @property
     def precision(self) -> float | None:
+        """Matched over fired (None with nothing fired)."""
         return self.matched / self.fired if self.fired else None
 
 
@@ -174,7 +181,10 @@ def report(runs: Sequence[ClipEvents], labels: dict[str, list[dict]] | None = No
     if labels:
         kinds, clips = score(runs, labels)
         lines += ["", f"{'kind':<16}  {'expected':>8}  {'fired':>5}  {'matched':>7}  {'recall':>6}  {'precision':>9}"]
-        fmt = lambda v: "-" if v is None else f"{v:.2f}"
+
+        def fmt(v: float | None) -> str:
+            return "-" if v is None else f"{v:.2f}"
+
         for name, k in kinds.items():
             lines.append(f"{name:<16}  {k.expected:8d}  {k.fired:5d}  {k.matched:7d}  {fmt(k.recall):>6}  "
                          f"{fmt(k.precision):>9}")

@@ -6,14 +6,15 @@ Figures are made without pyplot (no GUI backend, no global state) and saved with
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
 
 
 def subplots(rows: int = 1, cols: int = 1, figsize=(6, 4), **kw):
+    """A figure and its axes without pyplot (no GUI backend, safe on threads)."""
     fig = Figure(figsize=figsize)
     return fig, fig.subplots(rows, cols, **kw)
 

@@ -9,27 +9,27 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import cv2
 import numpy as np
 
-from realtime.evaluation import figures
 from realtime.classifier.activation import ActivationMaps, overlay_map
 from realtime.classifier.model import GestureClassifier
 from realtime.core.contract import NO_GESTURE, ModelContract
 from realtime.core.datasets import discover
 from realtime.core.errors import HandSignError
-from realtime.hands.tracker import HandTracker
 from realtime.core.images import ImageReadError, read_bgr
-from realtime.evaluation.metrics import compute_metrics
 from realtime.core.outputs import prepare_out_dir, write_text_atomic
 from realtime.core.paths import HAND_MODEL
+from realtime.evaluation import figures
+from realtime.evaluation.metrics import compute_metrics
+from realtime.hands.tracker import HandTracker
 from realtime.live.pipeline import GesturePipeline, HandResult
 
-log = logging.getLogger("realtime.evaluate")
+log = logging.getLogger(__name__)
 NO_HAND = "no hand"
 
 
@@ -44,14 +44,21 @@ class Outcome:
 
     @property
     def predicted(self) -> str:
+        """The chosen hand's label, or ``no hand``."""
         if self.chosen is None:
             return NO_HAND
         return self.chosen.top3[0][0]
 
     def to_json(self) -> dict:
+        """The outcome as a JSON-ready dict."""
         return {"path": str(self.path), "true": self.true, "predicted": self.predicted,
                 "hands": len(self.hands), "top3": [] if self.chosen is None else
                 [[l, round(p, 4)] for l, p in self.chosen.top3]}
+
+
+def photo_hands(max_hands: int = 2, tiles: bool = True, hand_model: Path | str = "auto") -> HandTracker:
+    """MediaPipe for unrelated photos, as the live path runs it on still images (IMAGE mode); close it."""
+    return HandTracker(hand_model, max_hands, video=False, tiles=tiles)
 
 
 def choose_hand(hands: Sequence[HandResult], contract: ModelContract) -> HandResult | None:
@@ -63,6 +70,7 @@ def choose_hand(hands: Sequence[HandResult], contract: ModelContract) -> HandRes
 
 
 def check_classes(data_labels: Sequence[str], model_labels: Sequence[str], data: Path) -> None:
+    """Refuse class folders the model has no label for."""
     unknown = [c for c in data_labels if c not in model_labels]
     if unknown:
         raise HandSignError(f"class folder(s) {', '.join(unknown)} under {data} are not labels of the "

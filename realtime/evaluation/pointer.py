@@ -13,6 +13,7 @@ shipped and with it opened up (a cutoff of 1 kHz: the raw palm), onto a 1920x108
 
 from __future__ import annotations
 
+import dataclasses
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +21,12 @@ from typing import Any
 
 import numpy as np
 
+from realtime.classifier.model import GestureClassifier
 from realtime.events.cursor import CursorMapper
 from realtime.events.detector import observations
 from realtime.live.loop import LiveLoop
-from realtime.live.options import LiveOptions, open_pipeline
+from realtime.live.options import LiveOptions
+from realtime.live.recognition import RecognitionOptions, open_pipeline
 from realtime.live.sources import VideoFileSource
 
 SCREEN = (1920, 1080)
@@ -34,6 +37,8 @@ RAW_CUTOFF = 1000.0
 
 @dataclass
 class PointerFigures:
+    """One clip's pointer figures: frames, still frames, jitter raw and filtered, and lag."""
+
     clip: str
     frames: int
     still_frames: int
@@ -63,10 +68,12 @@ class _Frames:
         pass
 
 
-def record(clip: Path, classifier: Any, args: Any, options: LiveOptions) -> list:
+def record(clip: Path, classifier: GestureClassifier | None, recognition: RecognitionOptions,
+           options: LiveOptions) -> list:
+    """Play ``clip`` through the live path in pointer mode; each frame's time, hands, events and size."""
     with ExitStack() as stack:
         source = stack.enter_context(VideoFileSource(clip))
-        pipeline = open_pipeline(stack, source, classifier, args, pointer=True)
+        pipeline = open_pipeline(stack, source, classifier, dataclasses.replace(recognition, pointer=True))
         loop = LiveLoop(options, source, pipeline)
         view = _Frames()
         loop.run(view)
@@ -87,6 +94,7 @@ def replay(frames: list, min_cutoff: float, beta: float) -> tuple[np.ndarray, li
 
 
 def figures(name: str, frames: list, min_cutoff: float, beta: float) -> PointerFigures:
+    """Jitter and lag of one recorded clip with this One Euro filter."""
     raw, palms = replay(frames, RAW_CUTOFF, 0.0)
     smooth, _ = replay(frames, min_cutoff, beta)
     still = np.zeros(len(frames), bool)

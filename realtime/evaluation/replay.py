@@ -10,6 +10,7 @@ takes seconds. Replaying with the settings it was recorded with gives exactly th
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -17,7 +18,6 @@ import pickle
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -28,8 +28,9 @@ from realtime.events.detector import EventDetector
 from realtime.events.gestures import GestureEvent
 from realtime.events.options import EventOptions
 from realtime.live.loop import LiveLoop
-from realtime.live.options import LiveOptions, open_pipeline
+from realtime.live.options import LiveOptions
 from realtime.live.pipeline import FrameResult
+from realtime.live.recognition import RecognitionOptions, open_pipeline
 from realtime.live.sources import open_video
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ class Recording:
 
     @property
     def seconds(self) -> float:
+        """The clip's length in seconds."""
         return len(self.frames) / self.fps if self.fps else 0.0
 
     def events(self, options: EventOptions, threshold: float | None = None) -> list[GestureEvent]:
@@ -136,11 +138,12 @@ class _Record:
         pass
 
 
-def record_clip(clip: Path, classifier: GestureClassifier | None, args: Any, options: LiveOptions) -> Recording:
-    """Play ``clip`` once through the live path (``args``: the recognition options), keeping its frames."""
+def record_clip(clip: Path, classifier: GestureClassifier | None, recognition: RecognitionOptions,
+                options: LiveOptions) -> Recording:
+    """Play ``clip`` once through the live path, keeping its frames."""
     with ExitStack() as stack:
         source = stack.enter_context(open_video(clip))
-        pipeline = open_pipeline(stack, source, classifier, args)
+        pipeline = open_pipeline(stack, source, classifier, recognition)
         loop = LiveLoop(options, source, pipeline)
         recording = Recording(clip, source.fps or 30.0, loop.mirror, classifier.labels if classifier else None,
                               options.threshold)
@@ -148,12 +151,8 @@ def record_clip(clip: Path, classifier: GestureClassifier | None, args: Any, opt
     return recording
 
 
-#: The recognition options that change what a recording holds.
-RECORDED_OPTIONS = ("hand_model", "max_hands", "min_detection", "no_tiles", "threshold", "smooth", "crop_margin",
-                    "framing", "heads", "serial", "idle_after", "still_frames", "second_hand_ms")
-
-
-def recording_key(clip: Path, classifier: GestureClassifier | None, args: Any, options: LiveOptions) -> str:
+def recording_key(clip: Path, classifier: GestureClassifier | None, recognition: RecognitionOptions,
+                  options: LiveOptions) -> str:
     """A name for a recording: the clip and the model files as they are, and every option that matters."""
     def stamp(path: Path) -> list:
         st = Path(path).stat()
@@ -161,22 +160,23 @@ def recording_key(clip: Path, classifier: GestureClassifier | None, args: Any, o
 
     parts = {"version": RECORDING_VERSION, "clip": stamp(clip), "mirror": options.mirror,
              "model": stamp(classifier.path) if classifier else None,
-             "options": {k: str(getattr(args, k, None)) for k in RECORDED_OPTIONS}}
+             "heads": classifier.heads if classifier else None, "serial": options.serial,
+             "options": {k: str(v) for k, v in dataclasses.asdict(recognition).items()}}
     digest = hashlib.sha1(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
     return f"{clip.stem[:40]}-{digest}"
 
 
-def recorded(clip: Path, classifier: GestureClassifier | None, args: Any, options: LiveOptions,
-             cache: Path | None) -> Recording:
+def recorded(clip: Path, classifier: GestureClassifier | None, recognition: RecognitionOptions,
+             options: LiveOptions, cache: Path | None) -> Recording:
     """The clip's recording from ``cache`` if it is there, else played now (and kept there)."""
-    path = cache / f"{recording_key(clip, classifier, args, options)}.pkl" if cache else None
+    path = cache / f"{recording_key(clip, classifier, recognition, options)}.pkl" if cache else None
     if path is not None and path.is_file():
         try:
             with path.open("rb") as f:
                 return pickle.load(f)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError) as exc:
             log.warning("ignored an unreadable recording %s: %s", path, exc)
-    recording = record_clip(clip, classifier, args, options)
+    recording = record_clip(clip, classifier, recognition, options)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_bytes_atomic(path, pickle.dumps(recording, protocol=pickle.HIGHEST_PROTOCOL))

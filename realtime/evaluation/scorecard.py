@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from realtime.core.errors import HandSignError
 from realtime.events.gestures import GestureEvent
@@ -80,6 +80,7 @@ def person(clip_key: str) -> str:
 
 
 def is_nongesture(clip_key: str) -> bool:
+    """Whether a labelled clip is one of the non-gesture clips."""
     return "nongesture" in Path(clip_key).parts[:-1]
 
 
@@ -98,10 +99,12 @@ class ClipScore:
 
     @property
     def person(self) -> str:
+        """The person in the clip (the repository owner of its source)."""
         return person(self.key)
 
     @property
     def held_back(self) -> bool:
+        """Whether the clip's person is held back from tuning."""
         return self.person in HELD_BACK_PEOPLE
 
 
@@ -133,14 +136,17 @@ class Totals:
 
     @property
     def recall(self) -> float | None:
+        """Wanted events that came, over wanted events."""
         return self.hit / self.wanted if self.wanted else None
 
     @property
     def false_per_minute(self) -> float | None:
+        """False events a minute of non-gesture clip time."""
         return self.false / (self.nongesture_seconds / 60) if self.nongesture_seconds else None
 
 
 def totals(scores: Iterable[ClipScore]) -> Totals:
+    """The scores added up."""
     scores = list(scores)
     gestures = [s for s in scores if not s.nongesture]
     quiet = [s for s in scores if s.nongesture]
@@ -154,6 +160,7 @@ def _fmt(value: float | None, digits: int = 2) -> str:
 
 
 def totals_line(name: str, t: Totals) -> str:
+    """One line of totals: recall, wrong and false events a minute."""
     return (f"{name:<28} recall {_fmt(t.recall)} ({t.hit} of {t.wanted})  wrong {t.wrong} of {t.fired}  "
             f"false {t.false} in {t.nongesture_seconds:.0f} s = {_fmt(t.false_per_minute, 1)} a minute")
 

@@ -6,11 +6,11 @@ named field of :mod:`realtime.events.options`.
 
 from __future__ import annotations
 
+from realtime.events.clicks import POINTER_EVENTS, PointerDetector
 from realtime.events.detector import EventDetector
-from realtime.events.gestures import GestureEvent, GestureEvents, HandObservation
+from realtime.events.gestures import GestureDetector, GestureEvent, HandObservation
 from realtime.events.options import EventOptions, GestureOptions, PointerEventOptions, SwipeOptions
-from realtime.events.pointer import POINTER_EVENTS, PointerDetector
 from realtime.events.swipes import SWIPES, SwipeDetector
 
-__all__ = ["POINTER_EVENTS", "PointerDetector", "EventDetector", "EventOptions", "GestureEvent", "GestureEvents",
+__all__ = ["POINTER_EVENTS", "PointerDetector", "EventDetector", "EventOptions", "GestureEvent", "GestureDetector",
            "GestureOptions", "HandObservation", "PointerEventOptions", "SWIPES", "SwipeDetector", "SwipeOptions"]

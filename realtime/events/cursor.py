@@ -7,7 +7,7 @@ Relative motion with a clutch, like a mouse you can lift:
   accelerated (up to ``MAX_GAIN``), slow motion slowed (down to ``MIN_GAIN``) for precision.
 - **lifts**: a fist (no finger out) moves nothing, so the hand can go back to the middle.
 - **scrolls**: two fingers out (index and middle) scroll by the palm's vertical motion.
-- **clicks and drags**: the pointer events of :mod:`realtime.events.pointer` from the same hand: a
+- **clicks and drags**: the pointer events of :mod:`realtime.events.clicks` from the same hand: a
   pinch or a tap clicks (two clicks make the desktop's own double click), a pinch held drags (the
   button is held while the pinched hand moves the pointer). A grab with a fist only lifts.
 
@@ -21,8 +21,8 @@ may take over. Positions are kept within ``screen`` (all monitors: the driver gi
 from __future__ import annotations
 
 from collections import Counter, deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 from OneEuroFilter import OneEuroFilter
@@ -78,6 +78,7 @@ class CursorMapper:
 
     def update(self, t_ms: int, hands: Sequence[HandObservation], events: Sequence[GestureEvent],
                width: int, height: int) -> list[MouseCommand]:
+        """The mouse commands for one frame: move, press, release or scroll."""
         out: list[MouseCommand] = []
         h = self._pointer_hand(hands, t_ms)
         if h is None:

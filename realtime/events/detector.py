@@ -7,15 +7,16 @@ whatever made them.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
 from realtime.core.hand_shape import hand_pose
-from realtime.events.gestures import GestureEvent, GestureEvents, HandObservation, palm_center_and_size
+from realtime.events.clicks import PointerDetector
+from realtime.events.gestures import GestureDetector, GestureEvent, HandObservation, palm_center_and_size
 from realtime.events.options import EventOptions
-from realtime.events.pointer import PointerDetector
 from realtime.events.swipes import SwipeDetector
 
 
@@ -45,19 +46,30 @@ def observations(result: FrameLike) -> list[HandObservation]:
 class EventDetector:
     """Gesture events, swipes and pointer events of each frame; ``update`` once per processed frame."""
 
-    gestures: GestureEvents = field(default_factory=GestureEvents)
+    gestures: GestureDetector = field(default_factory=GestureDetector)
     swipes: SwipeDetector = field(default_factory=SwipeDetector)
     pointer: PointerDetector = field(default_factory=PointerDetector)
     _last_t: int | None = None
     _steps: deque = field(default_factory=lambda: deque(maxlen=10))  # the last frame times (ms)
 
     @classmethod
-    def create_from_options(cls, options: EventOptions) -> "EventDetector":
-        return cls(GestureEvents.create_from_options(options.gestures),
+    def create_from_options(cls, options: EventOptions) -> EventDetector:
+        """The three detectors, each with its part of ``options``."""
+        return cls(GestureDetector.create_from_options(options.gestures),
                    SwipeDetector.create_from_options(options.swipes),
                    PointerDetector.create_from_options(options.pointer))
 
     def update(self, result: FrameLike, mirrored: bool) -> list[GestureEvent]:
+        """The events of one processed frame (a ``realtime.live.FrameResult``, or anything with its
+        ``frame``, ``image`` and ``hands``), in the order they fire.
+
+        Example::
+
+            detector = EventDetector.create_from_options(EventOptions())
+            for result in results:  # one per frame, from the live pipeline
+                for event in detector.update(result, mirrored=True):
+                    print(event.to_json())
+        """
         hands = observations(result)
         h, w = result.image.shape[:2]
         t, index = result.frame.timestamp_ms, result.frame.index

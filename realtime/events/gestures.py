@@ -1,6 +1,6 @@
 """Gesture events: when a gesture starts, is held and ends, per tracked hand. Pure logic, no I/O.
 
-Each frame's hands (their smoothed labels) go into :class:`GestureEvents`; out come events a
+Each frame's hands (their smoothed labels) go into :class:`GestureDetector`; out come events a
 program can act on:
 
 - ``start``: the hand's label has been the same gesture for ``min_hold_ms`` (a shape the hand
@@ -22,8 +22,8 @@ clip gives the same events on any machine. Swipes come from :mod:`realtime.event
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -73,6 +73,7 @@ class GestureEvent:
     distance: float | None = None  # swipe: how far, in hand sizes
 
     def to_json(self) -> dict:
+        """The event's documented wire form (docs/bindings.md)."""
         out = {"type": self.type, "gesture": self.gesture, "hand": self.hand, "track": self.track,
                "confidence": None if self.confidence is None else round(self.confidence, 4),
                "x": round(self.x, 4), "y": round(self.y, 4), "t_ms": self.t_ms, "held_ms": self.held_ms,
@@ -98,6 +99,7 @@ class ActiveGesture:
     y: float
 
     def held_ms(self, now_ms: int) -> int:
+        """How long the gesture has been held at ``t_ms``."""
         return int(now_ms - self.since_ms)
 
 
@@ -117,12 +119,12 @@ class _TrackState:
 
 
 @dataclass
-class GestureEvents:
+class GestureDetector:
     """start / hold / end per track from the smoothed labels; ``update`` once per frame.
 
     Example::
 
-        events = GestureEvents.create_from_options(GestureOptions(min_hold_ms=600))
+        events = GestureDetector.create_from_options(GestureOptions(min_hold_ms=600))
         for t in range(0, 1000, 33):
             fired = events.update(t, [HandObservation(0, "Right", "palm", 0.9, (320, 240), 120)], 640, 480)
         # fired once: [GestureEvent(type="start", gesture="palm", ...)] at about 600 ms
@@ -132,18 +134,29 @@ class GestureEvents:
     _tracks: dict[int, _TrackState] = field(default_factory=dict)
 
     @classmethod
-    def create_from_options(cls, options: GestureOptions) -> "GestureEvents":
+    def create_from_options(cls, options: GestureOptions) -> GestureDetector:
+        """A detector with these thresholds."""
         return cls(options)
 
     def reset(self) -> None:
+        """Forget every track (a paused or new source)."""
         self._tracks.clear()
 
     @property
     def active(self) -> list[ActiveGesture]:
+        """The gestures held now, one per track."""
         return [s.active for s in self._tracks.values() if s.active is not None]
 
     def update(self, t_ms: int, hands: list[HandObservation], width: int, height: int,
                frame: int | None = None) -> list[GestureEvent]:
+        """This frame's start, hold and end events of the hands (``width`` x ``height``: the frame).
+
+        >>> d = GestureDetector.create_from_options(GestureOptions(min_hold_ms=300, hold_every_ms=0))
+        >>> palm = HandObservation(0, "Right", "palm", 0.95, (320.0, 240.0), 120.0)
+        >>> fired = [e for t in range(0, 600, 33) for e in d.update(t, [palm], 640, 480)]
+        >>> [(e.type, e.gesture, e.t_ms) for e in fired]
+        [('start', 'palm', 330)]
+        """
         events: list[GestureEvent] = []
         seen = set()
         o = self.options

@@ -127,7 +127,7 @@ class SwipeOptions:
 
 @dataclass(frozen=True)
 class PointerEventOptions:
-    """When a hand clicks, drags or zooms (:mod:`realtime.events.pointer`)."""
+    """When a hand clicks, drags or zooms (:mod:`realtime.events.clicks`)."""
 
     #: The smallest hand that clicks, drags or zooms (landmark box over the frame height).
     min_size: float = 0.12

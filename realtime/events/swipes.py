@@ -4,7 +4,8 @@ A swipe is the palm centre moving at least ``min_distance`` hand sizes within ``
 a flick of a pointing hand, the index fingertip moving ``flick_distance`` while the palm hardly moves),
 mostly along one axis (the other axis at most ``max_cross`` times as far). A hand close to the camera
 cannot travel 1.5 of its own sizes inside the frame: ``min_frame_distance`` of the frame's width (or
-height) is enough too. Every threshold is a field of :class:`realtime.events.options.SwipeOptions`. Directions are the person's own: with a mirror view (the default for cameras)
+height) is enough too. Every threshold is a field of :class:`realtime.events.options.SwipeOptions`.
+Directions are the person's own: with a mirror view (the default for cameras)
 ``swipe_left`` moves to the left of the screen; without one, to the right, as the person sees it.
 
 Arms move all the time without meaning anything, so a stroke must also look deliberate
@@ -107,14 +108,24 @@ class SwipeDetector:
     _next_id: int = 0
 
     @classmethod
-    def create_from_options(cls, options: SwipeOptions) -> "SwipeDetector":
+    def create_from_options(cls, options: SwipeOptions) -> SwipeDetector:
+        """A detector with these thresholds."""
         return cls(options)
 
     def reset(self) -> None:
+        """Forget every motion (a paused or new source)."""
         self._motions.clear()
 
     def update(self, t_ms: int, hands: list[HandObservation], width: int, height: int, mirrored: bool,
                frame: int | None = None) -> list[GestureEvent]:
+        """This frame's swipes; ``mirrored``: the frame is shown mirrored (directions are the person's own).
+
+        >>> s = SwipeDetector.create_from_options(SwipeOptions(intent=False))
+        >>> def hand(x): return HandObservation(0, "Right", "palm", 0.95, (x, 240.0), 100.0, fingers=4)
+        >>> fired = [e for i in range(12) for e in s.update(33 * i, [hand(100.0 + 40 * i)], 640, 480, False)]
+        >>> [(e.gesture, e.t_ms) for e in fired]  # moving right in an unmirrored frame: the person's left
+        [('swipe_left', 132)]
+        """
         self._motions = [m for m in self._motions if t_ms - m.last.t_ms <= self._gap(m)]
         events = []
         for motion, h in self._match(hands, t_ms):

@@ -62,6 +62,7 @@ class IdlePacer:
     flickers: int = 0  # wakes that were not confirmed
 
     def idle(self, t_ms: int) -> bool:
+        """Whether no hand has been seen for ``idle_after_ms`` at ``t_ms``."""
         return self._last_hand_ms is not None and t_ms - self._last_hand_ms >= self.idle_after_ms
 
     def look(self, t_ms: int, image: np.ndarray) -> bool:

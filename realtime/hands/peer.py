@@ -37,9 +37,10 @@ class PeerRecognizer:
         return [(g[0].category_name, g[0].score) if g else ("None", 0.0) for g in result.gestures]
 
     def close(self) -> None:
+        """Close MediaPipe's recognizer (it must be closed explicitly)."""
         self._recognizer.close()
 
-    def __enter__(self) -> "PeerRecognizer":
+    def __enter__(self) -> PeerRecognizer:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from realtime.core.contract import Box, landmarks_box
-from realtime.hands.tracker import Hand, HandTracker
 from realtime.core.paths import AUTO
 from realtime.hands.tiles import is_duplicate, tile_boxes
+from realtime.hands.tracker import Hand, HandTracker
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,7 @@ class DistantHandSearch:
 
     @property
     def following(self) -> int:
+        """Distant hands followed now."""
         return len(self._regions)
 
     def update(self, image: np.ndarray, index: int, tracked: list[Hand], mirrored: bool) -> list[Hand]:
@@ -133,13 +134,14 @@ class DistantHandSearch:
         self._regions = [follow_region(x.landmarks, w, h) for x in hands][: self.max_hands]
         return hands
 
-    def __enter__(self) -> "DistantHandSearch":
+    def __enter__(self) -> DistantHandSearch:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
     def close(self) -> None:
+        """Stop the worker and close its landmarkers."""
         with self._cond:
             self._stopped = True
             self._cond.notify()

@@ -6,7 +6,7 @@ large photo nearly vanishes. Looking again in overlapping tiles enlarges such ha
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -12,8 +12,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime.core.contract import (DEFAULT_CROP_MARGIN, DEFAULT_FRAMING, Box, clamp_box, crop_box, hand_crop,
-                               landmarks_box)
+from realtime.core.contract import (
+    DEFAULT_CROP_MARGIN,
+    DEFAULT_FRAMING,
+    Box,
+    clamp_box,
+    crop_box,
+    hand_crop,
+    landmarks_box,
+)
 from realtime.core.errors import HandSignError
 from realtime.core.paths import AUTO, resolve_hand_model
 from realtime.hands.tiles import is_duplicate, tile_boxes
@@ -215,12 +222,13 @@ class HandTracker:
         return hands
 
     def close(self) -> None:
+        """Close the landmarkers (MediaPipe's must be closed explicitly)."""
         for landmarker in (self._landmarker, self._one_hand):
             if landmarker is not None:
                 landmarker.close()
         self._landmarker = self._one_hand = None
 
-    def __enter__(self) -> "HandTracker":
+    def __enter__(self) -> HandTracker:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
 from realtime.events.detector import EventDetector
 from realtime.events.gestures import ActiveGesture, GestureEvent
+from realtime.live.detections import detections
 from realtime.live.options import LiveOptions
 from realtime.live.overlay import Annotator
 from realtime.live.pipeline import FrameResult, GesturePipeline
-from realtime.live.pipelined import detections
 from realtime.live.sinks import JsonLines, Recorder
 from realtime.live.sources import Frame, Source
 
-log = logging.getLogger("realtime.run")
+log = logging.getLogger(__name__)
 
 
 class Dispatcher(Protocol):
@@ -69,7 +70,7 @@ class LiveLoop:
         self.annotator = Annotator(options.threshold)
         self.frames, self.hands_seen, self.fps = 0, 0, 0.0
         self.messages: list[str] = []  # what the dispatcher said this frame, for the window's banner
-        pipeline.keep_feature_maps = options.cam
+        pipeline.keep_feature_maps = options.activation_map
 
     def run(self, view: View) -> int:
         """Run until the source ends or the view stops; 130 when interrupted, else 0."""
@@ -137,17 +138,21 @@ class HeadlessView:
         self.recorder = Recorder(loop.options.record, loop.source.fps or 30.0)
 
     def frame(self, result: FrameResult, events: list[GestureEvent]) -> bool:
+        """Write the frame's JSON line (and the recording); always goes on."""
         self.lines.write(result, events)
         if self.loop.options.record:
             self.recorder.write(self.loop.draw(result))
         return True
 
     def waiting(self, result: FrameResult | None) -> bool:
+        """Nothing to show while the source has no frame; goes on."""
         return True
 
     def finished(self, result: FrameResult | None) -> None:
+        """With --events-only, the end events of gestures still held when the source ended."""
         if self.loop.options.events_only and result is not None:  # gestures still shown when the source ended
             self.lines.write_events(self.loop.events.gestures.flush(result.frame.timestamp_ms, result.frame.index))
 
     def close(self) -> None:
+        """Finish the recording."""
         self.recorder.close()

@@ -1,23 +1,21 @@
-"""The live loop's settings: one frozen value the loop, the window and the sinks read, built once by
-``python -m realtime.run`` from its options (nothing downstream sees argparse)."""
+"""The live loop's settings (:class:`LiveOptions`, one frozen value the loop, the window and the sinks
+read) and the option groups the commands share, with the functions that turn parsed options into the
+options objects below them: :class:`LiveOptions`, :class:`~realtime.live.recognition.RecognitionOptions`
+and :class:`~realtime.events.options.EventOptions`. Nothing below the commands sees argparse."""
 
 from __future__ import annotations
 
 import argparse
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from realtime.classifier.model import GestureClassifier
 from realtime.core.cli import add_crop_options, add_hand_options, add_heads_option, add_threads_option
 from realtime.core.paths import GESTURE_MODEL
 from realtime.events.options import EventOptions, GestureOptions, SwipeOptions
-from realtime.hands.idle import DEFAULT_IDLE_AFTER_MS, IdlePacer
-from realtime.hands.still import DEFAULT_MAX_REUSED, StillHands
-from realtime.hands.search import DistantHandSearch
-from realtime.hands.tracker import DEFAULT_SECOND_HAND_MS, HandTracker
-from realtime.live.pipeline import GesturePipeline
-from realtime.live.sources import Source
+from realtime.hands.idle import DEFAULT_IDLE_AFTER_MS
+from realtime.hands.still import DEFAULT_MAX_REUSED
+from realtime.hands.tracker import DEFAULT_SECOND_HAND_MS
+from realtime.live.recognition import RecognitionOptions
 
 
 @dataclass(frozen=True)
@@ -38,7 +36,7 @@ class LiveOptions:
     threads: int = 2
     spinning: bool = False
     crop_view: bool = False
-    cam: bool = False
+    activation_map: bool = False
 
 
 def add_recognition_options(group: argparse._ActionsContainer) -> None:
@@ -110,6 +108,15 @@ def event_options(args: argparse.Namespace) -> EventOptions:
         swipes=SwipeOptions(min_distance=args.swipe_distance, min_size=args.swipe_min_size, intent=args.intent))
 
 
+def recognition_options(args: argparse.Namespace, pointer: bool = False) -> RecognitionOptions:
+    """The live path's settings from :func:`add_recognition_options`' options."""
+    return RecognitionOptions(
+        hand_model=args.hand_model, max_hands=args.max_hands, min_detection=args.min_detection,
+        tiles=not args.no_tiles, threshold=args.threshold, smooth=args.smooth, crop_margin=args.crop_margin,
+        framing=args.framing, idle_after_ms=args.idle_after, still_frames=args.still_frames,
+        second_hand_ms=args.second_hand_ms, pointer=pointer)
+
+
 def replay_options(args: argparse.Namespace, mirror: bool = False) -> LiveOptions:
     """The loop's settings for commands that replay clips headless (evaluate_events, evaluate_pointer)."""
     return LiveOptions(headless=True, events_only=True, serial=args.serial, mirror=mirror,
@@ -135,22 +142,3 @@ def check_live_options(parser: argparse.ArgumentParser, args: argparse.Namespace
     if not 0 <= args.min_hold <= 10000 or not 0 <= args.hold_every <= 60000 or not 0.2 <= args.swipe_distance <= 20:
         parser.error("--min-hold must be within 0..10000 ms, --hold-every within 0..60000 ms, "
                      "--swipe-distance within 0.2..20")
-
-
-def open_pipeline(stack: ExitStack, source: Source, classifier: GestureClassifier | None,
-                  args: argparse.Namespace, pointer: bool = False) -> GesturePipeline:
-    """The live path for ``source``: the tracker (and the background search for distant hands) entered
-    on ``stack``, and the pipeline around them, from the recognition options. ``pointer``: every frame's
-    landmarks are needed from one landmarker (no still-hand reuse, no one-hand twin: switching between
-    the two every 100 ms raised the pointer's jitter on the fixture clips from 2.6 to 3.3 px)."""
-    tracker = stack.enter_context(HandTracker(args.hand_model, args.max_hands, video=not source.still,
-                                              min_detection=args.min_detection, tiles=not args.no_tiles,
-                                              second_hand_ms=0 if pointer else args.second_hand_ms))
-    search = None if source.still or args.no_tiles else stack.enter_context(
-        DistantHandSearch(args.hand_model, args.max_hands, args.min_detection, wait=not source.live))
-    pacer = None if source.still or not args.idle_after else IdlePacer(args.idle_after)
-    still = None if source.still or pointer or not args.still_frames else StillHands(args.still_frames)
-    pipeline = GesturePipeline(tracker, classifier, args.threshold, args.smooth, args.crop_margin, args.framing,
-                               search, pacer, still)
-    pipeline.carry_stable = not source.still
-    return pipeline

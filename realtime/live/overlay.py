@@ -104,6 +104,7 @@ class ConfidenceBarDrawer:
         self.threshold = threshold
 
     def draw(self, canvas: np.ndarray, result: FrameResult) -> None:
+        """Draw each hand's label and confidence bar."""
         h = canvas.shape[0]
         for hand in result.hands:
             if hand.score is None or hand.label == NO_GESTURE:
@@ -124,6 +125,7 @@ class StatsDrawer:
     WIDEST = "ms: capture 00.0  hands 00.0  search 00.0  classify 00.0  draw 00.0"
 
     def draw(self, canvas: np.ndarray, result: FrameResult, fps: float) -> None:
+        """Draw fps and the stages' times."""
         stages = "  ".join(f"{k} {v:.1f}" for k, v in result.timings_ms.items())
         _text(canvas, f"{fps:.0f} fps", (8, 22), 0.6, WHITE, 2)
         _text(canvas, f"ms: {stages}", (8, 44), 0.45)
@@ -151,6 +153,7 @@ class HelpDrawer:
     """The key help along the bottom (wrapped on narrow frames)."""
 
     def draw(self, canvas: np.ndarray, result: FrameResult) -> None:
+        """Draw the keys' help."""
         lines = _wrap(HELP_TEXT, canvas.shape[1] - 20, 0.45)
         y = canvas.shape[0] - 8 - 18 * (len(lines) - 1)
         for line in lines:
@@ -162,6 +165,7 @@ class BannerDrawer:
     """A message across the top, wrapped to the frame (no gesture model, paused, snapshot saved)."""
 
     def draw(self, canvas: np.ndarray, text: str, color=AMBER, y: int = 72) -> None:
+        """Draw the banner line (paused, saved, ...)."""
         for line in _wrap(text, canvas.shape[1] - 24, 0.5):
             _text(canvas, line, (10, y), 0.5, BLACK, 1, background=color)
             y += 20
@@ -171,6 +175,7 @@ class TeachDrawer:
     """Teach mode's panel: the gesture being recorded, its crop count, the keys; red while recording."""
 
     def draw(self, canvas: np.ndarray, lines: list[str], recording: bool) -> None:
+        """Draw teach mode's lines."""
         y = canvas.shape[0] - 34 - 22 * len(lines)
         for i, line in enumerate(lines):
             _text(canvas, line, (10, y), 0.55 if i == 0 else 0.45, WHITE if i else BLACK, 1 + (i == 0),
@@ -199,6 +204,7 @@ class CropViewDrawer:
         return canvas.shape[1] - side - 10, 0, canvas.shape[1], 8 + shown * (side + 8)
 
     def draw(self, canvas: np.ndarray, result: FrameResult) -> None:
+        """Draw the crops the model saw (and their activation maps)."""
         h, w = canvas.shape[:2]
         y = 8
         for hand in result.hands:
@@ -223,6 +229,7 @@ class ActionsDrawer:
     """Whether bindings fire, under the stats: green when on, red when paused (the kill switch)."""
 
     def draw(self, canvas: np.ndarray, status: str) -> None:
+        """Draw the actions line (``status``): green when on, amber in a dry run, red when paused."""
         color = RED if "PAUSED" in status else (AMBER if "dry run" in status else GREEN)
         _text(canvas, status, (8, 64), 0.45, BLACK if color != RED else WHITE, 1, background=color)
 
@@ -240,6 +247,7 @@ class Annotator:
     def draw(self, result: FrameResult, fps: float, show_crops: bool = False, show_help: bool = True,
              banner: str | None = None, teach: list[str] | None = None,
              recording: bool = False, actions: str | None = None) -> np.ndarray:
+        """Draw every element on a copy of the frame."""
         t0 = time.perf_counter()
         canvas = result.image.copy()
         avoid = [self.stats.area(canvas, bool(actions))]

@@ -10,14 +10,22 @@ import numpy as np
 
 from realtime.classifier.activation import ActivationMaps
 from realtime.classifier.model import GestureClassifier
-from realtime.core.contract import (DEFAULT_CROP_MARGIN, DEFAULT_FRAMING, DEFAULT_IMAGE_SIZE, Box,
-                                    batch_from_prepared, clamp_box, is_gesture, prepare_image,
-                                    shown_label)
+from realtime.core.contract import (
+    DEFAULT_CROP_MARGIN,
+    DEFAULT_FRAMING,
+    DEFAULT_IMAGE_SIZE,
+    Box,
+    batch_from_prepared,
+    clamp_box,
+    is_gesture,
+    prepare_image,
+    shown_label,
+)
 from realtime.core.hand_shape import batch_features, image_flip
-from realtime.hands.tracker import Hand, HandTracker
 from realtime.hands.idle import IDLE_LOOK_SCALE, IdlePacer
-from realtime.hands.still import StillHands
 from realtime.hands.search import DistantHandSearch
+from realtime.hands.still import StillHands
+from realtime.hands.tracker import Hand, HandTracker
 from realtime.live.smoothing import ProbabilitySmoother
 from realtime.live.sources import Frame
 
@@ -46,6 +54,7 @@ class HandResult:
         return is_gesture(self.label)
 
     def to_json(self) -> dict:
+        """The hand as a JSON-ready dict (the headless line's form)."""
         return {"box": list(map(int, self.box)), "handedness": self.handedness,
                 "hand_score": round(self.hand_score, 4), "label": self.label,
                 "score": None if self.score is None else round(self.score, 4),
@@ -54,12 +63,15 @@ class HandResult:
 
 @dataclass
 class FrameResult:
+    """One processed frame: its hands, labels and stage timings."""
+
     frame: Frame
     image: np.ndarray  # the frame as shown (mirrored if mirror is on)
     hands: list[HandResult]
     timings_ms: dict[str, float]
 
     def to_json(self) -> dict:
+        """The frame as a JSON-ready dict (the headless line's form)."""
         return {"frame": self.frame.index, "timestamp_ms": self.frame.timestamp_ms,
                 "width": int(self.image.shape[1]), "height": int(self.image.shape[0]),
                 "hands": [h.to_json() for h in self.hands]}
@@ -90,7 +102,7 @@ class GesturePipeline:
         self.classifier = classifier
         self.threshold = threshold
         self.smoother = ProbabilitySmoother(smoothing)
-        self._maps = None  # realtime.cam.ActivationMaps of the classifier, made on first use
+        self._maps = None  # realtime.classifier.activation.ActivationMaps of the classifier, made on first use
         #: Fetch the feature map in the classifier's own run (the window's 'x'): the map is then a
         #: weighted sum, not a second inference.
         self.keep_feature_maps = False

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import TextIO
 
 import cv2
 import numpy as np
@@ -24,6 +25,7 @@ class JsonLines:
         self.events_only, self.stream = events_only, stream
 
     def write(self, result: FrameResult, events: Sequence[GestureEvent]) -> None:
+        """Write one frame's JSON line."""
         out = self.stream or sys.stdout
         if self.events_only:
             for event in events:
@@ -44,6 +46,7 @@ class Recorder:
         self.path, self.fps, self._writer = path, fps, None
 
     def write(self, canvas: np.ndarray) -> None:
+        """Append one annotated frame to the video."""
         if self.path is None:
             return
         if self._writer is None:
@@ -55,6 +58,7 @@ class Recorder:
         self._writer.write(canvas)
 
     def close(self) -> None:
+        """Finish the video file."""
         if self._writer is not None:
             self._writer.release()
 

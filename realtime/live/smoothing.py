@@ -7,8 +7,8 @@ track averages its last ``window`` probability vectors.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -42,6 +42,7 @@ class ProbabilitySmoother:
         self._next_id = 0
 
     def reset(self) -> None:
+        """Forget every track's history."""
         self._tracks.clear()
 
     def _match(self, center: tuple[float, float], size: float, side: str, free: list[_Track]) -> _Track | None:

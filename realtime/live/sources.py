@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import cv2
 import numpy as np
@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Frame:
+    """One frame: the BGR image, its index and its timestamp in ms."""
+
     image: np.ndarray  # BGR
     index: int
     timestamp_ms: int
@@ -45,9 +47,10 @@ class Source:
         raise NotImplementedError
 
     def close(self) -> None:
+        """Release the source."""
         pass
 
-    def __enter__(self) -> "Source":
+    def __enter__(self) -> Source:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -183,6 +186,7 @@ class CameraSource(Source):
                 yield Frame(last, index, int((time.monotonic() - start) * 1000), stale=True)
 
     def close(self) -> None:
+        """Stop the reader thread and release the camera."""
         self._stopped = True
         if self._thread.is_alive():
             self._thread.join(timeout=2)
@@ -213,6 +217,7 @@ class VideoFileSource(Source):
             index += 1
 
     def close(self) -> None:
+        """Release the file."""
         self._cap.release()
 
 
@@ -253,6 +258,7 @@ class GifSource(Source):
                 return
 
     def close(self) -> None:
+        """Close the GIF."""
         self._gif.close()
 
 

@@ -33,6 +33,8 @@ ENTER, ESC, BACKSPACE, DELETE = (10, 13), 27, 8, 127
 
 @dataclass
 class TeachState:
+    """Teach mode's state: on, naming, the name typed, the gesture recorded and until when."""
+
     active: bool = False
     naming: bool = False
     name: str = ""  # being typed
@@ -60,11 +62,13 @@ class TeachMode:
 
     @property
     def recording(self) -> bool:
+        """Whether the hand's crops are being recorded now."""
         s = self.state
         return s.active and s.gesture is not None and not s.naming and time.monotonic() < s.recording_until
 
     # ------------------------------------------------------------------ keys
     def enter(self) -> None:
+        """Enter teach mode, naming a gesture first."""
         self.state = TeachState(active=True, naming=True)
         self.gestures()
 
@@ -100,6 +104,7 @@ class TeachMode:
         return None
 
     def leave(self) -> str:
+        """Leave teach mode."""
         self.state = TeachState()
         return "leave"
 
@@ -151,6 +156,7 @@ class TeachMode:
 
     # ------------------------------------------------------------------ what the overlay shows
     def lines(self) -> list[str]:
+        """The lines the window shows in teach mode."""
         s, counts = self.state, self.counts
         if s.naming:
             lines = [f"TEACH  name the gesture: {s.name}_", "type a-z 0-9 _ -   enter: ok   esc: back"]

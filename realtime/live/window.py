@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -19,7 +19,7 @@ from realtime.live.pipeline import FrameResult
 from realtime.live.sinks import Recorder, save_snapshot
 from realtime.live.teach_mode import TeachMode
 
-log = logging.getLogger("realtime.run")
+log = logging.getLogger(__name__)
 WINDOW = "HandSign"
 NO_MODEL_BANNER = ("No gesture model (--model none, or models/handsign.onnx missing): hands are tracked, "
                    "not labelled. Pass --model FILE.onnx (docs/training.md)")
@@ -54,6 +54,7 @@ class Window:
 
     # -- the view protocol
     def frame(self, result: FrameResult, events: list[GestureEvent]) -> bool:
+        """Show one frame and handle its keys; False to stop."""
         if self.teach.recording and not self.loop.paused:
             try:
                 self.teach.record(result)
@@ -66,17 +67,20 @@ class Window:
         return self.show(canvas, result)
 
     def waiting(self, result: FrameResult | None) -> bool:
+        """Keep the window alive while the source has no frame; False to stop."""
         return result is None or self.show(self.annotate(result), result)
 
     def finished(self, result: FrameResult | None) -> None:
-        pass
+        """The source ended: nothing more to do (the loop then closes the window)."""
 
     def close(self) -> None:
+        """Close the window and the recording."""
         self.recorder.close()
         cv2.destroyAllWindows()
 
     # -- drawing
     def banner(self) -> str | None:
+        """The banner line now (paused, a message), or None."""
         if self.loop.paused:
             return "paused (space resumes)"
         if time.monotonic() < self.message_until:
@@ -88,6 +92,7 @@ class Window:
         return None
 
     def annotate(self, result: FrameResult) -> np.ndarray:
+        """The frame with the overlay drawn (crops, maps and teach mode as on)."""
         pipeline = self.loop.pipeline
         teaching = self.teach.state.active
         if self.show_crops or teaching:
@@ -139,12 +144,14 @@ class Window:
         return True
 
     def snapshot(self) -> None:
+        """Save the frame and its crops (key s)."""
         try:
             self.say(f"snapshot saved: {save_snapshot(self.loop.options.snapshot_dir, self._canvas, self._result)}")
         except OSError as exc:  # e.g. the disk filled up since start-up: report, keep running
             self.say(f"snapshot failed: {exc.strerror or exc}")
 
     def toggle_crops(self) -> None:
+        """Show or hide the crop view (key c)."""
         self.show_crops = not self.show_crops
 
     def toggle_activation_map(self) -> None:
@@ -154,9 +161,11 @@ class Window:
         self.show_crops = self.show_crops or pipeline.keep_feature_maps
 
     def toggle_help(self) -> None:
+        """Show or hide the keys' help (key h)."""
         self.show_help = not self.show_help
 
     def toggle_pause(self) -> None:
+        """Pause or resume (space)."""
         self.loop.paused = not self.loop.paused
 
     def toggle_actions(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from realtime.teaching.teach import MIN_IMAGES, TeachResult, teach
 from realtime.teaching.reference import Reference, ReferenceFileError
+from realtime.teaching.teach import MIN_IMAGES, TeachResult, teach
 
 __all__ = ["MIN_IMAGES", "Reference", "ReferenceFileError", "TeachResult", "teach"]

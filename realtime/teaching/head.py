@@ -22,6 +22,7 @@ CONFUSION_WARNING = 0.1
 
 
 def make_estimator(c: float = DEFAULT_C):
+    """The head: standardized features into a class-balanced logistic regression."""
     return make_pipeline(StandardScaler(),
                          LogisticRegression(C=c, class_weight="balanced", max_iter=3000))
 

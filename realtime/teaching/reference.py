@@ -19,7 +19,7 @@ from realtime.core.errors import HandSignError
 from realtime.core.images import ImageReadError, read_bgr
 from realtime.core.outputs import write_bytes_atomic
 
-log = logging.getLogger("realtime.reference")
+log = logging.getLogger(__name__)
 DEFAULT_PER_CLASS = 64
 
 
@@ -29,6 +29,8 @@ class ReferenceFileError(HandSignError):
 
 @dataclass
 class Reference:
+    """The base model's reference features (and hand shapes) that a taught model keeps its gestures by."""
+
     features: np.ndarray  # (N, D) float32
     labels: list[str]  # per row
     probe: np.ndarray  # a BGR image
@@ -40,6 +42,7 @@ class Reference:
 
 
 def reference_path(model: Path) -> Path:
+    """The reference file beside a model."""
     return model.with_name(model.stem + ".reference.npz")
 
 
@@ -73,6 +76,7 @@ def build(classifier: GestureClassifier, data: Path, per_class: int = DEFAULT_PE
 
 
 def save(reference: Reference, path: Path) -> Path:
+    """Write a reference file atomically."""
     buffer = io.BytesIO()
     shapes = {}
     if reference.shapes is not None:

@@ -8,7 +8,7 @@ computes (``realtime.classifier.graph.with_landmark_head``), in numpy, for choos
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from sklearn.neural_network import MLPClassifier
@@ -40,11 +40,13 @@ def label_groups(labels: Sequence[str], look_alikes: Sequence[Sequence[str]] = H
 
 
 def group_targets(labels: Sequence[str], targets: np.ndarray, groups: Sequence[Sequence[str]]) -> np.ndarray:
+    """Each target's group index."""
     index = {name: g for g, members in enumerate(groups) for name in members}
     return np.array([index[labels[t]] for t in targets], np.int64)
 
 
 def rotate(landmarks: np.ndarray, degrees: float) -> np.ndarray:
+    """Landmarks turned by ``degrees`` about the wrist."""
     a = np.deg2rad(degrees)
     r = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
     return (landmarks - landmarks[0]) @ r.T + landmarks[0]

@@ -13,24 +13,24 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import onnx
 
+from realtime.classifier.graph import with_landmark_head, with_taught_head
 from realtime.classifier.model import GestureClassifier
 from realtime.core.contract import as_bgr_uint8
 from realtime.core.datasets import DatasetError, discover
 from realtime.core.errors import HandSignError
-from realtime.teaching.head import DEFAULT_C, CrossValidation, cross_validate, fit_dense
 from realtime.core.images import ImageReadError, read_bgr
-from realtime.classifier.graph import with_landmark_head, with_taught_head
 from realtime.core.outputs import prepare_out_dir, sha256_of, write_bytes_atomic
 from realtime.core.paths import GESTURE_MODEL, HAND_MODEL
+from realtime.teaching.head import DEFAULT_C, CrossValidation, cross_validate, fit_dense
 from realtime.teaching.reference import DEFAULT_PER_CLASS, Reference, build, load, reference_path
 
-log = logging.getLogger("realtime.teach")
+log = logging.getLogger(__name__)
 MIN_IMAGES = 5
 BASE_CLASS = "(base gestures)"
 HAND_MODES = ("auto", "none")
@@ -38,6 +38,8 @@ HAND_MODES = ("auto", "none")
 
 @dataclass
 class TeachResult:
+    """A taught model: its path, labels and the fit's figures."""
+
     out: Path
     labels: list[str]  # all output labels of the written model
     counts: dict[str, int]
@@ -48,6 +50,7 @@ class TeachResult:
     notes: list[str] = field(default_factory=list)
 
     def report(self) -> str:
+        """The fit's figures as text."""
         lines = [f"taught {', '.join(f'{k} ({v})' for k, v in self.counts.items())} "
                  f"in {self.seconds:.1f} s; wrote {self.out}"]
         if self.skipped:
@@ -82,6 +85,7 @@ class HandCropper:
         return hands[0].crop(canvas, self.contract.crop_margin, self.contract.crop_framing)[0]
 
     def close(self) -> None:
+        """Close the hand tracker."""
         self.tracker.close()
 
 
@@ -150,7 +154,7 @@ def teach(data: Path, out: Path, base: Path = GESTURE_MODEL, keep_base: bool = F
         "gestures": names, "images": counts,
         "keep_base": keep_base, "base": base.name, "base_sha256": sha256_of(base), "c": c, "flip": flip,
         "hands": hands, "cv_accuracy": None if validation is None else round(validation.accuracy, 4),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}),
+        "created": datetime.now(UTC).isoformat(timespec="seconds")}),
         "producer": "handsign realtime.teach"}
     proto = with_taught_head(onnx.load(str(base)), weight, bias, names, keep_base, extra)
     notes = []
@@ -169,6 +173,7 @@ def teach(data: Path, out: Path, base: Path = GESTURE_MODEL, keep_base: bool = F
 
 
 def onnx_labels(proto: onnx.ModelProto) -> list[str]:
+    """The labels in an ONNX model's metadata."""
     from realtime.classifier.graph import LABELS_KEY
     return json.loads({p.key: p.value for p in proto.metadata_props}[LABELS_KEY])
 
@@ -193,8 +198,8 @@ def crop_shapes(crops: list[np.ndarray], hand_model: Path = HAND_MODEL) -> list[
 def taught_shape_head(classifier: GestureClassifier, crops: list[np.ndarray], targets: np.ndarray,
                       names: list[str], ref: Reference | None, labels: list[str]):
     """The taught model's landmark head (or None) and a line saying what was done."""
-    from realtime.teaching import shape_head
     from realtime.classifier.graph import FUSION_KEY
+    from realtime.teaching import shape_head
     meta = classifier.session.get_modelmeta().custom_metadata_map
     weights = json.loads(meta.get(FUSION_KEY, "{}")).get("weights", {})
     gesture_w = max((w for l, w in weights.items() if l != "no_gesture"), default=0.6)

@@ -82,10 +82,12 @@ class PointerDetector:
     _busy: deque = field(default_factory=deque)  # (t_ms, x, y) 0..1 where an action fired or a drag is on
 
     @classmethod
-    def create_from_options(cls, options: PointerEventOptions) -> "PointerDetector":
+    def create_from_options(cls, options: PointerEventOptions) -> PointerDetector:
+        """A detector with these thresholds."""
         return cls(options)
 
     def reset(self) -> None:
+        """Forget every hand (a paused or new source)."""
         self._hands.clear()
         self._pair.clear()
         self._busy.clear()
@@ -101,7 +103,16 @@ class PointerDetector:
 
     def update(self, t_ms: int, hands: list[HandObservation], width: int, height: int,
                frame: int | None = None, frame_ms: float = 33.0) -> list[GestureEvent]:
-        """This frame's pointer events; ``frame_ms``: the source's frame time (a tap's window grows with it)."""
+        """This frame's clicks, drags and zooms; ``frame_ms``: the source's frame time (a tap's window
+        grows with it).
+
+        Example::
+
+            clicks = PointerDetector.create_from_options(PointerEventOptions(click_ms=500))
+            for t, hands in frames:  # HandObservations with their pinch and pose (events.detector.observations)
+                for event in clicks.update(t, hands, 640, 480):
+                    print(event.gesture, event.x, event.y)  # click, double_click, drag_start, ...
+        """
         self._frames += 1
         o = self.options
         near = [h for h in hands if h.size >= o.min_size * height and h.pinch is not None]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from realtime.live.pipeline import Detection, GesturePipeline
 from realtime.live.sources import Frame
@@ -81,12 +81,13 @@ class PipelinedDetections:
             yield item
 
     def close(self) -> None:
+        """Stop the tracking thread and wait for it."""
         with self._cond:
             self._stopped = True
             self._cond.notify_all()
         self._thread.join(timeout=10)
 
-    def __enter__(self) -> "PipelinedDetections":
+    def __enter__(self) -> PipelinedDetections:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -110,9 +111,10 @@ class SerialDetections:
             wait_start = time.perf_counter()
 
     def close(self) -> None:
+        """Nothing to stop: tracking runs in the caller's thread."""
         pass
 
-    def __enter__(self) -> "SerialDetections":
+    def __enter__(self) -> SerialDetections:
         return self
 
     def __exit__(self, *exc) -> None:
