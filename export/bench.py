@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import onnxruntime as ort
@@ -29,11 +29,12 @@ log = logging.getLogger("export.bench")
 
 def untrained_model(arch: str, image_size: int, labels: int, folder: Path) -> Path:
     """Export an untrained model of the shipped architecture: same graph, same latency."""
+    import onnx
+
     import export  # noqa: F401
     from export.convert import attach_contract, to_onnx
     from realtime.core.contract import ModelContract
-    from training.model import build_model
-    import onnx
+    from training.models.builder import build_model
 
     model = build_model(arch, labels, image_size, weights="none")
     names = tuple(f"class{i}" for i in range(labels))
@@ -89,12 +90,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for n in (1, 2):
             x = rng.uniform(0, 255, (n, c.image_size, c.image_size, 3)).astype(np.float32)
             for t in (1, 2):
-                med, p95 = time_calls(lambda: ours[t].predict_batch(x), args.repeats)
+                med, p95 = time_calls(lambda t=t, x=x: ours[t].predict_batch(x), args.repeats)
                 line = f"{n:>5} {t:>7} | {med:>8.2f} ms {p95:>7.2f} |"
                 if peer:
                     sess, name, make, _ = peer[t]
                     xb = make(n)
-                    pmed, pp95 = time_calls(lambda: sess.run(None, {name: xb}), args.repeats)
+                    pmed, pp95 = time_calls(lambda s=sess, k=name, v=xb: s.run(None, {k: v}), args.repeats)
                     line += f" {pmed:>8.2f} ms {pp95:>7.2f} | {med / pmed:5.2f}x"
                 print(line)
         crop = rng.integers(0, 255, (240, 240, 3), dtype=np.uint8)

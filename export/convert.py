@@ -9,9 +9,9 @@ from pathlib import Path
 
 import onnx
 
-from realtime.core.contract import (DEFAULT_CROP_MARGIN, DEFAULT_FRAMING, INPUT_NAME, OUTPUT_NAME, ModelContract)
+from realtime.core.contract import DEFAULT_CROP_MARGIN, DEFAULT_FRAMING, INPUT_NAME, OUTPUT_NAME, ModelContract
 from realtime.core.errors import HandSignError
-from training.inference import load_keras_model
+from training.models.inference import load_keras_model
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def contract_for_run(model, run_dir: Path, opset: int, crop_margin: float | None
     config = _read_json(run_dir / "config.json")
     extra = {
         "opset": str(opset),
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "arch": str(config.get("arch", model.name)),
         "producer": "handsign export (tf2onnx)",
     }

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import onnx
 
-from realtime.core.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
-from realtime.classifier.model import FeaturesUnavailable, GestureClassifier
-from realtime.core.errors import HandSignError
 from realtime.classifier.graph import expose_feature_map, expose_features
+from realtime.classifier.model import FeaturesUnavailable, GestureClassifier
+from realtime.core.cli import ArgumentParser, HelpFormatter, run_main, setup_logging
+from realtime.core.errors import HandSignError
 from realtime.core.outputs import write_bytes_atomic
 
 log = logging.getLogger("export.features")

@@ -10,8 +10,8 @@ import numpy as np
 
 from realtime.classifier.model import GestureClassifier
 from realtime.core.contract import ModelContract, to_batch
-from realtime.core.images import IMAGE_SUFFIXES, ImageReadError, read_bgr
 from realtime.core.datasets import label_for_folder, looks_like_image
+from realtime.core.images import IMAGE_SUFFIXES, ImageReadError, read_bgr
 
 log = logging.getLogger(__name__)
 

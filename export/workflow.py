@@ -12,9 +12,9 @@ import onnx
 import export  # noqa: F401  (quiets TensorFlow's start-up log)
 from export.convert import DEFAULT_OPSET, attach_contract, contract_for_run, load_run_model, to_onnx
 from export.parity import ATOL, ParityReport, check_batch, check_parity
+from realtime.classifier.graph import expose_feature_map, expose_features
 from realtime.classifier.model import FeaturesUnavailable
 from realtime.core.errors import HandSignError
-from realtime.classifier.graph import expose_feature_map, expose_features
 from realtime.core.outputs import prepare_out_dir
 
 log = logging.getLogger("export")

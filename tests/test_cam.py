@@ -5,13 +5,14 @@ import numpy as np
 import onnx
 import pytest
 
-from conftest import PHOTOS, ROOT, python, require_fixtures
 from realtime.classifier.activation import ActivationMaps, class_activation_map, mass_inside
+from realtime.classifier.graph import FEATURE_MAP_KEY, FEATURE_MAP_LAYOUT_KEY, expose_feature_map
 from realtime.classifier.model import GestureClassifier
 from realtime.core.contract import FEATURE_MAP_NAME, landmarks_box, points_in_model_view, to_batch
-from realtime.hands.tracker import HandTracker
 from realtime.core.images import read_bgr
-from realtime.classifier.graph import FEATURE_MAP_KEY, FEATURE_MAP_LAYOUT_KEY, expose_feature_map
+from realtime.hands.tracker import HandTracker
+
+from conftest import PHOTOS, ROOT, python, require_fixtures
 
 SHIPPED = ROOT / "models" / "handsign.onnx"
 
@@ -105,7 +106,7 @@ def test_class_activation_map_is_the_weighted_feature_map():
 def test_predict_cam_writes_the_map_beside_each_crop(tmp_path):
     require_fixtures()
     result = python("-m", "training.predict", "--model", str(SHIPPED), "--photos", str(PHOTOS[1]),
-                    "--cam", str(tmp_path / "cam"))
+                    "--activation-maps", str(tmp_path / "cam"))
     assert result.returncode == 0, result.stderr[-2000:]
     import cv2
     written = sorted((tmp_path / "cam").glob("*_cam.png"))

@@ -2,8 +2,9 @@
 
 import pytest
 
-from conftest import CLASSES, make_dataset
 from training.data import DatasetError, Split, discover, find_class_root, make_split
+
+from conftest import CLASSES, make_dataset
 
 
 def test_discover_kaggle_layout_hyphens_and_skips(tmp_path):

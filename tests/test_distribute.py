@@ -44,7 +44,8 @@ def small(tmp_path_factory):
 def read_back(shards):
     """Every record of every split, through the reader training uses."""
     import tensorflow as tf
-    from training.shards import parse_fn, read_manifest
+
+    from training.data.shards import parse_fn, read_manifest
     m = read_manifest(shards)
     out = {}
     for split in ("train", "val", "test"):
@@ -55,7 +56,7 @@ def read_back(shards):
 
 def test_shard_round_trip_is_byte_identical_to_the_folder_pipeline(small):
     from training.data import Split
-    from training.pipeline import load_for_model
+    from training.data.pipeline import load_for_model
     _, data, _, shards = small
     manifest, records = read_back(shards)
     split = Split.load(shards / "split.json")
@@ -82,7 +83,10 @@ def test_png_shards_hold_the_same_pixels_as_raw_ones(small, tmp_path):
         b = sorted(packed[split], key=lambda r: r[0])
         assert [(p, y) for p, y, _ in a] == [(p, y) for p, y, _ in b], split
         assert all(np.array_equal(x, z) for (_, _, x), (_, _, z) in zip(a, b)), split
-    size = lambda folder: sum(f.stat().st_size for f in folder.glob("*.tfrecord*"))
+
+    def size(folder):
+        return sum(f.stat().st_size for f in folder.glob("*.tfrecord*"))
+
     assert size(png) < size(shards)
 
 
@@ -109,7 +113,7 @@ def test_shards_resume_skips_finished_shards(small, tmp_path):
 def held_out_accuracy(run, held):
     """Accuracy of RUN/model.keras on the held-out crops (in-process: TensorFlow is loaded already)."""
     from realtime.core.images import read_bgr
-    from training.inference import Predictor
+    from training.models.inference import Predictor
     predictor = Predictor(run / "model.keras")
     files = sorted(held.rglob("*.jpg"))
     probs = predictor.predict([read_bgr(f) for f in files])
@@ -167,7 +171,7 @@ def test_two_workers_on_localhost_complete_an_epoch(small, tmp_path):
         for p in procs:
             if p.poll() is None:
                 p.kill()
-    for index, (p, (_, err)) in enumerate(zip(procs, results)):  # both workers' ends: one's failure aborts the other
+    for p in procs:  # both workers' ends: one's failure aborts the other
         assert p.returncode == 0, "\n".join(f"worker {i}: {e[-2500:]}" for i, (_, e) in enumerate(results))
     config = json.loads((out / "config.json").read_text())
     assert config["workers"] == 2 and config["replicas"] == 2 and config["global_batch_size"] == 16
@@ -218,20 +222,19 @@ def test_bad_distributed_inputs_are_one_line_errors(small, tmp_path, setup, args
 
 def test_more_distribution_mistakes_raise_one_line_errors(small, tmp_path):
     """The same checks in-process (each CLI start costs a TensorFlow import)."""
-    import argparse
-
     from realtime.core.errors import HandSignError
-    from training.distribute import make_strategy, parse_tf_config
-    from training.phases import prepare_shard_run
+    from training.engine.config import TrainConfig
+    from training.engine.distribute import make_strategy, parse_tf_config
+    from training.engine.phases import prepare_shard_run
     with pytest.raises(HandSignError, match="needs TF_CONFIG"):
         parse_tf_config("")
     with pytest.raises(HandSignError, match="task.index 5 is outside"):
         parse_tf_config('{"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 5}}')
     with pytest.raises(HandSignError, match="--cpu-replicas needs --distribute"):
         make_strategy("none", cpu_replicas=2)
-    args = argparse.Namespace(data=small[3], out=tmp_path / "run", image_size=96, split_file=None, extra_train=None)
+    config = TrainConfig(data=small[3], out=tmp_path / "run", image_size=96)
     with pytest.raises(HandSignError, match="the shards in .* are 64 px"):
-        prepare_shard_run(args)
+        prepare_shard_run(config)
     assert not (tmp_path / "run").exists()
 
 
@@ -275,7 +278,8 @@ def test_a_killed_mirrored_run_started_again_continues(small, tmp_path):
 
 def test_batch_scaling_and_warm_up():
     import keras
-    from training.distribute import WarmUp, scaled
+
+    from training.engine.distribute import WarmUp, scaled
     assert scaled(64, 1e-3, 2, "global") == (64, 1e-3)
     assert scaled(64, 1e-3, 2, "per-replica") == (128, 2e-3)
     with pytest.raises(ValueError):

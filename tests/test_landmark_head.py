@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import cv2
 import numpy as np
@@ -10,7 +11,6 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from conftest import PHOTOS, python, require_fixtures
 from realtime.classifier.graph import FUSION_EPS, without_landmark_head
 from realtime.classifier.model import GestureClassifier, ModelLoadError
 from realtime.core.contract import FUSED_NAME, LANDMARK_INPUT_NAME, LANDMARK_OUTPUT_NAME, OUTPUT_NAME
@@ -18,6 +18,8 @@ from realtime.core.hand_shape import FEATURES_SIZE, hand_shape_features, image_f
 from realtime.core.paths import GESTURE_MODEL, HAND_MODEL
 from realtime.hands.tracker import HandTracker
 from realtime.live.pipeline import GesturePipeline
+
+from conftest import PHOTOS, python, require_fixtures
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +118,40 @@ def test_heads_change_the_answer_through_the_live_path(photo_hands):
         for got, want in zip(printed, expected):
             assert [g[0] for g in got] == [w[0] for w in want], (heads, got, want)
             np.testing.assert_allclose([g[1] for g in got], [w[1] for w in want], atol=1e-3)
+
+
+@pytest.mark.slow
+def test_training_the_landmark_head_writes_a_loadable_fused_model_and_the_reference_shapes(tmp_path):
+    """``training.landmark_head`` end to end on real crops and photos: a few crops per class, one tuning
+    photo per class, then the written model loads, answers with each head, and the reference keeps
+    the hand shapes (the file teach mode's --keep-base fits a taught landmark head from)."""
+    require_fixtures()
+    from conftest import SHARED
+    from realtime.teaching import reference
+    tune = tmp_path / "tune"
+    for folder in sorted((SHARED / "data" / "hagrid_context").iterdir()):
+        (tune / folder.name).mkdir(parents=True)
+        first = sorted(folder.iterdir())[0]
+        (tune / folder.name / first.name).symlink_to(first)
+    ref = tmp_path / "ref.npz"
+    ref.write_bytes(GESTURE_MODEL.with_suffix(".reference.npz").read_bytes())
+    out = tmp_path / "fused.onnx"
+    r = python("-m", "training.landmark_head", "--data", str(SHARED / "data" / "hagrid_crops"), "--tune-data", str(tune),
+               "--per-class", "4", "--hidden", "16", "--cache-dir", str(tmp_path / "cache"), "--out", str(out),
+               "--reference", str(ref), "--reference-per-class", "2")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert f"wrote {out}" in r.stdout and out.is_file()
+    report = json.loads(out.with_suffix(".landmark_head.json").read_text())
+    assert report["tune_images"] == 19 and len(report["grid"]) == 24 and report["hands_found"] >= 19
+    chosen = report["chosen"]
+    assert chosen["accuracy"] == max(g["accuracy"] for g in report["grid"])
+    model = GestureClassifier(out, heads="fused")
+    assert model.has_landmark_head and list(model.labels) == list(GestureClassifier(GESTURE_MODEL).labels)
+    fusion = json.loads({p.key: p.value for p in onnx.load(str(out)).metadata_props}["handsign.fusion"])
+    assert fusion["weights"]["palm"] == chosen["gesture_weight"] and fusion["hidden"] == [16]
+    crop_only = GestureClassifier(out, heads="crop")
+    assert crop_only.heads == "crop"
+    shapes = reference.load(ref, model)
+    per_class = Counter(shapes.shape_labels)  # up to 2 of each class, of the crops where a hand was found
+    assert set(per_class) == set(model.labels) and set(per_class.values()) <= {1, 2}
+    assert len(shapes.shapes) == len(shapes.shape_labels) == sum(per_class.values())

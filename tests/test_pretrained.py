@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import training  # noqa: F401
-from training import pretrained
-from training.torch_pickle import TorchFileError, load_state_dict
+from training.models import pretrained
+from training.models.torch_pickle import TorchFileError, load_state_dict
 
 
 def centre_crop(image: np.ndarray, size: int = 224) -> np.ndarray:

@@ -9,9 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import CLASSES, PHOTOS, python, train_run
 from realtime.core.contract import prepare_image
 from realtime.core.images import read_bgr
+
+from conftest import CLASSES, PHOTOS, python, train_run
 
 LABELS = sorted(c.replace("-", "_") for c in CLASSES)
 RUN_FILES = ("model.keras", "labels.json", "history.csv", "split.json", "config.json")
@@ -107,7 +108,7 @@ def test_training_errors_are_one_line(tmp_path):
 
 
 def test_pipeline_prepares_images_exactly_like_the_live_classifier(dataset):
-    from training.pipeline import make_dataset
+    from training.data.pipeline import make_dataset
     paths = [PHOTOS[0], PHOTOS[2]]
     ds = make_dataset(paths, [0, 1], 64, batch_size=2, cache=None)
     images, targets = next(iter(ds))
@@ -271,7 +272,7 @@ def test_a_pseudo_label_round_with_init_from_class_weights_and_a_file_cache(data
 
 
 def test_sqrt_class_weights_soften_balanced_ones():
-    from training.phases import class_weights
+    from training.engine.phases import class_weights
     targets = [0] * 40 + [1] * 10 + [2] * 10
     balanced, sqrt = class_weights(targets, 3, "balanced"), class_weights(targets, 3, "sqrt")
     assert balanced == pytest.approx({0: 0.5, 1: 2.0, 2: 2.0})

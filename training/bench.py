@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import cv2
 import numpy as np
@@ -23,7 +23,7 @@ import training  # noqa: F401
 from realtime.core.cli import ArgumentParser, HelpFormatter, positive_int, run_main, setup_logging
 from realtime.core.contract import DEFAULT_IMAGE_SIZE
 from training.data import discover
-from training.options import ARCHS
+from training.engine.options import ARCHS
 
 log = logging.getLogger("training.bench")
 
@@ -42,7 +42,7 @@ def synthetic_jpegs(folder: Path, count: int, size: int = 512, seed: int = 0) ->
 
 def pipeline_rate(paths: Sequence[Path], image_size: int, batch_size: int) -> float:
     """Images/s through decode + resize + batch (no cache: the first epoch's cost)."""
-    from training.pipeline import make_dataset
+    from training.data.pipeline import make_dataset
     ds = make_dataset(paths, [0] * len(paths), image_size, batch_size, cache=None)
     start, n = time.perf_counter(), 0
     for images, _ in ds:
@@ -66,8 +66,8 @@ def report_folder_pipeline(data: Path | None, images: int, image_size: int, batc
 
 def shard_rate(folder: Path, batch_size: int, limit: int) -> tuple[float, int, int]:
     """Images/s read from a shard folder's train split (parse + batch; no augmentation)."""
-    from training.pipeline import make_shard_dataset
-    from training.shards import read_manifest
+    from training.data.pipeline import make_shard_dataset
+    from training.data.shards import read_manifest
     m = read_manifest(folder)
     ds = make_shard_dataset(m.files("train"), m.image_size, batch_size, m.encoding).take(-(-limit // batch_size))
     start, n = time.perf_counter(), 0
@@ -83,7 +83,7 @@ def step_rate(arch: str, image_size: int, batch_size: int, steps: int, fine_tune
     """
     import tensorflow as tf
 
-    from training.model import augmentation, base_of, build_model, compile_model, unfreeze_top
+    from training.models.builder import augmentation, base_of, build_model, compile_model, unfreeze_top
     strategy = strategy or tf.distribute.get_strategy()
     global_batch = batch_size * strategy.num_replicas_in_sync
     with strategy.scope():
@@ -122,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--verbose", action="store_true", help="debug logging")
     args = p.parse_args(argv)
     setup_logging(args.verbose)
-    from training.distribute import make_strategy
+    from training.engine.distribute import make_strategy
     strategy, _ = make_strategy(args.distribute, args.cpu_replicas)  # before TensorFlow starts its devices
     import tensorflow as tf
     rates = []  # the input pipelines' images/s, to compare with the step

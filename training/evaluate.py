@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import cv2
 import numpy as np
@@ -21,12 +21,12 @@ import numpy as np
 from realtime.core.cli import ArgumentParser, HelpFormatter, non_negative_int, positive_int, run_main, setup_logging
 from realtime.core.errors import HandSignError
 from realtime.core.images import read_bgr
-from realtime.evaluation.metrics import compute_metrics
 from realtime.core.outputs import prepare_out_dir, write_text_atomic
-from training import plots
+from realtime.evaluation.metrics import compute_metrics
 from training.data import SPLITS, Split, discover, find_class_root
-from training.history import read_history
-from training.inference import Predictor, predict_files
+from training.engine.history import read_history
+from training.evaluation import plots
+from training.models.inference import Predictor, predict_files
 
 log = logging.getLogger("training.evaluate")
 

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import cv2
 import numpy as np
 
 from realtime.core.cli import ArgumentParser, HelpFormatter, positive_int, run_main, setup_logging
 from realtime.core.images import ImageReadError, read_bgr
-from training import plots
 from training.data import Dataset, discover
+from training.evaluation import plots
 
 log = logging.getLogger("training.explore")
 

@@ -11,19 +11,19 @@ tool sees them: hands found by the tracker (small ones too, in overlapping tiles
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import cv2
 import numpy as np
 
 from realtime.classifier.activation import ActivationMaps, overlay_map
-from realtime.core.cli import ArgumentParser, HelpFormatter, positive_int, run_main, setup_logging
+from realtime.core.cli import ArgumentParser, HelpFormatter, positive_int, renamed, run_main, setup_logging
 from realtime.core.contract import prepare_image
 from realtime.core.errors import HandSignError
 from realtime.core.images import ImageReadError, read_bgr
 from realtime.core.outputs import prepare_out_dir, write_bytes_atomic
-from training.inference import Predictor
+from training.models.inference import Predictor
 
 
 def top_k(probs: np.ndarray, labels: Sequence[str], k: int = 3) -> list[tuple[str, float]]:
@@ -41,23 +41,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--max-hands", type=positive_int, default=2, help="with --photos: hands looked for per photo")
     p.add_argument("--no-tiles", action="store_true",
                    help="with --photos: do not search overlapping tiles for small hands")
-    p.add_argument("--cam", type=Path, default=None, metavar="DIR",
+    p.add_argument("--activation-maps", "--cam", type=Path, default=None, metavar="DIR", action=renamed("--cam"),
                    help="also write, per crop, DIR/<image>[_<hand>]_cam.png: the crop the model saw beside where it "
-                        "looked for its top class (class activation map; occlusion for models without one; .onnx only)")
+                        "looked for its top class (class activation map; occlusion for models without one; .onnx "
+                        "only); --cam is its old name")
     p.add_argument("images", nargs="+", type=Path, help="image files")
     args = p.parse_args(argv)
     setup_logging()
     predictor = Predictor(args.model)
     maps = None
-    if args.cam is not None:
+    if args.activation_maps is not None:
         if predictor.onnx is None:
-            raise HandSignError(f"--cam needs an exported .onnx model (python -m export), not {args.model}")
+            raise HandSignError(f"--activation-maps needs an exported .onnx model (python -m export), not {args.model}")
         maps = ActivationMaps(predictor.onnx)
-        prepare_out_dir(args.cam)
+        prepare_out_dir(args.activation_maps)
     tracker = None
     if args.photos:
-        from realtime.hands.tracker import HandTracker
-        tracker = HandTracker(max_hands=args.max_hands, video=False, tiles=not args.no_tiles)
+        from realtime.evaluation.live_path import photo_hands
+        tracker = photo_hands(args.max_hands, tiles=not args.no_tiles)
     failures = 0
     try:
         for path in args.images:
@@ -70,7 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if tracker is None:
                 print(f"{path}: {ranked(predictor.predict([image])[0], predictor.labels, args.top)}")
                 if maps is not None:
-                    print(f"  where it looked: {write_cam(maps, image, args.cam / f'{path.stem}_cam.png')}")
+                    out = args.activation_maps / f"{path.stem}_cam.png"
+                    print(f"  where it looked: {write_cam(maps, image, out)}")
                 continue
             c = predictor.contract
             hands = tracker.detect(image)
@@ -81,7 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"{path} {hand.handedness.lower()} hand at {list(hand.box(c.crop_margin, c.crop_framing))}: "
                       f"{ranked(probs, predictor.labels, args.top)}")
                 if maps is not None:
-                    print(f"  where it looked: {write_cam(maps, crops[i], args.cam / f'{path.stem}_{i}_cam.png')}")
+                    out = args.activation_maps / f"{path.stem}_{i}_cam.png"
+                    print(f"  where it looked: {write_cam(maps, crops[i], out)}")
     finally:
         if tracker is not None:
             tracker.close()

@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -39,10 +39,10 @@ def probe(run: Path, data: Path, C: float = 1.0, batch_size: int = 64) -> dict:
     """{'probe_test_accuracy', 'model_test_accuracy', ...} of ``run`` on its test split."""
     from sklearn.linear_model import LogisticRegression
 
-    from training.head import embed, head_of  # TensorFlow loads here, after the arguments were checked
-    from training.inference import load_keras_model
-    from training.model import base_of
-    from training.pipeline import make_dataset
+    from training.data.pipeline import make_dataset
+    from training.models.builder import base_of
+    from training.models.head import embed, head_of  # TensorFlow loads here, after the arguments were checked
+    from training.models.inference import load_keras_model
     if not (run / "model.keras").is_file() or not (run / "split.json").is_file():
         raise HandSignError(f"{run} is not a training run folder (needs model.keras and split.json)")
     model = load_keras_model(run / "model.keras")

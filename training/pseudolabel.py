@@ -15,8 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from realtime.core.errors import HandSignError
 from realtime.core.images import IMAGE_SUFFIXES
 from realtime.core.outputs import prepare_out_dir, write_text_atomic
 from training.data import Split, find_class_root
-from training.inference import Predictor, predict_files
+from training.models.inference import Predictor, predict_files
 
 log = logging.getLogger("training.pseudolabel")
 
@@ -37,7 +37,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--data", required=True, type=Path, help="the labelled data root the run was trained on")
     p.add_argument("--pool", required=True, type=Path, help="folder of unlabelled images (searched recursively)")
     p.add_argument("--out", required=True, type=Path, help="pseudo-labels JSON to write")
-    p.add_argument("--split-file", type=Path, default=None, help="split manifest (default: split.json beside the model)")
+    p.add_argument("--split-file", type=Path, default=None,
+                   help="split manifest (default: split.json beside the model)")
     p.add_argument("--threshold", type=float, default=0.9, help="confidence a prediction needs to become a label")
     p.add_argument("--min-precision", type=float, default=0.9,
                    help="a class contributes only if its gated precision on held-out images reaches this")

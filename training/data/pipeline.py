@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -83,7 +83,7 @@ def make_shard_dataset(files: Sequence[str], image_size: int, batch_size: int, e
     shuffling. ``per_worker_files`` sets the FILE auto-shard policy: under multi-worker training
     each worker reads its own shards instead of every worker reading (and skipping) all of them.
     """
-    from training.shards import parse_fn
+    from training.data.shards import parse_fn
     parse = parse_fn(image_size, encoding)
     ds = tf.data.Dataset.from_tensor_slices(list(map(str, files)))
     if training:

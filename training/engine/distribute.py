@@ -20,7 +20,7 @@ import keras
 import tensorflow as tf
 
 from realtime.core.errors import HandSignError
-from training.options import BATCH_MODES, STRATEGIES  # noqa: F401  (re-exported)
+from training.engine.options import BATCH_MODES, STRATEGIES  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 

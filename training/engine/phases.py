@@ -6,14 +6,14 @@ images), fine-tuning, and the run's end. ``python -m training.train`` is the com
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import keras
 import numpy as np
@@ -22,15 +22,16 @@ import training  # noqa: F401  (quiets TensorFlow's start-up log)
 from realtime.core.contract import DEFAULT_CROP_MARGIN, DEFAULT_FRAMING, DEFAULT_IMAGE_SIZE
 from realtime.core.errors import HandSignError
 from training.data import DatasetError, Split, discover, find_class_root, make_split
-from training.distribute import WarmUp, Worker, make_strategy, scaled
-from training.head import FullModelCallback, cache_features, feature_datasets, head_of
-from training.history import read_history
-from training.inference import load_keras_model
-from training.model import ARCHS, BASE_NAMES, augmentation, base_of, build_model, compile_model, unfreeze_top
-from training.pipeline import make_dataset, make_shard_dataset
-from training.shards import is_shard_folder, read_manifest
+from training.data.pipeline import make_dataset, make_shard_dataset
+from training.data.shards import is_shard_folder, read_manifest
+from training.engine.config import TrainConfig
+from training.engine.distribute import WarmUp, Worker, make_strategy, scaled
+from training.engine.history import read_history
+from training.models.builder import ARCHS, BASE_NAMES, augmentation, base_of, build_model, compile_model, unfreeze_top
+from training.models.head import FullModelCallback, cache_features, feature_datasets, head_of
+from training.models.inference import load_keras_model
 
-log = logging.getLogger("training.train")
+log = logging.getLogger(__name__)
 
 MODEL_FILE, LAST_FILE, LABELS_FILE = "model.keras", "last.keras", "labels.json"
 HISTORY_FILE, SPLIT_FILE, CONFIG_FILE = "history.csv", "split.json", "config.json"
@@ -89,67 +90,67 @@ def callbacks(out: Path, best_so_far: float | None, patience: int, backup: Path 
     ]
 
 
-def prepare_run(args: argparse.Namespace) -> tuple[Split, dict]:
+def prepare_run(cfg: TrainConfig) -> tuple[Split, dict]:
     """Create or (with --resume) reopen the run folder; returns the split and the config."""
-    out: Path = args.out
-    if args.resume:
+    out: Path = cfg.out
+    if cfg.resume:
         if not (out / LAST_FILE).is_file() or not (out / CONFIG_FILE).is_file():
             raise HandSignError(f"nothing to resume in {out}: no {LAST_FILE} and {CONFIG_FILE}")
         config = json.loads((out / CONFIG_FILE).read_text())
         return Split.load(out / SPLIT_FILE), config
     if (out / MODEL_FILE).exists():
         raise HandSignError(f"{out} already holds a trained model; pick another --out or pass --resume")
-    if is_shard_folder(args.data):
-        return prepare_shard_run(args)
-    args.image_size = args.image_size or DEFAULT_IMAGE_SIZE
-    data = discover(args.data)
-    if args.split_file is not None:
-        split = Split.load(args.split_file)
+    if is_shard_folder(cfg.data):
+        return prepare_shard_run(cfg)
+    cfg = replace(cfg, image_size=cfg.image_size or DEFAULT_IMAGE_SIZE)
+    data = discover(cfg.data)
+    if cfg.split_file is not None:
+        split = Split.load(cfg.split_file)
         if split.labels != data.labels:
-            raise DatasetError(f"{args.split_file} has labels {split.labels}, {data.root} has {data.labels}")
+            raise DatasetError(f"{cfg.split_file} has labels {split.labels}, {data.root} has {data.labels}")
     else:
-        split = make_split(data, args.split, args.seed)
-    extra = read_extra_train(args.extra_train, split.labels) if args.extra_train else []
+        split = make_split(data, cfg.split, cfg.seed)
+    extra = read_extra_train(cfg.extra_train, split.labels) if cfg.extra_train else []
     if min(split.sizes()["train"], split.sizes()["val"]) == 0:
         raise DatasetError(f"too few images in {data.root} for a train/val split: {split.sizes()}")
-    return write_run_folder(args, split, {
+    return write_run_folder(cfg, split, {
         "data": str(data.root.resolve()), "data_format": "folders", "split_sizes": split.sizes(),
-        "skipped_files": data.skipped, "extra_train": str(args.extra_train) if args.extra_train else None,
+        "skipped_files": data.skipped, "extra_train": str(cfg.extra_train) if cfg.extra_train else None,
         "extra_train_count": len(extra)})
 
 
-def prepare_shard_run(args: argparse.Namespace) -> tuple[Split, dict]:
+def prepare_shard_run(cfg: TrainConfig) -> tuple[Split, dict]:
     """The run folder for shard data: the split, labels and image size come from the manifest."""
-    manifest = read_manifest(args.data)
-    if args.image_size not in (None, manifest.image_size):
-        raise HandSignError(f"--image-size {args.image_size}: the shards in {args.data} are "
-                            f"{manifest.image_size} px (make shards at {args.image_size} px, or leave it out)")
-    if args.split_file is not None or args.extra_train is not None:
+    manifest = read_manifest(cfg.data)
+    if cfg.image_size not in (None, manifest.image_size):
+        raise HandSignError(f"--image-size {cfg.image_size}: the shards in {cfg.data} are "
+                            f"{manifest.image_size} px (make shards at {cfg.image_size} px, or leave it out)")
+    if cfg.split_file is not None or cfg.extra_train is not None:
         raise HandSignError("--split-file and --extra-train apply to folder data; a shard folder has its split")
-    args.image_size = manifest.image_size
+    cfg = replace(cfg, image_size=manifest.image_size)
     sizes = {k: manifest.count(k) for k in ("train", "val", "test")}
     if min(sizes["train"], sizes["val"]) == 0:
-        raise DatasetError(f"too few images in {args.data} for training: {sizes}")
-    return write_run_folder(args, manifest.split(), {
-        "data": str(Path(args.data).resolve()), "data_format": "shards", "split_sizes": sizes,
+        raise DatasetError(f"too few images in {cfg.data} for training: {sizes}")
+    return write_run_folder(cfg, manifest.split(), {
+        "data": str(Path(cfg.data).resolve()), "data_format": "shards", "split_sizes": sizes,
         "skipped_files": manifest.raw.get("skipped_files", {}), "extra_train": None, "extra_train_count": 0})
 
 
-def write_run_folder(args: argparse.Namespace, split: Split, data_config: dict) -> tuple[Split, dict]:
+def write_run_folder(cfg: TrainConfig, split: Split, data_config: dict) -> tuple[Split, dict]:
     """Write split.json, labels.json and config.json (the arguments plus ``data_config``) into --out."""
-    out: Path = args.out
+    out: Path = cfg.out
     out.mkdir(parents=True, exist_ok=True)
     split.save(out / SPLIT_FILE)
     (out / LABELS_FILE).write_text(json.dumps(split.labels, indent=1))
     config = {
-        "arch": args.arch, "image_size": args.image_size,
-        "epochs": args.epochs, "fine_tune_epochs": args.fine_tune_epochs,
-        "batch_size": args.batch_size, "learning_rate": args.learning_rate,
-        "fine_tune_learning_rate": args.fine_tune_learning_rate,
-        "fine_tune_from": args.fine_tune_from, "weights": str(args.weights), "seed": args.seed,
-        "class_weights": args.class_weights, "augment": not args.no_augment,
+        "arch": cfg.arch, "image_size": cfg.image_size,
+        "epochs": cfg.epochs, "fine_tune_epochs": cfg.fine_tune_epochs,
+        "batch_size": cfg.batch_size, "learning_rate": cfg.learning_rate,
+        "fine_tune_learning_rate": cfg.fine_tune_learning_rate,
+        "fine_tune_from": cfg.fine_tune_from, "weights": str(cfg.weights), "seed": cfg.seed,
+        "class_weights": cfg.class_weights, "augment": cfg.augment,
         "crop_margin": DEFAULT_CROP_MARGIN, "crop_framing": DEFAULT_FRAMING,
-        "labels": split.labels, "init_from": str(args.init_from) if args.init_from else None,
+        "labels": split.labels, "init_from": str(cfg.init_from) if cfg.init_from else None,
         **data_config,
     }
     (out / CONFIG_FILE).write_text(json.dumps(config, indent=1))
@@ -173,7 +174,7 @@ def read_extra_train(path: Path, labels: Sequence[str]) -> list[tuple[str, int]]
 class Run:
     """What the phases of one training run share: where it writes, its data, its model and progress."""
 
-    args: argparse.Namespace
+    cfg: TrainConfig
     strategy: Any
     worker: Worker
     split: Split
@@ -202,7 +203,7 @@ class Run:
 
     @property
     def distributed(self) -> bool:
-        return self.args.distribute != "none"
+        return self.cfg.distribute != "none"
 
     def backup(self, phase: int) -> Path | None:
         return self.out / "backup" / f"phase{phase}" if self.distributed else None
@@ -211,39 +212,39 @@ class Run:
         """The linear warm-up of a per-replica scaled rate, on a phase's first epoch only."""
         if not (self.warm and first_epoch):
             return None
-        return WarmUp(target / self.replicas, target, int(self.args.warmup_epochs * per_epoch))
+        return WarmUp(target / self.replicas, target, int(self.cfg.warmup_epochs * per_epoch))
 
     def improved(self, fit) -> None:
         self.best = max([self.best or 0.0] + fit.history.get("val_accuracy", []))
 
 
-def start_run(args: argparse.Namespace) -> Run:
+def start_run(cfg: TrainConfig) -> Run:
     """The strategy, the run folder (new or resumed) and the batch and rates scaled to the replicas."""
-    strategy, worker = make_strategy(args.distribute, args.cpu_replicas)  # before TensorFlow starts
+    strategy, worker = make_strategy(cfg.distribute, cfg.cpu_replicas)  # before TensorFlow starts
     if not worker.chief:  # only the chief writes the run folder; the others keep theirs beside it
-        args.out = args.out / f".worker-{worker.index}"
-    out: Path = args.out
-    if args.distribute != "none" and not args.resume and (out / LAST_FILE).is_file() and (out / CONFIG_FILE).is_file():
+        cfg = replace(cfg, out=cfg.out / f".worker-{worker.index}")
+    out: Path = cfg.out
+    if cfg.distribute != "none" and not cfg.resume and (out / LAST_FILE).is_file() and (out / CONFIG_FILE).is_file():
         # a worker (or all of them) died and was started again with the same command: continue
-        log.warning("%s holds an interrupted %s run: continuing after its last finished epoch", out, args.distribute)
-        args.resume = True
-    if args.mixed_precision:
+        log.warning("%s holds an interrupted %s run: continuing after its last finished epoch", out, cfg.distribute)
+        cfg = replace(cfg, resume=True)
+    if cfg.mixed_precision:
         use_mixed_precision()
-    split, config = prepare_run(args)
-    config["mixed_precision"] = bool(args.mixed_precision)
+    split, config = prepare_run(cfg)
+    config["mixed_precision"] = bool(cfg.mixed_precision)
     keras.utils.set_random_seed(config["seed"])
     replicas = strategy.num_replicas_in_sync
-    mode = config.setdefault("batch_scaling", args.batch_scaling)
+    mode = config.setdefault("batch_scaling", cfg.batch_scaling)
     try:
         batch, lr = scaled(config["batch_size"], config["learning_rate"], replicas, mode)
         _, fine_lr = scaled(config["batch_size"], config["fine_tune_learning_rate"], replicas, mode)
     except ValueError as exc:
         raise HandSignError(f"{exc} (--batch-scaling global)") from None
-    config.update(distribute=args.distribute, replicas=replicas, workers=worker.count, global_batch_size=batch,
+    config.update(distribute=cfg.distribute, replicas=replicas, workers=worker.count, global_batch_size=batch,
                   scaled_learning_rate=lr, scaled_fine_tune_learning_rate=fine_lr)
-    warm = replicas > 1 and mode == "per-replica" and args.warmup_epochs > 0
+    warm = replicas > 1 and mode == "per-replica" and cfg.warmup_epochs > 0
     history = read_history(out / HISTORY_FILE)
-    return Run(args, strategy, worker, split, config, out, batch, lr, fine_lr, warm,
+    return Run(cfg, strategy, worker, split, config, out, batch, lr, fine_lr, warm,
                done=len(history.get("epoch", [])), best=max(history.get("val_accuracy", []), default=None))
 
 
@@ -263,9 +264,9 @@ def load_data(run: Run) -> None:
     config = run.config
     run.aug = augmentation(config["seed"]) if config["augment"] else None
     if config.get("data_format") == "shards":
-        data = shard_datasets(run.args.data, config, run.batch, run.aug, run.worker)
+        data = shard_datasets(run.cfg.data, config, run.batch, run.aug, run.worker)
     else:
-        data = folder_datasets(run.args, run.split, config, run.batch, run.aug)
+        data = folder_datasets(run.cfg, run.split, config, run.batch, run.aug)
     train_ds, run.val_ds, train_targets, run.n_train, run.n_val, run.plain_train = data
     run.augmented_train = train_ds
     run.train_ds, run.steps = worker_epochs(train_ds, run.n_train, run.batch, run.worker)
@@ -277,7 +278,7 @@ def build_or_resume(run: Run) -> None:
     """The model: the run's last checkpoint, --init-from's, or a new one (created mirrored)."""
     config, size, labels = run.config, run.config["image_size"], run.split.labels
     with run.strategy.scope():  # variables (model and optimizer) are created mirrored
-        if run.args.resume:
+        if run.cfg.resume:
             run.model = keras.models.load_model(run.out / LAST_FILE)
             log.info("resuming %s after epoch %d (best val accuracy %s)", run.out, run.done, run.best)
         elif config.get("init_from"):
@@ -294,7 +295,7 @@ def build_or_resume(run: Run) -> None:
 
 def head_phase_on_features(run: Run, epochs: int) -> None:
     """Phase 1 on cached frozen-backbone features: the head alone, from plain and augmented views."""
-    views = 1 if run.aug is None else run.args.feature_views
+    views = 1 if run.aug is None else run.cfg.feature_views
     run.config["feature_views"] = views
     (features, targets), val_features = cache_features(run.model, run.plain_train(),
                                                        run.augmented_train if run.aug is not None else None,
@@ -305,8 +306,8 @@ def head_phase_on_features(run: Run, epochs: int) -> None:
         head = head_of(run.model)
         compile_model(head, run.lr)
     fit = head.fit(head_train, validation_data=head_val, epochs=epochs, initial_epoch=run.done,
-                   class_weight=run.weights, steps_per_epoch=head_steps, verbose=2 if run.args.verbose else 0,
-                   callbacks=callbacks(run.out, run.best, run.args.patience, run.backup(1), full_model=run.model,
+                   class_weight=run.weights, steps_per_epoch=head_steps, verbose=2 if run.cfg.verbose else 0,
+                   callbacks=callbacks(run.out, run.best, run.cfg.patience, run.backup(1), full_model=run.model,
                                        warmup=run.warmup(run.lr, run.done == 0,
                                                          head_steps or -(-len(targets) // run.batch))))
     log.info("head phase on cached features: %d epochs, val accuracy %.4f at the last",
@@ -317,12 +318,12 @@ def head_phase_on_features(run: Run, epochs: int) -> None:
 
 def head_phase_on_images(run: Run, epochs: int) -> None:
     """Phase 1 on images: the whole model with the backbone frozen (or a model without one)."""
-    if not run.args.resume:
+    if not run.cfg.resume:
         with run.strategy.scope():
             compile_model(run.model, run.lr)
     fit = run.model.fit(run.train_ds, validation_data=run.val_ds, epochs=epochs, initial_epoch=run.done,
                         class_weight=run.weights, steps_per_epoch=run.steps,
-                        callbacks=callbacks(run.out, run.best, run.args.patience, run.backup(1),
+                        callbacks=callbacks(run.out, run.best, run.cfg.patience, run.backup(1),
                                             warmup=run.warmup(run.lr, run.done == 0, epoch_steps(run))))
     run.done = epochs  # an early stop here only means the head has converged: go on to phase 2
     run.improved(fit)
@@ -336,7 +337,7 @@ def fine_tune_phase(run: Run, phase1: int, phase2: int) -> None:
         compile_model(run.model, run.fine_lr)  # recompile after changing trainable
     fit = run.model.fit(run.train_ds, validation_data=run.val_ds, epochs=phase1 + phase2,
                         initial_epoch=max(run.done, phase1), class_weight=run.weights, steps_per_epoch=run.steps,
-                        callbacks=callbacks(run.out, run.best, run.args.patience, run.backup(2),
+                        callbacks=callbacks(run.out, run.best, run.cfg.patience, run.backup(2),
                                             warmup=run.warmup(run.fine_lr, run.done <= phase1, epoch_steps(run))))
     run.improved(fit)
 
@@ -357,9 +358,9 @@ def finish_run(run: Run, seconds: float) -> dict:
     return config
 
 
-def train(args: argparse.Namespace) -> dict:
+def train(cfg: TrainConfig) -> dict:
     """Run both phases; returns the updated config (also written to RUN_DIR/config.json)."""
-    run = start_run(args)
+    run = start_run(cfg)
     load_data(run)
     build_or_resume(run)
     config = run.config
@@ -371,7 +372,7 @@ def train(args: argparse.Namespace) -> dict:
              run.batch, run.lr)
     started = time.time()
     base = base_of(run.model)
-    on_features = base is not None and not base.trainable and not args.head_on_images
+    on_features = base is not None and not base.trainable and not cfg.head_on_images
     config["head_phase"] = "cached features" if on_features else "images"
     if run.done < phase1 and on_features:
         head_phase_on_features(run, phase1)
@@ -392,9 +393,9 @@ def worker_epochs(ds, count: int, batch: int, worker: Worker):
     return ds, None
 
 
-def folder_datasets(args: argparse.Namespace, split: Split, config: dict, batch: int, aug):
+def folder_datasets(cfg: TrainConfig, split: Split, config: dict, batch: int, aug):
     """tf.data from a folder of class folders (decoded, resized and cached once)."""
-    root = find_class_root(args.data)
+    root = find_class_root(cfg.data)
     size = config["image_size"]
     train_files, train_targets = split.files("train")
     train_paths = [root / f for f in train_files]
@@ -404,7 +405,7 @@ def folder_datasets(args: argparse.Namespace, split: Split, config: dict, batch:
         train_targets = list(train_targets) + [t for _, t in extra]
         log.info("added %d pseudo-labelled images from %s", len(extra), config["extra_train"])
     val_files, val_targets = split.files("val")
-    cache = None if str(args.cache).lower() == "none" else args.cache
+    cache = None if str(cfg.cache).lower() == "none" else cfg.cache
     train_ds = make_dataset(train_paths, train_targets, size, batch,
                             training=True, augment=aug, seed=config["seed"],
                             cache=cache if cache in (None, "memory") else f"{cache}-train")

@@ -20,7 +20,7 @@ from keras import layers
 
 from realtime.core.errors import HandSignError
 from realtime.core.outputs import sha256_of
-from training.torch_pickle import load_state_dict
+from training.models.torch_pickle import load_state_dict
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from realtime.core.contract import OUTPUT_NAME
-from training.model import base_of
+from training.models.builder import base_of
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,8 @@ def embed(base: keras.Model, ds: tf.data.Dataset, desc: str) -> tuple[np.ndarray
 
 
 def cache_features(model: keras.Model, plain_train: tf.data.Dataset, augmented_train: tf.data.Dataset | None,
-                   val: tf.data.Dataset, views: int) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+                   val: tf.data.Dataset, views: int
+                   ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Training features of ``views`` passes (the plain images, then ``views - 1`` augmented passes)
     and the validation features."""
     base = base_of(model)
@@ -68,7 +69,8 @@ def head_of(model: keras.Model) -> keras.Model:
 def feature_datasets(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray], batch: int,
                      seed: int) -> tuple[tf.data.Dataset, tf.data.Dataset]:
     """Shuffled training batches and validation batches of cached features."""
-    train_ds = (tf.data.Dataset.from_tensor_slices(train).shuffle(len(train[1]), seed=seed, reshuffle_each_iteration=True)
+    train_ds = (tf.data.Dataset.from_tensor_slices(train)
+                .shuffle(len(train[1]), seed=seed, reshuffle_each_iteration=True)
                 .batch(batch).prefetch(tf.data.AUTOTUNE))
     val_ds = tf.data.Dataset.from_tensor_slices(val).batch(batch).prefetch(tf.data.AUTOTUNE)
     return train_ds, val_ds

@@ -13,8 +13,8 @@ from keras import layers
 
 from realtime.core.contract import INPUT_NAME, OUTPUT_NAME, PAD_VALUE
 from realtime.core.errors import HandSignError
-from training import pretrained
-from training.options import ARCHS  # noqa: F401  (re-exported)
+from training.engine.options import ARCHS  # noqa: F401  (re-exported)
+from training.models import pretrained
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,8 @@ def build_efficientnet(arch: str, num_classes: int, image_size: int, weights: st
         base.trainable = False
         x = base(inputs, training=False)  # BatchNorm stays in inference mode, also when fine-tuning
     x = layers.Dropout(dropout, name="head_dropout")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name=OUTPUT_NAME, dtype="float32")(x)  # float32 under mixed precision
+    # float32 under mixed precision
+    outputs = layers.Dense(num_classes, activation="softmax", name=OUTPUT_NAME, dtype="float32")(x)
     return keras.Model(inputs, outputs, name=arch)
 
 
@@ -117,7 +118,8 @@ def build_baseline(num_classes: int, image_size: int) -> keras.Model:
     x = layers.Conv2D(32, 3, activation="relu", name="conv")(x)
     x = layers.MaxPooling2D(name="pool")(x)
     x = layers.Flatten(name="flatten")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name=OUTPUT_NAME, dtype="float32")(x)  # float32 under mixed precision
+    # float32 under mixed precision
+    outputs = layers.Dense(num_classes, activation="softmax", name=OUTPUT_NAME, dtype="float32")(x)
     return keras.Model(inputs, outputs, name="baseline")
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from realtime.core.datasets import Dataset, DatasetError, discover, find_class_root  # noqa: F401  (re-exported)
-
 
 SPLITS = ("train", "val", "test")
 
@@ -38,7 +37,7 @@ class Split:
             **{k: [list(r) for r in v] for k, v in self.subsets.items()}}, indent=1))
 
     @classmethod
-    def load(cls, path: str | Path) -> "Split":
+    def load(cls, path: str | Path) -> Split:
         try:
             raw = json.loads(Path(path).read_text())
             return cls(raw["labels"], raw["seed"], tuple(raw["fractions"]),

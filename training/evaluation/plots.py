@@ -5,12 +5,12 @@ The CLIs save them as PNG; the notebook shows them with ``display(fig)``.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure  # figures without pyplot: no GUI backend, no global state
 
-from realtime.evaluation.figures import subplots, confusion_matrix, image_grid, save  # noqa: F401  (re-exported)
+from realtime.evaluation.figures import confusion_matrix, image_grid, save, subplots  # noqa: F401  (re-exported)
 
 
 def class_counts(counts: Mapping[str, int], title: str = "Images per class") -> Figure:
