@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 import realtime.core.cli
 from realtime.core.cli import EXIT_USER_ERROR, TRAIN_EXTRA, run_main
@@ -16,7 +16,8 @@ from realtime.core.cli import EXIT_USER_ERROR, TRAIN_EXTRA, run_main
 #: subcommand -> (module with main(argv), one line of help, needs the `train` extra)
 COMMANDS: dict[str, tuple[str, str, bool]] = {
     "run": ("realtime.run", "live recognition from a camera, clip, photo or folder (window or headless JSON)", False),
-    "bench": ("realtime.bench", "time the live loop per stage (and MediaPipe's Gesture Recognizer with --peer-task)", False),
+    "bench": ("realtime.bench", "time the live loop per stage (and MediaPipe's Gesture Recognizer with --peer-task)",
+              False),
     "evaluate": ("realtime.evaluate", "score the live path on labelled photos (class folders)", False),
     "evaluate-events": ("realtime.evaluate_events", "count events on clips (false triggers per minute) and score "
                                                     "them against labels", False),
@@ -31,7 +32,8 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "predict": ("training.predict", "classify crops or photos with a Keras or ONNX model", True),
     "train": ("training.train", "train a gesture model on class folders or shards", True),
     "shards": ("training.shards", "write resumable TFRecord shards for large or distributed training", True),
-    "probe": ("training.probe", "a logistic-regression probe on a run's frozen features, beside the run's accuracy", True),
+    "probe": ("training.probe", "a logistic-regression probe on a run's frozen features, beside the run's accuracy",
+              True),
     "evaluate-crops": ("training.evaluate", "per-class metrics of a model on a split of hand crops", True),
     "explore": ("training.explore", "look at a dataset: counts, sizes, sample grids", True),
     "pseudolabel": ("training.pseudolabel", "label an unlabelled pool with a model, above a confidence gate", True),

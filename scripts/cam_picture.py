@@ -14,10 +14,10 @@ import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from realtime.classifier.model import GestureClassifier  # noqa: E402
-from realtime.hands.tracker import HandTracker  # noqa: E402
 from realtime.core.images import read_bgr  # noqa: E402
-from realtime.live.overlay import Annotator  # noqa: E402
 from realtime.core.paths import GESTURE_MODEL  # noqa: E402
+from realtime.hands.tracker import HandTracker  # noqa: E402
+from realtime.live.overlay import Annotator  # noqa: E402
 from realtime.live.pipeline import GesturePipeline  # noqa: E402
 from realtime.live.sources import Frame  # noqa: E402
 

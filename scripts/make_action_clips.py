@@ -7,8 +7,6 @@
 
 from __future__ import annotations
 
-import argparse
-import logging
 from pathlib import Path
 
 import cv2

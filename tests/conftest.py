@@ -40,7 +40,7 @@ class LineReader:
         import queue
         import threading
         self.lines: list[str] = []
-        self._queue: "queue.Queue[str | None]" = queue.Queue()
+        self._queue: queue.Queue[str | None] = queue.Queue()
         self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
         self._thread.start()
 

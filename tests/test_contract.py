@@ -4,8 +4,9 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import PEER, PHOTOS, require_fixtures
 from realtime.core import contract as C
+
+from conftest import PEER, PHOTOS, require_fixtures
 
 
 def test_hagrid_labels_are_canonical_sorted_order():

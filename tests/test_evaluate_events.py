@@ -4,9 +4,10 @@ against labels; the matching rules on their own."""
 import json
 import re
 
-from conftest import CLIPS, ROOT, python, require_fixtures
 from realtime.evaluation.events import ClipEvents, match, score
 from realtime.events.gestures import GestureEvent
+
+from conftest import CLIPS, ROOT, python, require_fixtures
 
 LABELS = ROOT / "examples" / "labels" / "fixture_clips.json"
 
@@ -89,8 +90,9 @@ def test_the_peer_start_rule_is_handsigns_a_gesture_held_for_min_hold():
     """15 fps clip: a palm for 10 frames (667 ms) starts once at 600 ms; 8 frames (533 ms) do not; a
     change of gesture restarts the clock; 'None' is no gesture."""
     require_fixtures()
-    from conftest import CLIP_BY_NAME
     from realtime.evaluation.events import peer_starts
+
+    from conftest import CLIP_BY_NAME
     palm, fist, none = [("Open_Palm", 0.9)], [("Closed_Fist", 0.8)], [("None", 0.5)]
     script = [none] * 3 + [palm] * 10 + [none] * 3 + [fist] * 8 + [palm] * 5 + [fist] * 10
     run = peer_starts(CLIP_BY_NAME["swipe2_up_down.mp4"], ScriptedPeer(script), 600)

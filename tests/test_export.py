@@ -6,10 +6,11 @@ import numpy as np
 import onnx
 import pytest
 
-from conftest import PEER, python
 from realtime.classifier.model import GestureClassifier, ModelLoadError
 from realtime.core.contract import ModelContract
 from realtime.core.images import read_bgr
+
+from conftest import PEER, python
 
 
 def test_exported_file_carries_the_contract(exported, effnet_run):

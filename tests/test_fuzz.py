@@ -6,12 +6,13 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import CLIPS, PHOTOS, require_fixtures
 from realtime.classifier.model import GestureClassifier
 from realtime.core.contract import hand_crop, prepare_image
 from realtime.core.errors import HandSignError
 from realtime.core.images import read_bgr
 from realtime.live.sources import VideoFileSource
+
+from conftest import CLIPS, PHOTOS, require_fixtures
 
 CASES = 60
 

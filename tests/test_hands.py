@@ -4,10 +4,11 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import PHOTOS, require_fixtures
 from realtime.core.contract import PAD_VALUE, landmarks_box
-from realtime.hands.tracker import HandTracker
 from realtime.hands.tiles import tile_boxes
+from realtime.hands.tracker import HandTracker
+
+from conftest import PHOTOS, require_fixtures
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,9 @@ import sys
 import cv2
 import numpy as np
 
-from conftest import CLIP_BY_NAME, PHOTOS, ROOT, python, require_fixtures
 from realtime.hands.idle import IdlePacer
+
+from conftest import CLIP_BY_NAME, PHOTOS, ROOT, python, require_fixtures
 
 STEP = 33  # a 30 fps camera
 

@@ -9,9 +9,9 @@ import venv
 
 import pytest
 
-from conftest import PHOTOS, ROOT, require_fixtures
 from realtime.core.contract import HAGRID_LABELS
 
+from conftest import PHOTOS, ROOT, require_fixtures
 
 pytestmark = pytest.mark.slow  # builds and installs the wheel: about a minute
 

@@ -3,10 +3,11 @@
 import cv2
 import pytest
 
-from conftest import PHOTOS, require_fixtures
 from realtime.live.overlay import Annotator, _overlaps
 from realtime.live.pipeline import FrameResult, HandResult
 from realtime.live.sources import Frame
+
+from conftest import PHOTOS, require_fixtures
 
 
 def _hand(box, label, score, crop) -> HandResult:

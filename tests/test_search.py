@@ -6,10 +6,11 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import CLIPS, PHOTOS, python, require_fixtures
 from realtime.core.contract import clamp_box, grown_box, landmarks_box
-from realtime.hands.tracker import HandTracker
 from realtime.hands.search import follow_region
+from realtime.hands.tracker import HandTracker
+
+from conftest import CLIPS, PHOTOS, python, require_fixtures
 
 ORIGIN, SCALE = (80, 60), 0.3
 

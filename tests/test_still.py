@@ -3,8 +3,9 @@
 import cv2
 import numpy as np
 
-from conftest import CLIP_BY_NAME, PHOTOS, ROOT, require_fixtures
 from realtime.hands.still import StillHands
+
+from conftest import CLIP_BY_NAME, PHOTOS, ROOT, require_fixtures
 
 
 def noisy(image, seed):

@@ -10,13 +10,13 @@ import numpy as np
 import onnx
 import pytest
 
-from realtime.core.errors import HandSignError
-
-from conftest import PHOTOS, ROOT, SHARED, python, require_fixtures
+from realtime.classifier.graph import with_taught_head
 from realtime.classifier.model import GestureClassifier
 from realtime.core.contract import NO_GESTURE
+from realtime.core.errors import HandSignError
 from realtime.core.images import read_bgr
-from realtime.classifier.graph import with_taught_head
+
+from conftest import PHOTOS, ROOT, SHARED, python, require_fixtures
 
 CROPS = SHARED / "data" / "hagrid_crops"
 CONTEXT = SHARED / "data" / "hagrid_context"
