@@ -449,3 +449,31 @@ def test_the_detectors_docstring_examples_give_what_they_say():
     for module in (realtime.events.gestures, realtime.events.swipes):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.attempted >= 4 and result.failed == 0, module.__name__
+
+
+def _fired(tmp_path, clip: str, text: str) -> tuple[list[dict], list[dict]]:
+    """realtime.run --events-only on a clip with a bindings file: (its events, its printed firings)."""
+    path = write(tmp_path, text)
+    r = python("-m", "realtime.run", "--source", str(CLIP[clip]), "--events-only", "--bindings", str(path))
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr[-3000:]
+    lines = [json.loads(l) for l in r.stdout.splitlines()]
+    return [l for l in lines if "binding" not in l], [l for l in lines if "binding" in l]
+
+
+def test_a_sequence_and_a_clutch_through_realtime_run(tmp_path):
+    """On real clips: a pinch drag is drag_start then drag_end on one track, so their sequence fires once,
+    at the drag's end; a clutch never shown keeps it from firing; the swipe clip's down and up strokes
+    come from two tracks (the hand leaves between them), so their sequence does not fire: a sequence
+    is one hand's."""
+    require_fixtures()
+    drag = '[[binding]]\nsequence = ["drag_start", "drag_end"]\nwithin = 2\nprint = true\n'
+    events, fired = _fired(tmp_path, "dndv2.mp4", drag)
+    assert [e["gesture"] for e in events if e["type"] == "pointer"] == ["drag_start", "drag_end"]
+    assert [(f["event"]["type"], f["event"]["gesture"]) for f in fired] == [("sequence", "drag_start>drag_end")]
+    assert fired[0]["event"]["t_ms"] == [e["t_ms"] for e in events if e["gesture"] == "drag_end"][0]
+    assert _fired(tmp_path, "dndv2.mp4", '[clutch]\ngesture = "dislike"\n\n' + drag)[1] == []
+    events, fired = _fired(tmp_path, "swipe2_up_down.mp4",
+                           '[[binding]]\nsequence = ["swipe_down", "swipe_up"]\nwithin = 5\nprint = true\n')
+    swipes = [(e["gesture"], e["track"]) for e in events if e["type"] == "swipe"]
+    assert [g for g, _ in swipes] == ["swipe_down", "swipe_up"] and swipes[0][1] != swipes[1][1], swipes
+    assert fired == []

@@ -133,3 +133,35 @@ def test_classifier_bench_prints_ours_and_the_peer(exported):
     assert result.returncode == 0, result.stderr[-3000:]
     rows = [l for l in result.stdout.splitlines() if l.strip().startswith(("1 ", "2 "))]
     assert len(rows) == 4 and all(l.rstrip().endswith("x") for l in rows)
+
+
+def test_parity_fails_on_top1_disagreement_even_within_the_tolerance(exported, effnet_run, tmp_path):
+    """One weight of the exported graph perturbed: the bias of one class raised, so onnxruntime names that
+    class where Keras does not. With a tolerance loose enough to pass any difference, the top-1 check
+    alone fails the parity."""
+    import keras
+
+    from export.parity import check_parity
+    model = keras.models.load_model(effnet_run / "model.keras", compile=False)
+    batch = np.random.default_rng(0).uniform(0, 255, (8, 48, 48, 3)).astype(np.float32)
+    keras_top = np.asarray(model.predict_on_batch(batch)).argmax(1)
+    proto = onnx.load(str(exported))
+    labels = GestureClassifier(exported).labels
+    producer = {o: n for n in proto.graph.node for o in n.output}
+    softmax = producer["probabilities"]
+    while softmax.op_type != "Softmax":  # an Identity or Cast may sit after it
+        softmax = producer[softmax.input[0]]
+    logits = producer[softmax.input[0]]  # the last Dense: Add(MatMul, bias) or Gemm(x, W, bias)
+    inits = {i.name: i for i in proto.graph.initializer}
+    bias = next(inits[name] for name in logits.input
+                if name in inits and list(inits[name].dims) == [len(labels)])
+    values = onnx.numpy_helper.to_array(bias).copy()
+    k = int(next(c for c in range(len(labels)) if c != keras_top[0]))
+    values[k] += 100.0
+    bias.CopyFrom(onnx.numpy_helper.from_array(values, bias.name))
+    perturbed = tmp_path / "perturbed.onnx"
+    onnx.save(proto, str(perturbed))
+    assert check_parity(model, exported, batch, "random", tolerance=1.0).ok  # the export as written passes
+    report = check_parity(model, perturbed, batch, "random", tolerance=1.0)
+    assert not report.ok and report.top1_agreement < 1.0
+    assert "FAILED" in str(report) and f"top-1 agreement {report.top1_agreement:.2%}" in str(report)

@@ -310,3 +310,99 @@ def test_a_one_hand_zoom_is_the_fingers_not_the_whole_hand_moving():
     moving = [[dict(FIST, x=200 + 12 * i)] for i in range(6)] + [[dict(L_SHAPE, x=272 + 12 * i)] for i in range(5)]
     assert names(moving) == []
     assert names([[FIST]] * 6 + [[L_SHAPE]] * 5) == ["zoom_in"]
+
+
+def sweep(mapper, steps: int, palm_dx: float, side: str = "Right", frame_ms: int = 33) -> list:
+    """An open hand moving ``palm_dx`` camera pixels to the right over ``steps`` frames; the commands."""
+    out = []
+    for i in range(steps + 1):
+        hand = HandObservation(0, side, None, None, (200 + palm_dx * i / steps, 240.0), 120.0, fingers=4)
+        out += mapper.update(i * frame_ms, [hand], [], 640, 480)
+    return out
+
+
+def test_speed_sets_the_gain_and_the_pointer_stays_on_the_screen():
+    """docs/pointer.md: the gain runs from 0.5 (slow, for precision) to 2.5 (fast); at gain 1, ``region``
+    of the camera's width spans the screen. 64 px of a 640 px frame at region 0.5 is 200 screen px."""
+    from realtime.events.cursor import CursorMapper
+    unit = 64 / (640 * 0.5) * 1000
+    moved = {}
+    for steps in (5, 80):  # 0.17 s and 2.6 s for the same palm motion
+        mapper = CursorMapper((1000, 800), (500, 400))
+        sweep(mapper, steps, 64)
+        moved[steps] = mapper.x - 500
+    assert moved[5] > 1.5 * unit and moved[80] < 0.6 * unit, moved
+    edge = CursorMapper((1000, 800), (990, 400))
+    last = sweep(edge, 10, 400)[-1]
+    assert (last.kind, last.x, edge.x) == ("move", 999, 999.0)  # clamped to the screen, not past it
+
+
+def test_a_pointer_table_chooses_the_hand():
+    from realtime.events.cursor import CursorMapper
+    assert sweep(CursorMapper((1000, 800), (500, 400), hand="left"), 10, 100) == []  # a right hand: ignored
+    assert [c.kind for c in sweep(CursorMapper((1000, 800), (500, 400), hand="left"), 10, 100, side="Left")] \
+        == ["move"] * 9
+
+
+def test_stopping_pointer_mode_releases_a_held_button(caplog):
+    """What `a` and SIGUSR1 do (PointerMode.stop): a drag's button is let go at once, in a dry run logged."""
+    import logging
+
+    from realtime.actions.mouse import MouseDriver, PointerMode
+    from realtime.events.gestures import GestureEvent
+    caplog.set_level(logging.INFO)
+    mode = PointerMode(MouseDriver(dry_run=True))
+    mapper = mode.mapper
+    press = GestureEvent("pointer", "drag_start", "Right", 0, None, 0.5, 0.5, 0, 0, 0, shape="pinch")
+    hand = HandObservation(0, "Right", None, None, (320.0, 240.0), 120.0, fingers=1, pinch=0.1, pinched=True)
+    mode.driver.apply(mapper.update(0, [hand], [press], 640, 480))
+    assert mapper.pressed and "pointer (dry run): press" in caplog.text
+    mode.stop()
+    assert not mapper.pressed and "pointer (dry run): release" in caplog.text
+    caplog.clear()
+    mode.stop()  # nothing held: nothing more
+    assert "release" not in caplog.text
+
+
+@pytest.mark.parametrize("table, message", [
+    ("[pointer]\nregion = 5\n", "line 2: pointer region must be a number within 0.1..1, not 5"),
+    ("[pointer]\nhand = \"both\"\n", "line 2: pointer hand must be one of left, right, any, not 'both'"),
+    ("[pointer]\nspeed = 2\n", "line 2: unknown pointer field 'speed'"),
+])
+def test_a_bad_pointer_table_is_refused_at_start_with_its_line(tmp_path, table, message):
+    require_fixtures()
+    path = tmp_path / "pointer.toml"
+    path.write_text(table)
+    r = python("-m", "realtime.run", "--source", str(CLIP_BY_NAME["swipe_left_right.mp4"]), "--pointer", "--dry-run",
+               "--headless", "--max-frames", "1", "--bindings", str(path))
+    errors = [l for l in r.stderr.splitlines() if l.startswith("error:")]
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-2000:]
+    assert len(errors) == 1 and f"{path} {message}" in errors[0], errors
+
+
+def test_a_pointer_table_is_used_by_realtime_run(tmp_path):
+    require_fixtures()
+    path = tmp_path / "pointer.toml"
+    path.write_text("[pointer]\nhand = \"left\"\nregion = 0.3\nmin_cutoff = 2.0\n")
+    r = python("-m", "realtime.run", "--source", str(CLIP_BY_NAME["swipe_left_right.mp4"]), "--pointer", "--dry-run",
+               "--headless", "--max-frames", "5", "--bindings", str(path))
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert re.search(r"pointer mode \(dry run\): screen \d+x\d+, hand left, region 0.3, min_cutoff 2.0", r.stderr), \
+        r.stderr[-2000:]
+
+
+def test_evaluate_pointer_prints_the_filters_jitter_and_lag_on_a_clip():
+    """realtime.evaluate_pointer on a real clip: the One Euro filter (as shipped) steadies the still
+    stretches against the raw palm; opened up (a high cutoff) it steadies nothing."""
+    require_fixtures()
+    clip = CLIP_BY_NAME["swipe_left_right.mp4"]
+    rows = {}
+    for cutoff in ("1.0", "100"):
+        r = python("-m", "realtime.evaluate_pointer", "--clips", str(clip), "--min-cutoff", cutoff)
+        assert r.returncode == 0, r.stderr[-2000:]
+        m = re.search(rf"{clip.name}\s+(\d+)\s+(\d+)\s+([\d.]+) px\s+([\d.]+) px\s+([\d.]+) ms", r.stdout)
+        assert m, r.stdout
+        rows[cutoff] = [float(v) for v in m.groups()]
+    frames, still, raw, filtered, lag = rows["1.0"]
+    assert frames == 80 and still >= 8 and filtered < 0.8 * raw, rows
+    assert rows["100"][3] > filtered, rows  # opened up, the filter passes the jitter through

@@ -1,11 +1,13 @@
 """Still hands keep their landmarks a frame or two instead of another MediaPipe pass."""
 
+import re
+
 import cv2
 import numpy as np
 
 from realtime.hands.still import StillHands
 
-from conftest import CLIP_BY_NAME, PHOTOS, ROOT, require_fixtures
+from conftest import CLIP_BY_NAME, PHOTOS, ROOT, python, require_fixtures
 
 
 def noisy(image, seed):
@@ -58,3 +60,39 @@ def test_a_real_clip_gives_the_same_labels_with_fewer_mediapipe_passes():
     assert reused >= 5, reused
     same = sum(a == b for a, b in zip(plain, kept))
     assert same >= 0.9 * len(plain), (same, len(plain))
+
+
+def _passes(*extra: str) -> tuple[int, int, int]:
+    """(two-hand landmarker frames, one-hand twin frames, still-hand frames) of one bench pass."""
+    r = python("-m", "realtime.bench", "--source", str(CLIP_BY_NAME["swipe_left_right.mp4"]), "--loops", "1",
+               "--loop", "pipelined", "--model", "none", *extra)
+    assert r.returncode == 0, r.stderr[-2000:]
+    m = re.search(r"two-hand landmarker on (\d+) frames, one-hand twin on (\d+) .* still hands kept their "
+                  r"landmarks on (\d+)", r.stdout)
+    return int(m.group(1)), int(m.group(2)), int(m.group(3))
+
+
+def test_still_frames_0_and_second_hand_ms_0_turn_those_paths_off():
+    """The cost options through realtime.bench (the live path realtime.run builds): by default the twin
+    and still hands take over some frames; with both at 0 the two-hand landmarker runs on every frame."""
+    require_fixtures()
+    two, twin, still = _passes()
+    assert twin > 0 and still > 0 and two < 80, (two, twin, still)
+    assert _passes("--still-frames", "0")[2] == 0
+    assert _passes("--still-frames", "0", "--second-hand-ms", "0") == (80, 0, 0)
+
+
+def test_pointer_mode_turns_the_twin_and_still_hands_off():
+    """open_pipeline with pointer=True (what realtime.run --pointer builds): every frame's landmarks from
+    the one two-hand landmarker."""
+    require_fixtures()
+    from contextlib import ExitStack
+
+    from realtime.live.recognition import RecognitionOptions, open_pipeline
+    from realtime.live.sources import open_video
+    for pointer in (False, True):
+        with ExitStack() as stack:
+            source = stack.enter_context(open_video(CLIP_BY_NAME["swipe_left_right.mp4"]))
+            pipeline = open_pipeline(stack, source, None, RecognitionOptions(pointer=pointer))
+            assert (pipeline.still is None) is pointer
+            assert (pipeline.tracker.settings["second_hand_ms"] == 0) is pointer

@@ -173,9 +173,10 @@ def test_a_client_that_never_reads_loses_old_messages_not_the_loop():
     assert received == list(range(total))  # the reader lost nothing, in order
     # the stalled client's queue overflowed and was counted: all but its queue and what its socket took
     assert server.stats.dropped >= total // 2, server.stats.dropped
-    # publishing never waited for the stalled client: a wait would last until the test's end
+    # publishing never waited for the stalled client: a wait would last until the reader finished and
+    # the test set `done` (seconds); no single publish comes near that, however busy the machine
     slowest, median = max(times), sorted(times)[total // 2]
-    assert median < 0.005 and slowest < 0.5, (median, slowest)
+    assert slowest < 2.0, (median, slowest)
     print(f"publish: median {median * 1000:.3f} ms, slowest {slowest * 1000:.2f} ms; "
           f"{server.stats.dropped} dropped for the stalled client")
 
