@@ -192,6 +192,26 @@ def hagrid_shaped_model(tmp_path_factory) -> Path:
     return out
 
 
+def constant_model(base: Path, label: str, out: Path) -> Path:
+    """``base`` (``hagrid_shaped_model``) made to name ``label`` for every crop, with probability ~1: a stub
+    classifier for tests of what follows the classifier (events, bindings), whatever the shipped model
+    would read in a clip."""
+    import onnx
+    from onnx import numpy_helper
+
+    from realtime.core.contract import HAGRID_LABELS
+
+    proto = onnx.load(str(base))
+    for init in proto.graph.initializer:
+        if init.name in ("dense_w", "dense_b"):
+            value = np.zeros(numpy_helper.to_array(init).shape, np.float32)
+            if init.name == "dense_b":
+                value[HAGRID_LABELS.index(label)] = 20.0
+            init.CopyFrom(numpy_helper.from_array(value, init.name))
+    onnx.save(proto, str(out))
+    return out
+
+
 def require_fixtures() -> None:
     """Fail with one clear message when the shared fixtures (photos, clips, the dev set, data, peers) are missing."""
     needed = [FIXTURES / "dev" / "labels.json", FIXTURES / "nongesture", SHARED / "data", SHARED / "peers"]

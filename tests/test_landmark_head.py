@@ -126,8 +126,9 @@ def test_training_the_landmark_head_writes_a_loadable_fused_model_and_the_refere
     photo per class, then the written model loads, answers with each head, and the reference keeps
     the hand shapes (the file teach mode's --keep-base fits a taught landmark head from)."""
     require_fixtures()
-    from conftest import SHARED
     from realtime.teaching import reference
+
+    from conftest import SHARED
     tune = tmp_path / "tune"
     for folder in sorted((SHARED / "data" / "hagrid_context").iterdir()):
         (tune / folder.name).mkdir(parents=True)
