@@ -23,21 +23,25 @@ class Split:
     subsets: dict[str, list[tuple[str, int]]]
 
     def files(self, subset: str) -> tuple[list[str], list[int]]:
+        """The files and targets of one subset (train, val or test)."""
         if subset not in self.subsets:
             raise DatasetError(f"unknown split {subset!r}; choose one of {', '.join(SPLITS)}")
         rows = self.subsets[subset]
         return [r[0] for r in rows], [r[1] for r in rows]
 
     def sizes(self) -> dict[str, int]:
+        """Images per subset."""
         return {k: len(v) for k, v in self.subsets.items()}
 
     def save(self, path: str | Path) -> None:
+        """Write the split as JSON (split.json)."""
         Path(path).write_text(json.dumps({
             "labels": self.labels, "seed": self.seed, "fractions": list(self.fractions),
             **{k: [list(r) for r in v] for k, v in self.subsets.items()}}, indent=1))
 
     @classmethod
     def load(cls, path: str | Path) -> Split:
+        """Read a split written by ``save``."""
         try:
             raw = json.loads(Path(path).read_text())
             return cls(raw["labels"], raw["seed"], tuple(raw["fractions"]),

@@ -41,6 +41,7 @@ FORMAT, VERSION = "handsign-shards", 1
 
 # --------------------------------------------------------------------------- records
 def encode_image(rgb: np.ndarray, encoding: str) -> bytes:
+    """An RGB image as stored in a shard: raw pixels, or lossless PNG."""
     if encoding == "raw":
         return rgb.tobytes()
     ok, data = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
@@ -50,6 +51,7 @@ def encode_image(rgb: np.ndarray, encoding: str) -> bytes:
 
 
 def example(rgb: np.ndarray, label: int, path: str, encoding: str) -> bytes:
+    """One tf.train.Example: the encoded image, its label index and its relative path."""
     import tensorflow as tf
     feature = {
         "image": tf.train.Feature(bytes_list=tf.train.BytesList(value=[encode_image(rgb, encoding)])),
@@ -79,25 +81,32 @@ def parse_fn(image_size: int, encoding: str):
 # --------------------------------------------------------------------------- manifest
 @dataclass
 class Manifest:
+    """A shard folder's manifest.json: labels, image size, encoding and every shard with its count."""
+
     folder: Path
     raw: dict
 
     @property
     def labels(self) -> list[str]:
+        """The class labels, in target order."""
         return list(self.raw["labels"])
 
     @property
     def image_size(self) -> int:
+        """The square size the images are stored at."""
         return int(self.raw["image_size"])
 
     @property
     def encoding(self) -> str:
+        """raw or png."""
         return self.raw["encoding"]
 
     def files(self, split: str) -> list[str]:
+        """The shard files of one subset."""
         return [str(self.folder / s["file"]) for s in self.raw["splits"][split]["shards"]]
 
     def count(self, split: str) -> int:
+        """Images in one subset."""
         return int(self.raw["splits"][split]["count"])
 
     def targets(self, split: str) -> list[int]:
@@ -106,6 +115,7 @@ class Manifest:
         return [i for i, name in enumerate(self.labels) for _ in range(counts.get(name, 0))]
 
     def split(self) -> Split:
+        """The split the shards were cut by (split.json beside them)."""
         return Split.load(self.folder / SPLIT_FILE)
 
 
@@ -143,6 +153,8 @@ def read_manifest(folder: str | Path) -> Manifest:
 # --------------------------------------------------------------------------- writing
 @dataclass
 class ShardJob:
+    """One shard to write: its subset, file name and (path, label) rows."""
+
     split: str
     name: str
     rows: list[tuple[str, int]]

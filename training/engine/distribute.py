@@ -38,6 +38,7 @@ class Worker:
 
     @property
     def chief(self) -> bool:
+        """Whether this worker writes the run folder (worker 0, or the only one)."""
         return self.index == 0
 
 
@@ -192,6 +193,7 @@ class WarmUp(keras.callbacks.Callback):
         self.start, self.target, self.steps, self.step = start, target, max(1, steps), 0
 
     def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        """Raise the learning rate linearly over the warm-up steps."""
         if self.step <= self.steps:
             rate = self.start + (self.target - self.start) * min(1.0, self.step / self.steps)
             self.model.optimizer.learning_rate.assign(rate)

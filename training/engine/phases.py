@@ -57,6 +57,7 @@ class AtomicCheckpoint(keras.callbacks.Callback):
         self.path, self.best_only, self.best = path, best_only, best_so_far
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Save the model through a temporary file (only when improved, if best_only)."""
         score = (logs or {}).get("val_accuracy")
         if self.best_only:
             if score is None or (self.best is not None and score <= self.best):
@@ -199,13 +200,16 @@ class Run:
 
     @property
     def replicas(self) -> int:
+        """Devices the strategy trains on at once."""
         return self.strategy.num_replicas_in_sync
 
     @property
     def distributed(self) -> bool:
+        """Whether a distribution strategy is in use."""
         return self.cfg.distribute != "none"
 
     def backup(self, phase: int) -> Path | None:
+        """Where a distributed run keeps its phase's backup (None on one device)."""
         return self.out / "backup" / f"phase{phase}" if self.distributed else None
 
     def warmup(self, target: float, first_epoch: bool, per_epoch: int) -> WarmUp | None:
@@ -215,6 +219,7 @@ class Run:
         return WarmUp(target / self.replicas, target, int(self.cfg.warmup_epochs * per_epoch))
 
     def improved(self, fit) -> None:
+        """Keep the best validation accuracy so far after a fit."""
         self.best = max([self.best or 0.0] + fit.history.get("val_accuracy", []))
 
 
@@ -343,6 +348,7 @@ def fine_tune_phase(run: Run, phase1: int, phase2: int) -> None:
 
 
 def epoch_steps(run: Run) -> int:
+    """Batches per epoch of the training set."""
     return run.steps or -(-run.n_train // run.batch)
 
 

@@ -14,6 +14,7 @@ from realtime.evaluation.figures import confusion_matrix, image_grid, save, subp
 
 
 def class_counts(counts: Mapping[str, int], title: str = "Images per class") -> Figure:
+    """A bar chart of images per class."""
     names = list(counts)
     fig, ax = subplots(figsize=(max(6, 0.5 * len(names)), 4))
     ax.bar(names, [counts[n] for n in names], color="tab:blue")
@@ -43,6 +44,7 @@ def training_curves(histories: Mapping[str, Mapping[str, Sequence[float]]]) -> F
 
 
 def probability_bars(top: Sequence[tuple[str, float]], title: str = "") -> Figure:
+    """Horizontal bars of the top classes and their probabilities."""
     fig, ax = subplots(figsize=(5, 0.35 * len(top) + 1))
     names = [t[0] for t in top][::-1]
     ax.barh(names, [t[1] for t in top][::-1], color="tab:green")

@@ -162,5 +162,6 @@ def unfreeze_top(model: keras.Model, from_block: str = "block6a") -> int:
 
 
 def compile_model(model: keras.Model, learning_rate: float) -> None:
+    """Compile with Adam at ``learning_rate`` and sparse categorical cross-entropy, accuracy as the metric."""
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])

@@ -84,8 +84,10 @@ class FullModelCallback(keras.callbacks.Callback):
         self.inner, self.full = inner, full
 
     def set_model(self, model) -> None:
+        """Hand the wrapped callback the full model instead of the head."""
         super().set_model(model)
         self.inner.set_model(self.full)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Pass the epoch's end on to the wrapped callback."""
         self.inner.on_epoch_end(epoch, logs)

@@ -42,6 +42,7 @@ class Predictor:
 
     @property
     def labels(self) -> tuple[str, ...]:
+        """The model's class labels."""
         return self.contract.labels
 
     @property
@@ -50,6 +51,7 @@ class Predictor:
         return self._onnx
 
     def predict(self, images_bgr: Sequence[np.ndarray]) -> np.ndarray:
+        """Probabilities for a list of BGR images, (N, classes)."""
         if not len(images_bgr):
             return np.zeros((0, len(self.labels)), np.float32)
         batch = to_batch(images_bgr, self.contract)
