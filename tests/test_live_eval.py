@@ -104,3 +104,18 @@ def test_shipped_model_on_the_live_path_keeps_its_stated_accuracy(tmp_path):
     assert m["count"] == 625 and (m["framing"], m["crop_margin"]) == ("hand", 0.1)
     assert m["accuracy"] >= STATED_ACCURACY_NO_TILES - TOLERANCE, m["accuracy"]
     assert m["per_class"]["three"]["recall"] > 0.5 and m["macro_f1"] > 0.85
+
+
+def test_heads_reach_the_classifier_through_realtime_evaluate(context_subset, tmp_path):
+    """--heads through the command: each run records its head, and the chosen hands' probabilities are
+    that head's (the crop head alone and the landmark head alone answer differently on the same hands)."""
+    tops = {}
+    for heads in ("crop", "landmarks"):
+        out = tmp_path / heads
+        result = run_eval(context_subset, out, "--heads", heads, "--no-tiles")
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert json.loads((out / "metrics.json").read_text())["heads"] == heads
+        rows = [json.loads(l) for l in (out / "predictions.jsonl").read_text().splitlines()]
+        tops[heads] = {r["path"]: r["top3"] for r in rows if r["top3"]}
+    assert tops["crop"].keys() == tops["landmarks"].keys() and len(tops["crop"]) >= 10
+    assert any(tops["crop"][p] != tops["landmarks"][p] for p in tops["crop"])
