@@ -336,6 +336,13 @@ def test_min_confidence_and_sequences(tmp_path):
     assert slow == []
     wrong_order = play(BindingEngine(bindings), ["fist"] * 25 + ["palm"] * 25)
     assert wrong_order == []
+    # another gesture started in between (like, held long enough to start): the sequence is interrupted,
+    # though the fist begins within its 2 s; a like shown too briefly to start is no step
+    patient = load_bindings(write(tmp_path, '[[binding]]\nsequence = ["palm", "fist"]\nwithin = 2\nprint = true\n',
+                                  "patient.toml"), LABELS)
+    assert play(BindingEngine(patient), ["palm"] * 25 + ["like"] * 25 + ["fist"] * 25) == []
+    passing = play(BindingEngine(patient), ["palm"] * 25 + ["like"] * 3 + ["fist"] * 25)
+    assert [(i, kind) for i, _, kind in passing] == [(1, "sequence")]
 
 
 @pytest.mark.parametrize("text,line,words", [

@@ -345,9 +345,12 @@ def test_a_pointer_table_chooses_the_hand():
 
 
 def test_stopping_pointer_mode_releases_a_held_button(caplog):
-    """What `a` and SIGUSR1 do (PointerMode.stop): a drag's button is let go at once, in a dry run logged."""
+    """SIGUSR1 (and the window's `a`, the same EventDispatcher.toggle) while a drag holds the button: it is
+    let go at once (in a dry run, logged)."""
     import logging
+    import signal
 
+    from realtime.actions.dispatch import EventDispatcher
     from realtime.actions.mouse import MouseDriver, PointerMode
     from realtime.events.gestures import GestureEvent
     caplog.set_level(logging.INFO)
@@ -357,10 +360,18 @@ def test_stopping_pointer_mode_releases_a_held_button(caplog):
     hand = HandObservation(0, "Right", None, None, (320.0, 240.0), 120.0, fingers=1, pinch=0.1, pinched=True)
     mode.driver.apply(mapper.update(0, [hand], [press], 640, 480))
     assert mapper.pressed and "pointer (dry run): press" in caplog.text
-    mode.stop()
+    dispatcher = EventDispatcher(None, None, None, None, False, mode)
+    previous = signal.getsignal(signal.SIGUSR1)
+    try:
+        dispatcher.install_signal()
+        os.kill(os.getpid(), signal.SIGUSR1)
+        wait_until(lambda: dispatcher.paused, 5, what="the SIGUSR1 handler")
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
     assert not mapper.pressed and "pointer (dry run): release" in caplog.text
     caplog.clear()
-    mode.stop()  # nothing held: nothing more
+    dispatcher.toggle()  # resumed
+    dispatcher.toggle()  # paused again: nothing held, nothing more
     assert "release" not in caplog.text
 
 
