@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +22,9 @@ from realtime.classifier.model import GestureClassifier
 from realtime.core.datasets import discover
 from realtime.core.hand_shape import batch_features, image_flip
 from realtime.core.images import ImageReadError, read_bgr
-from realtime.evaluation.live_path import check_classes, run_images
+from realtime.evaluation.live_path import Photos, check_classes, run_images
 from realtime.hands.tracker import HandTracker
-from realtime.live.pipeline import GesturePipeline
+from realtime.live.recognition import RecognitionOptions, open_pipeline
 
 log = logging.getLogger(__name__)
 PAD_VALUE = 114
@@ -126,8 +127,10 @@ def live_inputs(classifier: GestureClassifier, data: Path, hand_model: Path
     dataset = discover(data, min_classes=1)
     check_classes(dataset.labels, classifier.labels, data)
     items = [(dataset.root / f, dataset.labels[t]) for f, t in zip(dataset.files, dataset.targets)]
-    with HandTracker(hand_model, 2, video=False) as tracker:
-        (outcomes,), _ = run_images([GesturePipeline(tracker, classifier, threshold=0.0, smoothing=1)], items)
+    with ExitStack() as stack:
+        pipeline = open_pipeline(stack, Photos(), classifier,
+                                 RecognitionOptions(hand_model=hand_model, threshold=0.0, smooth=1))
+        (outcomes,), _ = run_images([pipeline], items)
     truths, hands = [], []
     for o in outcomes:
         truths.append(o.true)

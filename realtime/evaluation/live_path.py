@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,8 @@ from realtime.evaluation import figures
 from realtime.evaluation.metrics import compute_metrics
 from realtime.hands.tracker import HandTracker
 from realtime.live.pipeline import GesturePipeline, HandResult
+from realtime.live.recognition import RecognitionOptions, open_pipeline
+from realtime.live.sources import Source
 
 log = logging.getLogger(__name__)
 NO_HAND = "no hand"
@@ -54,6 +57,13 @@ class Outcome:
         return {"path": str(self.path), "true": self.true, "predicted": self.predicted,
                 "hands": len(self.hands), "top3": [] if self.chosen is None else
                 [[l, round(p, 4)] for l, p in self.chosen.top3]}
+
+
+class Photos(Source):
+    """Labelled photos, to the live path: unrelated stills (IMAGE mode, no tracking from one to the next).
+    ``run_images`` reads them."""
+
+    still = True
 
 
 def photo_hands(max_hands: int = 2, tiles: bool = True, hand_model: Path | str = "auto") -> HandTracker:
@@ -176,9 +186,13 @@ def evaluate_live(model: Path, data: Path, out: Path, max_hands: int = 2, crop_m
     check_classes(dataset.labels, classifier.labels, data)
     out = prepare_out_dir(out)
     items = [(dataset.root / f, dataset.labels[t]) for f, t in zip(dataset.files, dataset.targets)]
-    with HandTracker(hand_model, max_hands, video=False, min_detection=min_detection, tiles=tiles) as tracker:
-        pipelines = [GesturePipeline(tracker, classifier, threshold=0.0, smoothing=1, crop_margin=m, framing=f)
-                     for f, m in [(framing, crop_margin), *sweep]]
+    recognition = RecognitionOptions(hand_model=hand_model, max_hands=max_hands, min_detection=min_detection,
+                                     tiles=tiles, threshold=0.0, smooth=1, crop_margin=crop_margin, framing=framing)
+    with ExitStack() as stack:
+        main = open_pipeline(stack, Photos(), classifier, recognition)  # the live path realtime.run builds
+        # the sweep's framings share its hand tracker: MediaPipe runs once per photo
+        pipelines = [main] + [GesturePipeline(main.tracker, classifier, threshold=0.0, smoothing=1, crop_margin=m,
+                                              framing=f) for f, m in sweep]
         outcomes, unreadable = run_images(pipelines, items)
     main_pipe = pipelines[0]
     settings = {"max_hands": max_hands, "min_detection": min_detection, "tiles": tiles, "heads": classifier.heads,
