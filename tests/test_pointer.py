@@ -379,6 +379,7 @@ def test_stopping_pointer_mode_releases_a_held_button(caplog):
     ("[pointer]\nregion = 5\n", "line 2: pointer region must be a number within 0.1..1, not 5"),
     ("[pointer]\nhand = \"both\"\n", "line 2: pointer hand must be one of left, right, any, not 'both'"),
     ("[pointer]\nspeed = 2\n", "line 2: unknown pointer field 'speed'"),
+    ("[pointer]\nregion = 0.5\nscroll_y = \"natural\"\n", "line 3: pointer scroll_y must be one of normal, inverted"),
 ])
 def test_a_bad_pointer_table_is_refused_at_start_with_its_line(tmp_path, table, message):
     require_fixtures()
@@ -394,12 +395,13 @@ def test_a_bad_pointer_table_is_refused_at_start_with_its_line(tmp_path, table, 
 def test_a_pointer_table_is_used_by_realtime_run(tmp_path):
     require_fixtures()
     path = tmp_path / "pointer.toml"
-    path.write_text("[pointer]\nhand = \"left\"\nregion = 0.3\nmin_cutoff = 2.0\n")
+    path.write_text("[pointer]\nhand = \"left\"\nregion = 0.3\nmin_cutoff = 2.0\nscroll_speed = 2\n"
+                    "scroll_x = \"inverted\"\n")
     r = python("-m", "realtime.run", "--source", str(CLIP_BY_NAME["swipe_left_right.mp4"]), "--pointer", "--dry-run",
                "--headless", "--max-frames", "5", "--bindings", str(path))
     assert r.returncode == 0, r.stderr[-2000:]
-    assert re.search(r"pointer mode \(dry run\): screen \d+x\d+, hand left, region 0.3, min_cutoff 2.0", r.stderr), \
-        r.stderr[-2000:]
+    assert re.search(r"pointer mode \(dry run\): screen \d+x\d+, hand left, region 0.3, min_cutoff 2.0, "
+                     r"scroll_speed 2, scroll_x inverted", r.stderr), r.stderr[-2000:]
 
 
 def test_evaluate_pointer_prints_the_filters_jitter_and_lag_on_a_clip():
@@ -417,3 +419,57 @@ def test_evaluate_pointer_prints_the_filters_jitter_and_lag_on_a_clip():
     frames, still, raw, filtered, lag = rows["1.0"]
     assert frames == 80 and still >= 8 and filtered < 0.8 * raw, rows
     assert rows["100"][3] > filtered, rows  # opened up, the filter passes the jitter through
+
+
+def two_fingers(mapper, dx: float, dy: float, frames: int = 20) -> list[tuple[int, int]]:
+    """A two-finger hand moving (dx, dy) camera pixels a frame: the (vertical, horizontal) wheel notches."""
+    out = []
+    for i in range(frames):
+        hand = HandObservation(0, "Right", None, None, (300 + dx * i, 240 + dy * i), 120.0, fingers=2)
+        out += [(c.amount, c.horizontal) for c in mapper.update(i * 33, [hand], [], 640, 480) if c.kind == "scroll"]
+    return out
+
+
+def test_two_fingers_scroll_on_the_axis_they_move_along_in_its_direction():
+    from realtime.events.cursor import CursorMapper
+
+    def mapper(**settings):
+        return CursorMapper((1920, 1080), (960, 540), **settings)
+
+    right, left = two_fingers(mapper(), 10, 1), two_fingers(mapper(), -10, 1)
+    assert right and all(v == 0 and h > 0 for v, h in right)  # sideways, a little jitter: horizontal only
+    assert left and all(v == 0 and h < 0 for v, h in left)
+    up, down = two_fingers(mapper(), 1, -10), two_fingers(mapper(), 0, 10)
+    assert up and all(v > 0 and h == 0 for v, h in up) and all(v < 0 and h == 0 for v, h in down)
+    assert [(-v, -h) for v, h in two_fingers(mapper(scroll_x="inverted", scroll_y="inverted"), 10, 0)] == right
+    assert sum(h for _, h in two_fingers(mapper(scroll_speed=2.0), 10, 0)) >= 1.8 * sum(h for _, h in right)
+    assert two_fingers(mapper(), 0.1, 0.1) == []  # a resting hand's tremor: inside the dead zone
+    assert two_fingers(mapper(), 10, 10) == []  # along neither axis
+
+
+def test_horizontal_and_vertical_scrolls_reach_an_x_client_as_buttons_6_7_and_4_5(display, tmp_path):
+    """The driver under Xvfb: an xev window under the pointer gets button 7 for right, 6 for left, 4 up, 5 down."""
+    if shutil.which("xev") is None:
+        pytest.fail("xev is missing: install x11-utils (see .ci/run)")
+    env = {**os.environ, "DISPLAY": display}
+    log_path = tmp_path / "xev.log"
+    with log_path.open("w") as log:
+        xev = subprocess.Popen(["xev", "-geometry", "1000x700+0+0", "-event", "button"], env=env, stdout=log,
+                               stderr=subprocess.STDOUT)
+        try:
+            found = subprocess.run(["timeout", "20", "xdotool", "search", "--sync", "--name", "Event Tester"],
+                                   env=env, capture_output=True, text=True)
+            assert found.returncode == 0, "xev's window never appeared"
+            script = ("from realtime.actions.mouse import MouseDriver\n"
+                      "from realtime.events.cursor import MouseCommand as C\n"
+                      "MouseDriver(False).apply([C('move', 500, 350), C('scroll', 500, 350, 0, 2), "
+                      "C('scroll', 500, 350, 0, -1), C('scroll', 500, 350, 1, 0), C('scroll', 500, 350, -3, 0)])\n")
+            r = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True,
+                               timeout=60)
+            assert r.returncode == 0, r.stderr[-2000:]
+            wait_until(lambda: log_path.read_text().count("ButtonRelease") >= 7, 20, what="xev to see 7 notches")
+        finally:
+            xev.terminate()
+            xev.wait(timeout=10)
+    buttons = [int(b) for b in re.findall(r"ButtonPress event.*?button (\d+)", log_path.read_text(), re.S)]
+    assert buttons == [7, 7, 6, 4, 5, 5, 5], buttons

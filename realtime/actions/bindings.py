@@ -38,6 +38,7 @@ from typing import Any, NoReturn
 from realtime.core.contract import NO_GESTURE
 from realtime.core.errors import HandSignError
 from realtime.events.clicks import POINTER_EVENTS
+from realtime.events.cursor import SCROLL_DIRECTIONS
 from realtime.events.gestures import ActiveGesture, GestureEvent
 from realtime.events.swipes import SWIPES
 
@@ -49,7 +50,8 @@ FIELDS = ("gesture", "sequence", "within", "hand", "shape", "hold", "repeat", "c
 CLUTCH_FIELDS = ("gesture", "hold", "seconds")
 #: [pointer] settings (realtime.events.cursor.CursorMapper): name -> (low, high) or the allowed words
 POINTER_FIELDS = {"hand": ("left", "right", "any"), "region": (0.1, 1.0), "min_cutoff": (0.01, 30.0),
-                  "beta": (0.0, 10.0)}
+                  "beta": (0.0, 10.0), "scroll_speed": (0.1, 10.0), "scroll_x": SCROLL_DIRECTIONS,
+                  "scroll_y": SCROLL_DIRECTIONS}
 DEFAULT_COOLDOWN = 0.5
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_WITHIN = 0.8

@@ -84,8 +84,7 @@ class MouseDriver:
         """Carry out the mouse commands (or log them in a dry run)."""
         for c in commands:
             if self.dry_run:
-                log.info("pointer (dry run): %s%s", c.kind,
-                         f" {c.amount:+d}" if c.kind == "scroll" else f" at ({c.x}, {c.y})")
+                log.info("pointer (dry run): %s%s", c.kind, _detail(c))
                 continue
             if c.kind == "move":
                 self._mouse.position = (c.x, c.y)
@@ -96,9 +95,18 @@ class MouseDriver:
             elif c.kind == "click":
                 self._mouse.click(self._button, 1)
             elif c.kind == "scroll":
-                self._mouse.scroll(0, c.amount)
+                self._mouse.scroll(c.horizontal, c.amount)  # X11: buttons 4/5 up/down, 6/7 left/right
             if c.kind != "move":
-                log.info("pointer: %s%s", c.kind, f" {c.amount:+d}" if c.kind == "scroll" else f" at ({c.x}, {c.y})")
+                log.info("pointer: %s%s", c.kind, _detail(c))
+
+
+def _detail(c: MouseCommand) -> str:
+    """A command's numbers for the log: ``scroll up 1``, ``scroll left 2``, ``press at (x, y)``."""
+    if c.kind != "scroll":
+        return f" at ({c.x}, {c.y})"
+    parts = ([f"{'up' if c.amount > 0 else 'down'} {abs(c.amount)}"] if c.amount else []) + \
+        ([f"{'right' if c.horizontal > 0 else 'left'} {abs(c.horizontal)}"] if c.horizontal else [])
+    return " " + ", ".join(parts)
 
 
 class PointerMode:

@@ -6,7 +6,10 @@ Relative motion with a clutch, like a mouse you can lift:
   palm's motion. ``region`` of the frame's width is the screen's width at gain 1; faster motion is
   accelerated (up to ``MAX_GAIN``), slow motion slowed (down to ``MIN_GAIN``) for precision.
 - **lifts**: a fist (no finger out) moves nothing, so the hand can go back to the middle.
-- **scrolls**: two fingers out (index and middle) scroll by the palm's vertical motion.
+- **scrolls**: two fingers out (index and middle) scroll by the palm's motion, on the axis it moves
+  along most (up and down: vertical; sideways, in the view the user sees: horizontal), in the
+  direction of the motion unless ``scroll_x`` / ``scroll_y`` is "inverted" (what touchpads call natural
+  scrolling). Motion under ``SCROLL_DEAD_ZONE`` a frame, or along neither axis clearly, scrolls nothing.
 - **clicks and drags**: the pointer events of :mod:`realtime.events.clicks` from the same hand: a
   pinch or a tap clicks (two clicks make the desktop's own double click), a pinch held drags (the
   button is held while the pinched hand moves the pointer). A grab with a fist only lifts.
@@ -37,20 +40,26 @@ MIN_GAIN, MAX_GAIN = 0.5, 2.5
 #: Palm speed (region widths a second) at which the gain is 1.
 UNIT_SPEED = 0.5
 LOST_MS = 300
-#: Pixels of palm motion (on the screen's scale) per wheel notch.
+#: Pixels of palm motion (on the screen's scale) per wheel notch, at ``scroll_speed`` 1.
 SCROLL_PIXELS = 40
+#: Palm motion (screen pixels) under this in a frame scrolls nothing: a resting hand's tremor.
+SCROLL_DEAD_ZONE = 2.0
+#: A frame's motion scrolls along an axis only when it is this many times the motion across it.
+SCROLL_AXIS_RATIO = 1.5
+SCROLL_DIRECTIONS = ("normal", "inverted")
 SHAPE_FRAMES = 5
 
 
 @dataclass(frozen=True)
 class MouseCommand:
     """What the driver does: ``move`` to (x, y), ``press``/``release``/``click`` the left button, or
-    ``scroll`` by ``amount`` notches (positive: up)."""
+    ``scroll`` by ``amount`` notches (positive: up) and ``horizontal`` notches (positive: right)."""
 
     kind: str
     x: int = 0
     y: int = 0
     amount: int = 0
+    horizontal: int = 0
 
 
 @dataclass
@@ -63,6 +72,9 @@ class CursorMapper:
     min_cutoff: float = DEFAULT_MIN_CUTOFF
     beta: float = DEFAULT_BETA
     hand: str = "any"  # left | right | any
+    scroll_speed: float = 1.0  # wheel notches per SCROLL_PIXELS of palm motion
+    scroll_x: str = "normal"  # normal: the hand moving right scrolls right; inverted: left
+    scroll_y: str = "normal"  # normal: the hand moving up scrolls up; inverted: down
     x: float = field(init=False)
     y: float = field(init=False)
     _key: object = None  # the pointer hand's track (or side)
@@ -71,6 +83,7 @@ class CursorMapper:
     _filters: tuple | None = None
     _shapes: deque = field(default_factory=lambda: deque(maxlen=SHAPE_FRAMES))
     _scroll_rest: float = 0.0
+    _scroll_rest_x: float = 0.0
     pressed: bool = False
 
     def __post_init__(self) -> None:
@@ -107,17 +120,13 @@ class CursorMapper:
         fx, fy = (f(v, t_ms / 1000.0) for f, v in zip(self._filters, (px, py)))
         if shape == "lift" or self._last is None:
             self._last = None if shape == "lift" else (fx, fy, t_ms)
-            self._scroll_rest = 0.0
+            self._scroll_rest = self._scroll_rest_x = 0.0
             return out
         lx, ly, lt = self._last
         self._last = (fx, fy, t_ms)
         dx, dy = fx - lx, fy - ly
         if shape == "scroll":
-            self._scroll_rest -= dy / SCROLL_PIXELS  # hand up: scroll up
-            notches = int(self._scroll_rest)
-            if notches:
-                self._scroll_rest -= notches
-                out.append(MouseCommand("scroll", int(self.x), int(self.y), notches))
+            out += self._scroll(dx, dy)
             return out
         seconds = max((t_ms - lt) / 1000.0, 1e-3)
         speed = np.hypot(dx, dy) / seconds / self.screen[0]  # region widths a second
@@ -128,6 +137,24 @@ class CursorMapper:
             out.append(MouseCommand("move", int(x), int(y)))
         self.x, self.y = x, y
         return out
+
+    def _scroll(self, dx: float, dy: float) -> list[MouseCommand]:
+        """Wheel notches for one frame's palm motion (screen pixels), on the axis it moves along."""
+        if max(abs(dx), abs(dy)) < SCROLL_DEAD_ZONE:
+            return []
+        step = self.scroll_speed / SCROLL_PIXELS
+        if abs(dy) >= SCROLL_AXIS_RATIO * abs(dx):
+            self._scroll_rest += -dy * step * (1 if self.scroll_y == "normal" else -1)  # image y grows down
+            self._scroll_rest_x = 0.0
+        elif abs(dx) >= SCROLL_AXIS_RATIO * abs(dy):
+            self._scroll_rest_x += dx * step * (1 if self.scroll_x == "normal" else -1)
+            self._scroll_rest = 0.0
+        vertical, horizontal = int(self._scroll_rest), int(self._scroll_rest_x)
+        if not (vertical or horizontal):
+            return []
+        self._scroll_rest -= vertical
+        self._scroll_rest_x -= horizontal
+        return [MouseCommand("scroll", int(self.x), int(self.y), vertical, horizontal)]
 
     @property
     def hand_key(self) -> object:
