@@ -473,3 +473,34 @@ def test_horizontal_and_vertical_scrolls_reach_an_x_client_as_buttons_6_7_and_4_
             xev.wait(timeout=10)
     buttons = [int(b) for b in re.findall(r"ButtonPress event.*?button (\d+)", log_path.read_text(), re.S)]
     assert buttons == [7, 7, 6, 4, 5, 5, 5], buttons
+
+
+def test_a_sideways_two_finger_sweep_scrolls_an_x_client_sideways_both_ways(display, action_clips, tmp_path):
+    """realtime.run --pointer on a synthetic clip of a real HaGRID "peace" hand sweeping right, then left:
+    an xev window under the pointer receives horizontal notches (buttons 7, then 6), and fewer vertical
+    ones (4 and 5) than horizontal ones."""
+    if shutil.which("xev") is None:
+        pytest.fail("xev is missing: install x11-utils (see .ci/run)")
+    env = {**os.environ, "DISPLAY": display}
+    log_path = tmp_path / "xev.log"
+    with log_path.open("w") as log:
+        xev = subprocess.Popen(["xev", "-geometry", "1000x700+0+0", "-event", "button"], env=env, stdout=log,
+                               stderr=subprocess.STDOUT)
+        try:
+            found = subprocess.run(["timeout", "20", "xdotool", "search", "--sync", "--name", "Event Tester"],
+                                   env=env, capture_output=True, text=True)
+            assert found.returncode == 0, "xev's window never appeared"
+            subprocess.run(["xdotool", "mousemove", "500", "350"], env=env, check=True)
+            r = subprocess.run([sys.executable, "-m", "realtime.run", "--source",
+                                str(action_clips / "pointer" / "two_finger_sweep.mp4"), "--pointer", "--events-only"],
+                               env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
+            assert r.returncode == 0, r.stderr[-2000:]
+            wait_until(lambda: log_path.read_text().count("ButtonRelease") >= 20, 20, what="xev to see the notches")
+        finally:
+            xev.terminate()
+            xev.wait(timeout=10)
+    buttons = [int(b) for b in re.findall(r"ButtonPress event.*?button (\d+)", log_path.read_text(), re.S)]
+    sideways = [b for b in buttons if b in (6, 7)]
+    assert sideways.count(7) >= 10 and sideways.count(6) >= 10, buttons
+    assert sideways.index(6) > sideways.index(7)  # right first, then back left
+    assert sum(b in (4, 5) for b in buttons) < len(sideways) and not {1, 2, 3} & set(buttons), buttons

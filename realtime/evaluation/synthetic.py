@@ -15,6 +15,9 @@ The clips are 30 fps, 640x480, on a frame of a real clip with no hand in it.
   less than ``--min-hold``).
 - ``two_hand_zoom.mp4``: two fists (two people's) move apart, pause, and come together:
   ``zoom_in``, ``zoom_out`` (and the fists' ``start`` events).
+- ``pointer/two_finger_sweep.mp4``: a "peace" hand (index and middle up: pointer mode's scroll shape)
+  sweeping right across 40 % of the frame in 1.2 s, then back: for pointer mode's sideways scroll,
+  outside the labelled event clips.
 
 A pinch and a thumb-index "L" are not among HaGRID's 18 gestures, so pinch clicks, pinch drags and
 the one-hand zoom have no synthetic clip (their logic is covered by tests on landmark sequences).
@@ -57,6 +60,8 @@ def _shape_ok(kind: str, landmarks: np.ndarray) -> bool:
         return fingers == 0 and pinch_spread(landmarks) < 0.6 and not is_pinch(landmarks)
     if kind == "one":
         return fingers == 1 and landmarks[8][1] < cy - 0.4 * size
+    if kind == "two":  # index and middle up: pointer mode's scroll shape
+        return fingers == 2 and max(landmarks[8][1], landmarks[12][1]) < cy - 0.4 * size
     return fingers >= 3  # palm
 
 
@@ -176,6 +181,15 @@ def make_clips(data: Path, background: np.ndarray, out: Path, tracker) -> dict[s
         count = _write(out / name, _frames(bg, script))
         labels[name] = expected
         log.info("%s: %d frames", name, count)
+    poses.update(find_poses(data, tracker, {"two": "peace"}, background=bg))
+    sweep = poses["two"][0]
+    # pointer mode's sideways scroll: not an event clip (kept out of labels.json, in its own folder)
+    (out / "pointer").mkdir(exist_ok=True)
+    count = _write(out / "pointer" / "two_finger_sweep.mp4",
+                   _frames(bg, [(0.4, []), (0.6, [(sweep, left)]), (1.2, [(sweep, _lerp(left, right))]),
+                                (0.4, [(sweep, right)]), (1.2, [(sweep, _lerp(right, left))]),
+                                (0.6, [(sweep, left)]), (0.4, [])]))
+    log.info("pointer/two_finger_sweep.mp4: %d frames", count)
     sources = {k: [p.source for p in v] for k, v in poses.items()}
     (out / "labels.json").write_text(json.dumps(labels, indent=1) + "\n")
     (out / "poses.json").write_text(json.dumps(sources, indent=1) + "\n")
