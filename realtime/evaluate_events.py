@@ -2,8 +2,8 @@
 
     python -m realtime.evaluate_events --clips ../shared/fixtures/nongesture
     python -m realtime.evaluate_events --clips ../shared/fixtures/clips --labels examples/labels/fixture_clips.json
-    python -m realtime.evaluate_events --clips ../shared/fixtures/dev/gestures \\
-        --labels ../shared/fixtures/dev/labels.json
+    python -m realtime.evaluate_events --clips ../shared/fixtures/dev/gestures --labels \\
+        ../shared/fixtures/dev/labels.json
 
 Each clip goes once through the live path with the same options as `realtime.run` (shipped defaults
 unless told otherwise). Only events that can fire a binding count: starts, swipes, clicks, drags

@@ -1,8 +1,8 @@
 """The events scorecard over every fixture folder: recall, wrong events and false events a minute.
 
     python -m realtime.scorecard --fixtures ../shared/fixtures
-    python -m realtime.scorecard --fixtures ../shared/fixtures \\
-        --peer-task ../shared/peers/mediapipe_gesture_recognizer.task
+    python -m realtime.scorecard --fixtures ../shared/fixtures --peer-task \\
+        ../shared/peers/mediapipe_gesture_recognizer.task
 
 Plays each clip once through the live path (the same options as `realtime.run`, shipped defaults
 unless told otherwise) and scores its events (docs/events-scorecard.md):

@@ -1,7 +1,7 @@
 """Fit the landmark head on folder-per-class crops and fuse it into a HandSign ONNX model.
 
-    python -m training.landmark_head --data ../shared/data/hagrid_crops \\
-        --tune-data ../shared/data/hagrid_context --out models/handsign.onnx
+    python -m training.landmark_head --data ../shared/data/hagrid_crops --tune-data \\
+        ../shared/data/hagrid_context --out models/handsign.onnx
 
 1. Landmarks of up to --per-class crops per class (each padded with grey, MediaPipe IMAGE mode, full
    model; crops with no hand found are left out and counted), cached under --cache-dir.
