@@ -61,8 +61,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                      help="with --bindings or --pointer: log what would fire or move, do nothing")
     act.add_argument("--pointer", action="store_true",
                      help="pointer mode: a hand moves the mouse pointer (fingers out move, a fist lifts, two "
-                          "fingers scroll on both axes), a pinch or tap clicks, a held pinch drags; settings in the bindings "
-                          "file's [pointer] table (docs/pointer.md)")
+                          "fingers scroll on both axes), a pinch or tap clicks, a held pinch drags; settings in "
+                          "the bindings file's [pointer] table (docs/pointer.md)")
     act.add_argument("--events-only", action="store_true",
                      help="headless, printing only the gesture events on stdout, one JSON line each "
                           "(instead of frame lines)")
