@@ -14,6 +14,8 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from realtime.classifier import load_classifier
 from realtime.core.cli import ArgumentParser, check_shared_options, run_main, setup_logging
 from realtime.evaluation.events import find_clips
@@ -48,6 +50,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def _spread(values: list[float]) -> str:
+    """median / max, px."""
+    return f"{np.median(values):.1f} / {max(values):.1f}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging(args.verbose)
@@ -66,6 +73,15 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{num(r.jitter_filtered, ' px'):>15}  {num(r.lag_ms, ' ms'):>10}")
     print(f"(jitter: pointer RMS over stretches of {STILL_FRAMES}+ frames where the palm stays still; "
           f"One Euro min_cutoff {args.min_cutoff:g} Hz, beta {args.beta:g}; screen 1920x1080)")
+    clicked = [r for r in rows if r.clicks_shipped]
+    if clicked:
+        print("\nclicks and presses: px from where the pointer rested before the hand began the gesture")
+        print(f"{'clip':<{width}}  count  landing in place  as shipped")
+        for r in clicked:
+            print(f"{r.clip:<{width}}  {len(r.clicks_shipped):>5}  {_spread(r.clicks_in_place):>16}  "
+                  f"{_spread(r.clicks_shipped):>10}")
+        print("(landing in place: the click where the pointer is when it fires, click_settle_ms 0; as shipped: "
+              "where it was 100 ms before the gesture began, and after a click still for 300 ms; median / max px)")
     return 0
 
 

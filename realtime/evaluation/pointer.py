@@ -8,14 +8,17 @@ shipped and with it opened up (a cutoff of 1 kHz: the raw palm), onto a 1920x108
   palm stays within ``STILL_SIZES`` hand sizes for ``STILL_FRAMES`` frames or more;
 - **lag**: how far the filtered pointer's motion trails the raw one's (the shift, in ms, that best
   lines up their per-frame steps while the hand moves). The pipeline's own time per frame comes on
-  top (``realtime.bench``).
+  top (``realtime.bench``);
+- **click displacement**: for each click and each drag's press, how far from where the pointer rested
+  just before the hand began the gesture (the event's ``t_ms - held_ms``) it lands, with clicks
+  landing in place (``click_settle_ms`` 0: as before 2026-12-06) and as shipped.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +48,9 @@ class PointerFigures:
     jitter_raw: float | None
     jitter_filtered: float | None
     lag_ms: float | None
+    #: px from the rest before the gesture, per click or press: landing in place, and as shipped
+    clicks_in_place: list[float] = field(default_factory=list)
+    clicks_shipped: list[float] = field(default_factory=list)
 
 
 class _Frames:
@@ -112,7 +118,26 @@ def figures(name: str, frames: list, min_cutoff: float, beta: float) -> PointerF
         parts = [track[a:b] - track[a:b].mean(0) for a, b in _runs(still)]
         jitter[label] = float(np.sqrt(np.mean(np.concatenate(parts) ** 2))) if parts else None
     lag = _lag_ms(raw, smooth, [f[0] for f in frames])
-    return PointerFigures(name, len(frames), int(still.sum()), jitter["raw"], jitter["filtered"], lag)
+    return PointerFigures(name, len(frames), int(still.sum()), jitter["raw"], jitter["filtered"], lag,
+                          click_displacements(frames, min_cutoff, beta, 0),
+                          click_displacements(frames, min_cutoff, beta, CursorMapper.click_settle_ms))
+
+
+def click_displacements(frames: list, min_cutoff: float, beta: float, settle_ms: int) -> list[float]:
+    """Per click or press, px between where it lands and where the pointer was on the last frame before
+    the hand began the gesture."""
+    mapper = CursorMapper(SCREEN, (SCREEN[0] // 2, SCREEN[1] // 2), min_cutoff=min_cutoff, beta=beta,
+                          click_settle_ms=settle_ms)
+    trail, out = [], []
+    for t, hands, events, w, h in frames:
+        begins = [e.t_ms - e.held_ms for e in events if e.type == "pointer" and e.gesture in ("click", "drag_start")]
+        for c in mapper.update(t, hands, events, w, h):
+            if c.kind in ("click", "press") and begins:
+                rest = [(x, y) for when, x, y in trail if when < begins[0]]
+                if rest:
+                    out.append(float(np.hypot(c.x - rest[-1][0], c.y - rest[-1][1])))
+        trail.append((t, mapper.x, mapper.y))
+    return out
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:

@@ -196,7 +196,7 @@ class PointerDetector:
                     out.append(event("drag_end", held))
                 elif (not s.fist and not s.ok and s.was_open and held <= click_ms and moved <= o.still_sizes
                       and pinched_for >= 2 and t_ms >= s.quiet_until and not out):
-                    out += self._click(s, t_ms, event, "pinch")
+                    out += self._click(s, t_ms, event, "pinch", held)
             if state == "closed":
                 s.fist, s.ok = fist, pose.ok and not pose.pinched
                 # a fist grabs only when it closes from an open hand; a pinch also from an opening pinch
@@ -216,34 +216,37 @@ class PointerDetector:
             if ready and steady and grip:
                 s.dragging = True
                 out.append(event("drag_start", held, "fist" if s.fist else "ok" if s.ok else "pinch"))
-        if not out and self._tap(s, t_ms, tap_ms) and t_ms >= s.quiet_until:
-            out += self._click(s, t_ms, event, "tap")
+        tapped = self._tap(s, t_ms, tap_ms) if not out else None
+        if tapped is not None and t_ms >= s.quiet_until:
+            out += self._click(s, t_ms, event, "tap", tapped)
         return out
 
-    def _click(self, s: _Hand, t_ms: int, event, how: str) -> list[GestureEvent]:
-        out = [event("click", shape=how)]
+    def _click(self, s: _Hand, t_ms: int, event, how: str, held: int) -> list[GestureEvent]:
+        """A click (and a double click after another one soon enough); ``held``: how long the gesture
+        took, from the hand beginning to close (a pinch) or the index rising (a tap)."""
+        out = [event("click", held, shape=how)]
         if s.last_click is not None and t_ms - s.last_click <= self.options.double_ms:
-            out.append(event("double_click", shape=how))
+            out.append(event("double_click", held, shape=how))
             s.last_click = None
         else:
             s.last_click = t_ms
         return out
 
-    def _tap(self, s: _Hand, t_ms: int, tap_ms: float) -> bool:
+    def _tap(self, s: _Hand, t_ms: int, tap_ms: float) -> int | None:
         """A fist (at least ``tap_fist_ms``), the index raised for at most ``tap_ms``, and the fist
-        again: this frame is the closing fist."""
+        again: this frame is the closing fist. The ms since the index rose, or None (no tap)."""
         taps = list(s.taps)
         if len(taps) < 3 or taps[-1][1] != "fist" or taps[-2][1] != "index":
-            return False
+            return None
         k = len(taps) - 2
         while k > 0 and taps[k - 1][1] == "index":
             k -= 1
         if k == 0 or taps[k - 1][1] != "fist" or t_ms - taps[k][0] > tap_ms:
-            return False
+            return None
         j = k - 1
         while j > 0 and taps[j - 1][1] == "fist":
             j -= 1
-        return taps[k][0] - taps[j][0] >= self.options.tap_fist_ms
+        return t_ms - taps[k][0] if taps[k][0] - taps[j][0] >= self.options.tap_fist_ms else None
 
     def _one_hand_zoom(self, s: _Hand, t_ms: int) -> str | None:
         """The thumb-index "L" (the index alone out, spread at least ``wide``) opening from a pinch or a

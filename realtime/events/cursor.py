@@ -13,6 +13,10 @@ Relative motion with a clutch, like a mouse you can lift:
 - **clicks and drags**: the pointer events of :mod:`realtime.events.clicks` from the same hand: a
   pinch or a tap clicks (two clicks make the desktop's own double click), a pinch held drags (the
   button is held while the pinched hand moves the pointer). A grab with a fist only lifts.
+- **clicks stay put**: closing a pinch or raising an index to tap moves the palm, so a click (and a
+  drag's press) lands where the pointer was ``click_lookback_ms`` before the hand began the gesture
+  (the event's ``held_ms`` says when); after a click the pointer holds still for ``click_settle_ms``
+  while the hand opens or closes again (a double click's second click lands where the first did).
 
 The palm's position is smoothed by the One Euro filter (Casiez, Roussel and Vogel, CHI 2012; the
 authors' own implementation from PyPI), in screen pixels: at rest its cutoff falls to
@@ -48,6 +52,8 @@ SCROLL_DEAD_ZONE = 2.0
 SCROLL_AXIS_RATIO = 1.5
 SCROLL_DIRECTIONS = ("normal", "inverted")
 SHAPE_FRAMES = 5
+#: Positions of the pointer kept to land a click where it was before the gesture began.
+TRAIL_MS = 1500
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,8 @@ class CursorMapper:
     scroll_speed: float = 1.0  # wheel notches per SCROLL_PIXELS of palm motion
     scroll_x: str = "normal"  # normal: the hand moving right scrolls right; inverted: left
     scroll_y: str = "normal"  # normal: the hand moving up scrolls up; inverted: down
+    click_lookback_ms: int = 100  # a click lands where the pointer was this long before the gesture began
+    click_settle_ms: int = 300  # after a click, the pointer holds still this long (0: clicks land in place)
     x: float = field(init=False)
     y: float = field(init=False)
     _key: object = None  # the pointer hand's track (or side)
@@ -84,6 +92,8 @@ class CursorMapper:
     _shapes: deque = field(default_factory=lambda: deque(maxlen=SHAPE_FRAMES))
     _scroll_rest: float = 0.0
     _scroll_rest_x: float = 0.0
+    _trail: deque = field(default_factory=deque)  # (t_ms, x, y) of the pointer, the last TRAIL_MS
+    _still_until: int = -1  # the pointer holds still until then (after a click)
     pressed: bool = False
 
     def __post_init__(self) -> None:
@@ -92,6 +102,12 @@ class CursorMapper:
     def update(self, t_ms: int, hands: Sequence[HandObservation], events: Sequence[GestureEvent],
                width: int, height: int) -> list[MouseCommand]:
         """The mouse commands for one frame: move, press, release or scroll."""
+        out = self._update(t_ms, hands, events, width, height)
+        self._remember(t_ms)
+        return out
+
+    def _update(self, t_ms: int, hands: Sequence[HandObservation], events: Sequence[GestureEvent],
+                width: int, height: int) -> list[MouseCommand]:
         out: list[MouseCommand] = []
         h = self._pointer_hand(hands, t_ms)
         if h is None:
@@ -103,8 +119,10 @@ class CursorMapper:
         mine = [e for e in events if e.type == "pointer" and (e.track == h.track or e.hand == h.hand)]
         for e in mine:
             if e.gesture == "click" and not self.pressed:
+                out += self._land(e, t_ms)
                 out.append(MouseCommand("click", int(self.x), int(self.y)))
             elif e.gesture == "drag_start" and e.shape == "pinch" and not self.pressed:
+                out += self._land(e, t_ms)
                 self.pressed = True
                 out.append(MouseCommand("press", int(self.x), int(self.y)))
             elif e.gesture == "drag_end" and self.pressed:
@@ -128,6 +146,8 @@ class CursorMapper:
         if shape == "scroll":
             out += self._scroll(dx, dy)
             return out
+        if t_ms < self._still_until:
+            return out  # settling after a click: the hand's motion is not the user's aim
         seconds = max((t_ms - lt) / 1000.0, 1e-3)
         speed = np.hypot(dx, dy) / seconds / self.screen[0]  # region widths a second
         gain = float(np.clip(speed / UNIT_SPEED, MIN_GAIN, MAX_GAIN))
@@ -137,6 +157,29 @@ class CursorMapper:
             out.append(MouseCommand("move", int(x), int(y)))
         self.x, self.y = x, y
         return out
+
+    def _remember(self, t_ms: int) -> None:
+        self._trail.append((t_ms, self.x, self.y))
+        while self._trail and t_ms - self._trail[0][0] > TRAIL_MS:
+            self._trail.popleft()
+
+    def _land(self, e: GestureEvent, t_ms: int) -> list[MouseCommand]:
+        """Before a click or a press: back to where the pointer was before the gesture began; after a
+        click (not a press: the drag moves on at once) the pointer holds still a while. Nothing with
+        ``click_settle_ms`` 0."""
+        if not self.click_settle_ms:
+            return []
+        if e.gesture == "click":
+            self._still_until = t_ms + self.click_settle_ms
+        before = e.t_ms - (e.held_ms or 0) - self.click_lookback_ms
+        earlier = [p for p in self._trail if p[0] <= before]
+        if not earlier:
+            return []
+        _, x, y = earlier[-1]
+        self._trail.clear()  # a second click looks back no further than this one's landing
+        moved = (int(x), int(y)) != (int(self.x), int(self.y))
+        self.x, self.y = x, y
+        return [MouseCommand("move", int(x), int(y))] if moved else []
 
     def _scroll(self, dx: float, dy: float) -> list[MouseCommand]:
         """Wheel notches for one frame's palm motion (screen pixels), on the axis it moves along."""
