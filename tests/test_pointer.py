@@ -332,6 +332,10 @@ def test_speed_sets_the_gain_and_the_pointer_stays_on_the_screen():
         sweep(mapper, steps, 64)
         moved[steps] = mapper.x - 500
     assert moved[5] > 1.5 * unit and moved[80] < 0.6 * unit, moved
+    for steps in (5, 80):  # the gear off ([pointer] min_gain = max_gain = 1): proportional at any speed
+        mapper = CursorMapper((1000, 800), (500, 400), min_gain=1.0, max_gain=1.0)
+        sweep(mapper, steps, 64)
+        assert abs((mapper.x - 500) - unit) < 0.15 * unit, (steps, mapper.x)  # the filter still lags a fast move
     edge = CursorMapper((1000, 800), (990, 400))
     last = sweep(edge, 10, 400)[-1]
     assert (last.kind, last.x, edge.x) == ("move", 999, 999.0)  # clamped to the screen, not past it
@@ -396,12 +400,12 @@ def test_a_pointer_table_is_used_by_realtime_run(tmp_path):
     require_fixtures()
     path = tmp_path / "pointer.toml"
     path.write_text("[pointer]\nhand = \"left\"\nregion = 0.3\nmin_cutoff = 2.0\nscroll_speed = 2\n"
-                    "scroll_x = \"inverted\"\n")
+                    "scroll_x = \"inverted\"\nmin_gain = 0.3\n")
     r = python("-m", "realtime.run", "--source", str(CLIP_BY_NAME["swipe_left_right.mp4"]), "--pointer", "--dry-run",
                "--headless", "--max-frames", "5", "--bindings", str(path))
     assert r.returncode == 0, r.stderr[-2000:]
     assert re.search(r"pointer mode \(dry run\): screen \d+x\d+, hand left, region 0.3, min_cutoff 2.0, "
-                     r"scroll_speed 2, scroll_x inverted", r.stderr), r.stderr[-2000:]
+                     r"scroll_speed 2, scroll_x inverted, min_gain 0.3", r.stderr), r.stderr[-2000:]
 
 
 def test_evaluate_pointer_prints_the_filters_jitter_and_lag_on_a_clip():

@@ -51,7 +51,8 @@ CLUTCH_FIELDS = ("gesture", "hold", "seconds")
 #: [pointer] settings (realtime.events.cursor.CursorMapper): name -> (low, high) or the allowed words
 POINTER_FIELDS = {"hand": ("left", "right", "any"), "region": (0.1, 1.0), "min_cutoff": (0.01, 30.0),
                   "beta": (0.0, 10.0), "scroll_speed": (0.1, 10.0), "scroll_x": SCROLL_DIRECTIONS,
-                  "scroll_y": SCROLL_DIRECTIONS, "click_lookback_ms": (0, 1000), "click_settle_ms": (0, 2000)}
+                  "scroll_y": SCROLL_DIRECTIONS, "click_lookback_ms": (0, 1000), "click_settle_ms": (0, 2000),
+                  "min_gain": (0.1, 1.0), "max_gain": (1.0, 5.0)}
 DEFAULT_COOLDOWN = 0.5
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_WITHIN = 0.8

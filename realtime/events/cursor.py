@@ -4,7 +4,8 @@ Relative motion with a clutch, like a mouse you can lift:
 
 - **moves**: a hand with fingers out (an open hand or a pointing finger) moves the pointer by its
   palm's motion. ``region`` of the frame's width is the screen's width at gain 1; faster motion is
-  accelerated (up to ``MAX_GAIN``), slow motion slowed (down to ``MIN_GAIN``) for precision.
+  accelerated (up to ``max_gain``), slow motion slowed (down to ``min_gain``): the precision gear, a
+  gain proportional to the palm's speed, 1 at ``UNIT_SPEED``.
 - **lifts**: a fist (no finger out) moves nothing, so the hand can go back to the middle.
 - **scrolls**: two fingers out (index and middle) scroll by the palm's motion, on the axis it moves
   along most (up and down: vertical; sideways, in the view the user sees: horizontal), in the
@@ -78,6 +79,8 @@ class CursorMapper:
     min_cutoff: float = DEFAULT_MIN_CUTOFF
     beta: float = DEFAULT_BETA
     hand: str = "any"  # left | right | any
+    min_gain: float = MIN_GAIN  # the precision gear: slow motion moves the pointer this little (1: off)
+    max_gain: float = MAX_GAIN  # fast motion moves it up to this much (1: no acceleration)
     scroll_speed: float = 1.0  # wheel notches per SCROLL_PIXELS of palm motion
     scroll_x: str = "normal"  # normal: the hand moving right scrolls right; inverted: left
     scroll_y: str = "normal"  # normal: the hand moving up scrolls up; inverted: down
@@ -150,7 +153,7 @@ class CursorMapper:
             return out  # settling after a click: the hand's motion is not the user's aim
         seconds = max((t_ms - lt) / 1000.0, 1e-3)
         speed = np.hypot(dx, dy) / seconds / self.screen[0]  # region widths a second
-        gain = float(np.clip(speed / UNIT_SPEED, MIN_GAIN, MAX_GAIN))
+        gain = float(np.clip(speed / UNIT_SPEED, self.min_gain, self.max_gain))
         x = float(np.clip(self.x + dx * gain, 0, self.screen[0] - 1))
         y = float(np.clip(self.y + dy * gain, 0, self.screen[1] - 1))
         if (int(x), int(y)) != (int(self.x), int(self.y)):
