@@ -3,6 +3,7 @@ path on synthetic clips of real HaGRID hand photos (realtime/evaluation/syntheti
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -264,19 +265,30 @@ def test_the_pointer_follows_a_hand_sweeping_left_and_right(display):
     assert max(runs) >= 80 and min(runs) <= -80, (runs, xs)
 
 
-def test_pointer_clicks_and_drags_land_in_an_x_client(display, action_clips, tmp_path):
-    require_fixtures()
+@contextlib.contextmanager
+def xev_window(display: str, log_path):
+    """An xev window (1000x700 at the origin) logging button events to ``log_path``; yields the env
+    for programs on that display."""
     if shutil.which("xev") is None:
         pytest.fail("xev is missing: install x11-utils (see .ci/run)")
     env = {**os.environ, "DISPLAY": display}
+    with open(log_path, "w") as log:
+        xev = subprocess.Popen(["xev", "-geometry", "1000x700+0+0", "-event", "button"], env=env, stdout=log,
+                               stderr=subprocess.STDOUT)
+        try:
+            found = subprocess.run(["timeout", "20", "xdotool", "search", "--sync", "--name", "Event Tester"],
+                                   env=env, capture_output=True, text=True)
+            assert found.returncode == 0, "xev's window never appeared"
+            yield env
+        finally:
+            xev.terminate()
+            xev.wait(timeout=10)
+
+
+def test_pointer_clicks_and_drags_land_in_an_x_client(display, action_clips, tmp_path):
+    require_fixtures()
     log_path = tmp_path / "xev.log"
-    log = log_path.open("w")
-    xev = subprocess.Popen(["xev", "-geometry", "1000x700+0+0", "-event", "button"], env=env, stdout=log,
-                           stderr=subprocess.STDOUT)
-    try:
-        found = subprocess.run(["timeout", "20", "xdotool", "search", "--sync", "--name", "Event Tester"],
-                               env=env, capture_output=True, text=True)
-        assert found.returncode == 0, "xev's window never appeared"
+    with xev_window(display, log_path) as env:
         runs = []
         for clip in (action_clips / "tap_click.mp4", CLIP_BY_NAME["dndv2.mp4"]):
             subprocess.run(["xdotool", "mousemove", "500", "350"], env=env, check=True)
@@ -286,10 +298,6 @@ def test_pointer_clicks_and_drags_land_in_an_x_client(display, action_clips, tmp
                                        timeout=180))
             wait_until(lambda before=before: log_path.read_text().count("ButtonRelease") > before, 20,
                        what=f"xev to see the button of {clip.name}")
-    finally:
-        xev.terminate()
-        xev.wait(timeout=10)
-        log.close()
     for r in runs:
         assert r.returncode == 0, r.stderr[-2000:]
     click, drag = runs
@@ -453,28 +461,16 @@ def test_two_fingers_scroll_on_the_axis_they_move_along_in_its_direction():
 
 def test_horizontal_and_vertical_scrolls_reach_an_x_client_as_buttons_6_7_and_4_5(display, tmp_path):
     """The driver under Xvfb: an xev window under the pointer gets button 7 for right, 6 for left, 4 up, 5 down."""
-    if shutil.which("xev") is None:
-        pytest.fail("xev is missing: install x11-utils (see .ci/run)")
-    env = {**os.environ, "DISPLAY": display}
     log_path = tmp_path / "xev.log"
-    with log_path.open("w") as log:
-        xev = subprocess.Popen(["xev", "-geometry", "1000x700+0+0", "-event", "button"], env=env, stdout=log,
-                               stderr=subprocess.STDOUT)
-        try:
-            found = subprocess.run(["timeout", "20", "xdotool", "search", "--sync", "--name", "Event Tester"],
-                                   env=env, capture_output=True, text=True)
-            assert found.returncode == 0, "xev's window never appeared"
-            script = ("from realtime.actions.mouse import MouseDriver\n"
-                      "from realtime.events.cursor import MouseCommand as C\n"
-                      "MouseDriver(False).apply([C('move', 500, 350), C('scroll', 500, 350, 0, 2), "
-                      "C('scroll', 500, 350, 0, -1), C('scroll', 500, 350, 1, 0), C('scroll', 500, 350, -3, 0)])\n")
-            r = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True,
-                               timeout=60)
-            assert r.returncode == 0, r.stderr[-2000:]
-            wait_until(lambda: log_path.read_text().count("ButtonRelease") >= 7, 20, what="xev to see 7 notches")
-        finally:
-            xev.terminate()
-            xev.wait(timeout=10)
+    with xev_window(display, log_path) as env:
+        script = ("from realtime.actions.mouse import MouseDriver\n"
+                  "from realtime.events.cursor import MouseCommand as C\n"
+                  "MouseDriver(False).apply([C('move', 500, 350), C('scroll', 500, 350, 0, 2), "
+                  "C('scroll', 500, 350, 0, -1), C('scroll', 500, 350, 1, 0), C('scroll', 500, 350, -3, 0)])\n")
+        r = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True,
+                           timeout=60)
+        assert r.returncode == 0, r.stderr[-2000:]
+        wait_until(lambda: log_path.read_text().count("ButtonRelease") >= 7, 20, what="xev to see 7 notches")
     buttons = [int(b) for b in re.findall(r"ButtonPress event.*?button (\d+)", log_path.read_text(), re.S)]
     assert buttons == [7, 7, 6, 4, 5, 5, 5], buttons
 
@@ -483,26 +479,14 @@ def test_a_sideways_two_finger_sweep_scrolls_an_x_client_sideways_both_ways(disp
     """realtime.run --pointer on a synthetic clip of a real HaGRID "peace" hand sweeping right, then left:
     an xev window under the pointer receives horizontal notches (buttons 7, then 6), and fewer vertical
     ones (4 and 5) than horizontal ones."""
-    if shutil.which("xev") is None:
-        pytest.fail("xev is missing: install x11-utils (see .ci/run)")
-    env = {**os.environ, "DISPLAY": display}
     log_path = tmp_path / "xev.log"
-    with log_path.open("w") as log:
-        xev = subprocess.Popen(["xev", "-geometry", "1000x700+0+0", "-event", "button"], env=env, stdout=log,
-                               stderr=subprocess.STDOUT)
-        try:
-            found = subprocess.run(["timeout", "20", "xdotool", "search", "--sync", "--name", "Event Tester"],
-                                   env=env, capture_output=True, text=True)
-            assert found.returncode == 0, "xev's window never appeared"
-            subprocess.run(["xdotool", "mousemove", "500", "350"], env=env, check=True)
-            r = subprocess.run([sys.executable, "-m", "realtime.run", "--source",
-                                str(action_clips / "pointer" / "two_finger_sweep.mp4"), "--pointer", "--events-only"],
-                               env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
-            assert r.returncode == 0, r.stderr[-2000:]
-            wait_until(lambda: log_path.read_text().count("ButtonRelease") >= 20, 20, what="xev to see the notches")
-        finally:
-            xev.terminate()
-            xev.wait(timeout=10)
+    with xev_window(display, log_path) as env:
+        subprocess.run(["xdotool", "mousemove", "500", "350"], env=env, check=True)
+        r = subprocess.run([sys.executable, "-m", "realtime.run", "--source",
+                            str(action_clips / "pointer" / "two_finger_sweep.mp4"), "--pointer", "--events-only"],
+                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
+        assert r.returncode == 0, r.stderr[-2000:]
+        wait_until(lambda: log_path.read_text().count("ButtonRelease") >= 20, 20, what="xev to see the notches")
     buttons = [int(b) for b in re.findall(r"ButtonPress event.*?button (\d+)", log_path.read_text(), re.S)]
     sideways = [b for b in buttons if b in (6, 7)]
     assert sideways.count(7) >= 10 and sideways.count(6) >= 10, buttons

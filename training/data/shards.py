@@ -1,15 +1,6 @@
-"""TFRecord shards of a folder-per-class data set, already cut by the contract, per split (the
-library behind ``python -m training.shards``).
-
-    python -m training.shards --data data/hagrid --out shards/hagrid_160 --image-size 160
-
-Each image goes through the contract's `prepare_image` (grey-padded to square, resized, RGB) once,
-here, and is stored as raw pixels (or lossless PNG with --encoding png), with its label and
-relative path. `training.train --data SHARD_DIR` then reads the shards with interleaved parallel
-reads; under multi-worker training each worker reads its own files, and nothing holds the whole
-set in RAM. Finished shards are kept when a run is interrupted and skipped when it is restarted
-with the same settings. The manifest (`manifest.json`, written last) lists every shard with its
-image count; `split.json` is the split, as `training.train` writes it for folder data.
+"""TFRecord shards of a folder-per-class data set, already cut by the contract, per split: writing
+them (``write_shards``, resumable), the manifest that lists them, and reading one example back
+(``parse_fn``). ``python -m training.shards`` is the command; its help says what the shards hold.
 """
 
 from __future__ import annotations
