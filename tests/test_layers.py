@@ -9,7 +9,7 @@ from pathlib import Path
 from conftest import ROOT
 
 #: realtime's rooms, by floor: a room imports only rooms on lower floors (and itself)
-FLOORS = {"core": 0, "hands": 1, "classifier": 1, "events": 1, "teaching": 2, "actions": 2, "live": 3,
+FLOORS = {"core": 0, "hands": 1, "classifier": 1, "events": 1, "desktop": 1, "teaching": 2, "actions": 2, "live": 3,
           "evaluation": 4}
 #: rooms on a higher floor that still must not import a lower one
 FORBIDDEN_ROOMS = {("live", "actions")}
