@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
                                         "come, wrong ones, false ones a minute, by person", False),
     "evaluate-pointer": ("realtime.evaluate_pointer", "pointer mode on clips: jitter of a still hand and the "
                                                       "smoothing filter's lag", False),
+    "autostart": ("realtime.autostart", "start HandSign at login: enable, disable or status of the login entry",
+                  False),
     "teach": ("realtime.teach", "teach new gestures from recorded crops into a new model", False),
     "reference": ("realtime.reference", "build the teach-mode reference file beside a model", False),
     "landmark-head": ("training.landmark_head", "fit the landmark head on crops and fuse it into a HandSign "

@@ -3,8 +3,8 @@
     python -m realtime.run --camera 0
     python -m realtime.run --source clip.mp4 --headless --max-frames 100 > frames.jsonl
 
-Keys in the window: s snapshot, c crop view, m mirror, t teach mode, a actions on/off, space pause,
-h help, q/Esc quit. With --bindings FILE, gestures and swipes press keys or run commands
+Keys in the window: s snapshot, c crop view, m mirror, t teach mode, a actions on/off, z sleep (camera
+off), space pause, h help, q/Esc quit. With --bindings FILE, gestures and swipes press keys or run commands
 (docs/bindings.md); nothing fires without it, and --dry-run only logs what would.
 In teach mode: type a gesture name + enter, hold r to record the hand, n another gesture, 1-9 pick
 one, enter trains and switches to the taught model, esc leaves.
@@ -14,20 +14,25 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
+import signal
 import tempfile
 from collections.abc import Sequence
-from contextlib import ExitStack, closing
+from contextlib import ExitStack
 from pathlib import Path
 
-from realtime.actions import ActionRunner, BindingEngine, EventDispatcher, OscSender, StreamServer, read_bindings_file
+from realtime.actions import BindingsFile, EventDispatcher, OscSender, ProfiledBindings, StreamServer
 from realtime.actions.mouse import MouseDriver, PointerMode
+from realtime.actions.profiles import DEFAULT_SLEEP_HOTKEY, BindingsConfig
 from realtime.actions.stream import parse_address
 from realtime.classifier import load_classifier
 from realtime.core.cli import ArgumentParser, check_shared_options, has_display, renamed, run_main, setup_logging
 from realtime.core.errors import HandSignError
+from realtime.desktop import GlobalHotkey, open_focus_reader, start_tray
 from realtime.events import POINTER_EVENTS, SWIPES
 from realtime.live import HeadlessView, LiveLoop, LiveOptions, Window, open_source
+from realtime.live.controls import BackgroundView, LiveControls
 from realtime.live.options import (
     add_event_options,
     add_recognition_options,
@@ -85,6 +90,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                           "HOST defaults to 127.0.0.1")
     out = p.add_argument_group("output")
     out.add_argument("--headless", action="store_true", help="no window: one JSON line per frame on stdout")
+    out.add_argument("--background", action="store_true",
+                     help="no window and no output, with a tray icon showing the state (on, paused, asleep, "
+                          "pointer, profile); its menu sleeps and wakes, pauses the actions, turns pointer mode on "
+                          "and off, opens the window, reloads the bindings, quits (docs/desktop.md)")
     out.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
     out.add_argument("--snapshot-dir", type=Path, default=Path("snapshots"), help="where 's' saves snapshots")
     out.add_argument("--record", type=Path, default=None, help="write the annotated video to this .mp4")
@@ -105,6 +114,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         p.error("--reconnect-seconds must be within 0..3600")
     if args.max_frames is not None and args.max_frames < 1:
         p.error("--max-frames must be >= 1")
+    if args.background and (args.headless or args.events_only):
+        p.error("--background has no output of its own: leave out --headless and --events-only")
     args.headless = args.headless or args.events_only
     if (args.serve_frames or args.allow_origin or args.serve_token) and args.serve is None:
         p.error("--serve-frames, --allow-origin and --serve-token go with --serve [HOST:]PORT")
@@ -153,22 +164,32 @@ def live_options(args: argparse.Namespace) -> LiveOptions:
 
 
 def build_dispatcher(args: argparse.Namespace, labels: Sequence[str], model_name: str | None,
-                     stack: ExitStack) -> EventDispatcher | None:
-    """Bindings, stream and OSC as asked for; None when nothing acts on events."""
-    engine = runner = stream = pointer = None
-    settings: dict = {}
+                     stack: ExitStack) -> tuple[EventDispatcher | None, BindingsConfig | None]:
+    """Bindings (with their profiles), pointer, stream and OSC as asked for, and the bindings file read;
+    no dispatcher when nothing acts on events (in the background there always is one, for the tray)."""
+    bindings = runner = stream = pointer = bindings_file = config = None
     if args.bindings is not None:
-        bindings, clutch, settings = read_bindings_file(args.bindings, labels)
-        if bindings:
-            runner = stack.enter_context(closing(ActionRunner(bindings, args.bindings, args.dry_run)))
-            engine = BindingEngine(bindings, clutch)
-            log.info("%d bindings from %s%s: %s", len(bindings), args.bindings, " (dry run)" if args.dry_run else "",
-                     "; ".join(b.describe() for b in bindings))
-    if args.pointer:
-        pointer = PointerMode(MouseDriver(args.dry_run), **settings)
-        stack.callback(pointer.stop)
-        log.info("pointer mode%s: screen %dx%d, %s", " (dry run)" if args.dry_run else "", *pointer.driver.screen,
+        bindings_file = BindingsFile(args.bindings, labels, args.dry_run)
+        config, runner = bindings_file.load()
+        focus = open_focus_reader() if config.profiles else None
+        if focus is not None and hasattr(focus, "close"):
+            stack.callback(focus.close)
+        bindings = ProfiledBindings(config, focus)
+        log.info("%d bindings from %s%s: %s", len(config.default.bindings), args.bindings,
+                 " (dry run)" if args.dry_run else "", "; ".join(b.describe() for b in config.default.bindings))
+        for profile in config.profiles:
+            log.info("profile %s (%s%s): %s", profile.name, profile.match.describe(),
+                     ", inherits the default bindings" if profile.inherit else "",
+                     "; ".join(b.describe() for b in profile.bindings) or "no bindings: nothing fires")
+
+    def make_pointer(settings: dict) -> PointerMode:
+        mode = PointerMode(MouseDriver(args.dry_run), **settings)
+        log.info("pointer mode%s: screen %dx%d, %s", " (dry run)" if args.dry_run else "", *mode.driver.screen,
                  ", ".join(f"{k} {v}" for k, v in settings.items()) or "default settings")
+        return mode
+
+    if args.pointer:
+        pointer = make_pointer(config.default.pointer if config is not None else {})
     osc = OscSender(*args.osc) if args.osc else None
     if args.serve:
         stream = stack.enter_context(StreamServer(*args.serve, hello={"labels": list(labels), "swipes": list(SWIPES),
@@ -176,17 +197,41 @@ def build_dispatcher(args: argparse.Namespace, labels: Sequence[str], model_name
                                                                       "model": model_name,
                                                                       "frames": args.serve_frames},
                                                       allow_origins=tuple(args.allow_origin), token=args.serve_token))
-    if engine is None and stream is None and osc is None and pointer is None:
-        return None
-    dispatcher = EventDispatcher(engine, runner, stream, osc, args.serve_frames, pointer)
+    if bindings is None and stream is None and osc is None and pointer is None and not args.background:
+        if runner is not None:
+            runner.close()
+        return None, config
+    dispatcher = EventDispatcher(bindings, runner if bindings is not None else None, stream, osc, args.serve_frames,
+                                 pointer, bindings_file=bindings_file,
+                                 make_pointer=make_pointer if has_display() or args.dry_run else None)
+    stack.callback(dispatcher.close)
     dispatcher.install_signal()
-    return dispatcher
+    return dispatcher, config
+
+
+def sleep_hotkey(args: argparse.Namespace, config: BindingsConfig | None) -> str | None:
+    """The global sleep hotkey to listen to, or None: windows and background runs listen to the
+    default one; headless runs only to one the bindings file names; "" in the file turns it off."""
+    if config is not None and config.desktop.sleep_hotkey_written:
+        return config.desktop.sleep_hotkey or None
+    return None if args.headless or not has_display() else DEFAULT_SLEEP_HOTKEY
+
+
+def install_sleep_controls(loop: LiveLoop, chord: str | None, stack: ExitStack) -> None:
+    """SIGUSR2 and the global hotkey put the run to sleep and wake it."""
+    if hasattr(signal, "SIGUSR2"):
+        signal.signal(signal.SIGUSR2, lambda *_: loop.sleep.toggle("SIGUSR2"))
+        log.info("sleep (camera released) and wake: kill -USR2 %d%s", os.getpid(), f", or {chord}" if chord else "")
+    if chord:
+        hotkey = GlobalHotkey(chord, lambda: loop.sleep.toggle(f"hotkey {chord}"))
+        if hotkey.start():
+            stack.callback(hotkey.close)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging(args.verbose)
-    if not args.headless and not has_display():
+    if not args.headless and not args.background and not has_display():
         # cv2.imshow without a display aborts the whole process, uncatchably: check first
         raise HandSignError("no display for a window (DISPLAY is not set): run with --headless "
                             "for JSON output, or start an X server")
@@ -196,12 +241,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     classifier = load_classifier(args.model, args.threads, args.spinning, args.heads)
     labels = list(classifier.labels) if classifier else []
     with ExitStack() as stack:
-        dispatcher = build_dispatcher(args, labels, classifier.path.name if classifier else None, stack)
+        dispatcher, config = build_dispatcher(args, labels, classifier.path.name if classifier else None, stack)
         source = stack.enter_context(open_source(args.camera, args.source, args.width, args.height, args.loop,
                                                  args.reconnect_seconds))
         pipeline = open_pipeline(stack, source, classifier, recognition_options(args, pointer=args.pointer))
         loop = LiveLoop(live_options(args), source, pipeline, dispatcher)
-        view = HeadlessView(loop) if args.headless else Window(loop)
+        chord = sleep_hotkey(args, config)
+        install_sleep_controls(loop, chord, stack)
+        hint = f"{chord + ', ' if chord else ''}z, the tray or SIGUSR2 wakes it"
+
+        def window() -> Window:
+            made = Window(loop)
+            made.wake_hint = hint
+            return made
+
+        if args.background:
+            view = BackgroundView(loop, window if has_display() else None)
+            tray = start_tray(LiveControls(loop, dispatcher, view))
+            if tray is not None:
+                stack.callback(tray.close)
+        else:
+            view = HeadlessView(loop) if args.headless else window()
         try:
             return loop.run(view)
         finally:

@@ -3,6 +3,7 @@ and the real photos and clips in ../shared/fixtures."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -220,15 +221,16 @@ def require_fixtures() -> None:
                     "nongesture, dev, data, peers)")
 
 
-@pytest.fixture(scope="session")
-def display():
+@contextlib.contextmanager
+def xvfb(size: str = "1024x768x24"):
+    """A fresh Xvfb server; yields its display name (``:N``)."""
     if not sys.platform.startswith("linux"):
         pytest.skip("the window test drives an X server (Xvfb); it runs on Linux")
     for tool in ("Xvfb", "xdotool", "import", "xdpyinfo"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} is missing: install xvfb, xdotool, imagemagick and x11-utils (see .ci/run)")
     read, write = os.pipe()
-    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", size, "-nolisten", "tcp"],
                               pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     os.close(write)
     number = b""
@@ -247,6 +249,14 @@ def display():
         time.sleep(0.1)
     else:
         pytest.fail(f"Xvfb display {name} never accepted a connection")
-    yield name
-    server.terminate()
-    server.wait(timeout=10)
+    try:
+        yield name
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def display():
+    with xvfb() as name:
+        yield name

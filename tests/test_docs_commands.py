@@ -20,6 +20,8 @@ OURS = ("realtime.", "training.", "export")
 #: `;`, a closing backtick or the end of the line
 COMMAND = re.compile(r"(?:python3? -m ([a-z_.]+)|(?<![\w/.-])handsign ([a-z][a-z-]*))([^`|;>&\n]*)")
 OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*)")
+#: commands that pass the options after ` -- ` on to another command
+PASSES_ON = {"realtime.autostart": "realtime.run"}
 
 
 def doc_pages() -> list[Path]:
@@ -36,7 +38,11 @@ def command_lines() -> list[tuple[str, str, list[str]]]:
                     module = COMMANDS[sub][0] if sub in COMMANDS else f"handsign {sub}"
                 if not sub and not module.startswith(OURS):
                     continue  # python -m pip, pytest, venv ...
-                found.append((f"{page.relative_to(ROOT)}:{number}", module, OPTION.findall(rest)))
+                where = f"{page.relative_to(ROOT)}:{number}"
+                if module in PASSES_ON and " -- " in f"{rest} ":
+                    rest, passed = f"{rest} ".split(" -- ", 1)
+                    found.append((where, PASSES_ON[module], OPTION.findall(passed)))
+                found.append((where, module, OPTION.findall(rest)))
     return found
 
 

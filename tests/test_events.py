@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from realtime.actions.bindings import BindingEngine, BindingsError, load_bindings
+from realtime.actions import BindingEngine, BindingsError, load_bindings
 from realtime.core.contract import HAGRID_LABELS, NO_GESTURE
 from realtime.events.gestures import GestureDetector, HandObservation
 from realtime.events.options import GestureOptions, SwipeOptions
@@ -232,9 +232,10 @@ def test_a_gesture_binding_needs_a_model_with_that_gesture(tmp_path):
 
 @pytest.mark.parametrize("example", sorted((ROOT / "examples" / "bindings").glob("*.toml")), ids=lambda p: p.name)
 def test_example_bindings_load_with_the_shipped_gestures_and_real_key_names(example):
+    from realtime.actions import read_bindings_file
     from realtime.actions.runner import ActionRunner  # dry run: pynput's dummy backend, nothing is pressed
-    bindings = load_bindings(example, LABELS)
-    assert bindings
+    assert load_bindings(example, LABELS)
+    bindings = read_bindings_file(example, LABELS).all_bindings  # the profiles' too
     ActionRunner(bindings, example, dry_run=True).close()
 
 
@@ -298,9 +299,10 @@ def play(engine, script, g=None, conf=0.9):
 
 
 def test_a_clutch_arms_the_bindings_for_a_while(tmp_path):
-    from realtime.actions.bindings import read_bindings_file
-    bindings, clutch, _ = read_bindings_file(write(tmp_path, '[clutch]\ngesture = "palm"\nhold = 0.5\nseconds = 2\n\n'
-                                                          '[[binding]]\ngesture = "like"\nprint = true\n'), LABELS)
+    from realtime.actions import read_bindings_file
+    default = read_bindings_file(write(tmp_path, '[clutch]\ngesture = "palm"\nhold = 0.5\nseconds = 2\n\n'
+                                                 '[[binding]]\ngesture = "like"\nprint = true\n'), LABELS).default
+    bindings, clutch = list(default.bindings), default.clutch
     assert clutch.gesture == "palm" and clutch.seconds == 2
     assert play(BindingEngine(bindings, clutch), ["like"] * 40) == []  # not armed: nothing
     # palm for 1 s arms it; a thumb up right after fires; one 3 s later does not

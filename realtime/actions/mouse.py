@@ -80,6 +80,13 @@ class MouseDriver:
         position = self._mouse.position if self._mouse is not None else None
         self.start = (int(position[0]), int(position[1])) if position else (self.screen[0] // 2, self.screen[1] // 2)
 
+    def position(self) -> tuple[int, int] | None:
+        """Where the pointer is now (None in a dry run)."""
+        if self._mouse is None:
+            return None
+        x, y = self._mouse.position
+        return int(x), int(y)
+
     def apply(self, commands: Sequence[MouseCommand]) -> None:
         """Carry out the mouse commands (or log them in a dry run)."""
         for c in commands:
@@ -114,7 +121,18 @@ class PointerMode:
 
     def __init__(self, driver: MouseDriver, **settings: Any) -> None:
         self.driver = driver
+        self.settings = dict(settings)
         self.mapper = CursorMapper(driver.screen, driver.start, **settings)
+
+    def configure(self, settings: dict[str, Any]) -> None:
+        """New [pointer] settings (another profile, a reloaded file): the button is let go, and the
+        pointer goes on from where it is."""
+        if dict(settings) == self.settings:
+            return
+        self.stop()
+        position = self.driver.position() or (int(self.mapper.x), int(self.mapper.y))
+        self.settings = dict(settings)
+        self.mapper = CursorMapper(self.driver.screen, position, **settings)
 
     def frame(self, result: Any, events: Sequence[Any]) -> None:
         """Move, click or scroll for one processed frame and its events."""

@@ -122,12 +122,13 @@ class ActionRunner:
             self._key_thread = threading.Thread(target=self._press_keys, name="key-actions", daemon=True)
             self._key_thread.start()
 
-    def fire(self, firing: Firing) -> str:
-        """Start the binding's action; returns what was done, for the log and the window."""
+    def fire(self, firing: Firing, where: str = "") -> str:
+        """Start the binding's action; returns what was done, for the log and the window. ``where`` names
+        the profile it fires by, for the log (" (profile slides)")."""
         b, event = firing.binding, firing.event
         what = b.describe()
         if self.dry_run:
-            log.info("dry run: would fire %s (binding %d) on %s", what, b.index, json.dumps(event.to_json()))
+            log.info("dry run: would fire %s (binding %d)%s on %s", what, b.index, where, json.dumps(event.to_json()))
             return f"dry run: {what}"
         if b.action == "print":
             print(json.dumps({"binding": b.index, "name": b.name or None, "event": event.to_json()}), flush=True)
@@ -141,7 +142,7 @@ class ActionRunner:
                 self._busy.add(b.index)
             threading.Thread(target=self._run_command, args=(b, event), name=f"command-{b.index}",
                              daemon=True).start()
-        log.info("fired %s (binding %d)", what, b.index)
+        log.info("fired %s (binding %d)%s", what, b.index, where)
         return what
 
     def _press_keys(self) -> None:

@@ -32,6 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from realtime.core.errors import HandSignError
 from realtime.core.paths import WEB_DIR
+from realtime.desktop.focus import FocusedWindow
 from realtime.events.gestures import GestureEvent
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,12 @@ def parse_address(text: str, default_host: str | None = DEFAULT_HOST) -> tuple[s
 def event_message(event: GestureEvent) -> dict:
     """The stream's JSON message for one event (docs/stream.schema.json)."""
     return {"schema": SCHEMA_VERSION, "kind": "event", "event": event.to_json()}
+
+
+def profile_message(profile: str, window: FocusedWindow | None = None) -> dict:
+    """The stream's JSON message for a profile switch: its name and the window in front (app, class, title)."""
+    where = None if window is None else {"app": window.app, "class": window.cls, "title": window.title}
+    return {"schema": SCHEMA_VERSION, "kind": "profile", "profile": profile, "window": where}
 
 
 def frame_message(frame_json: dict) -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -23,6 +23,7 @@ from realtime.live.options import LiveOptions
 from realtime.live.overlay import Annotator
 from realtime.live.pipeline import FrameResult, GesturePipeline
 from realtime.live.sinks import JsonLines, Recorder
+from realtime.live.sleep import SleepSwitch
 from realtime.live.sources import Frame, Source
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,9 @@ class Dispatcher(Protocol):
     def status(self) -> str | None:
         """One line for the window (actions on, paused, dry run), or None without bindings."""
 
+    def rest(self) -> None:
+        """No frames will come for a while (sleep): let go of anything held (the pointer's button)."""
+
 
 class View(Protocol):
     """Where a processed frame goes: a window or the console."""
@@ -53,6 +57,9 @@ class View(Protocol):
 
     def finished(self, result: FrameResult | None) -> None:
         """The loop ended (the source ran out, or the view or --max-frames stopped it)."""
+
+    def sleeping(self, result: FrameResult | None) -> bool:
+        """Asleep: wait a little for the wake-up (keeping a window alive); False stops the loop."""
 
     def close(self) -> None:
         """Release what the view holds."""
@@ -67,6 +74,8 @@ class LiveLoop:
         self.events = EventDetector.create_from_options(options.events)
         self.mirror = source.live if options.mirror is None else options.mirror
         self.paused = False  # the window's space key: frames are not processed meanwhile
+        self.sleep = SleepSwitch()  # asleep: the source is released until woken
+        self.quit_requested = False  # set from another thread (the tray): the loop ends after this frame
         self.annotator = Annotator(options.threshold)
         self.frames, self.hands_seen, self.fps = 0, 0, 0.0
         self.messages: list[str] = []  # what the dispatcher said this frame, for the window's banner
@@ -87,13 +96,27 @@ class LiveLoop:
         return code
 
     def _loop(self, view: View) -> None:
-        last = time.perf_counter()
+        frames = iter(self.source)  # one iteration across sleeps: a file goes on where it was
         result = None
-        with detections(self.pipeline, self.source, lambda: self.mirror, not self.options.serial) as found:
+        while True:
+            result, ended = self._frames(view, frames, result)
+            if ended or self.quit_requested or not self._sleep(view, result):
+                break
+        view.finished(result)
+
+    def _frames(self, view: View, frames: Iterator[Frame], result: FrameResult | None
+                ) -> tuple[FrameResult | None, bool]:
+        """Process frames until the source ends, the view stops, or sleep is asked for (then not ended)."""
+        last = time.perf_counter()
+        with detections(self.pipeline, frames, lambda: self.mirror, not self.options.serial) as found:
             for item in found:
+                if self.quit_requested:
+                    return result, True
+                if self.sleep.asleep:
+                    return result, False
                 if isinstance(item, Frame):  # the camera is reconnecting: keep the view alive
                     if not view.waiting(result):
-                        break
+                        return result, True
                     continue
                 if item.mirrored != self.mirror:
                     continue  # tracked before `m` was pressed: the next frame comes the new way round
@@ -104,10 +127,26 @@ class LiveLoop:
                 self.fps = 0.9 * self.fps + 0.1 * rate if self.fps else rate
                 last = now
                 if not view.frame(result, events):
-                    break
+                    return result, True
                 if self.options.max_frames and self.frames >= self.options.max_frames:
-                    break
-        view.finished(result)
+                    return result, True
+        return result, True
+
+    def _sleep(self, view: View, result: FrameResult | None) -> bool:
+        """Release the source until woken, then open it again; False when the view stops meanwhile."""
+        if self.dispatcher is not None:
+            self.dispatcher.rest()
+        self.source.release()
+        log.info("asleep: %s released; nothing is read or sent until woken", self.source.name)
+        while self.sleep.asleep:
+            if self.quit_requested or not view.sleeping(result):
+                return False
+        self.source.reopen()
+        self.pipeline.smoother.reset()
+        self.events.reset()
+        self.fps = 0.0
+        log.info("awake: reading %s again", self.source.name)
+        return True
 
     def step(self, result: FrameResult) -> list[GestureEvent]:
         """One processed frame's events, handed to the dispatcher; counts the frame."""
@@ -152,6 +191,11 @@ class HeadlessView:
         """With --events-only, the end events of gestures still held when the source ended."""
         if self.loop.options.events_only and result is not None:  # gestures still shown when the source ended
             self.lines.write_events(self.loop.events.gestures.flush(result.frame.timestamp_ms, result.frame.index))
+
+    def sleeping(self, result: FrameResult | None) -> bool:
+        """Wait for the wake-up a little at a time; always goes on."""
+        self.loop.sleep.wait(0.2)
+        return True
 
     def close(self) -> None:
         """Finish the recording."""

@@ -13,7 +13,8 @@ from realtime.live.pipeline import FrameResult, HandResult
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 GREEN, GREY, WHITE, BLACK, AMBER = (60, 200, 60), (160, 160, 160), (255, 255, 255), (0, 0, 0), (0, 190, 255)
-HELP_TEXT = "s snapshot  c crops  x where it looked  m mirror  t teach  a actions on/off  space pause  h help  q quit"
+HELP_TEXT = ("s snapshot  c crops  x where it looked  m mirror  t teach  a actions on/off  z sleep  space pause  "
+             "h help  q quit")
 RED = (40, 40, 230)
 
 

@@ -50,6 +50,14 @@ class Source:
         """Release the source."""
         pass
 
+    def release(self) -> None:
+        """Let go of the device or file while asleep; iteration goes on after :meth:`reopen`."""
+        pass
+
+    def reopen(self) -> None:
+        """Take the device or file again after :meth:`release`."""
+        pass
+
     def __enter__(self) -> Source:
         return self
 
@@ -92,6 +100,20 @@ class CameraSource(Source):
         self.status: str | None = None
         self._thread = threading.Thread(target=self._reader, name="camera-reader", daemon=True)
         self._thread.start()
+
+    def release(self) -> None:
+        """Stop reading and release the camera (its light goes off); the frames iterated so far stay valid."""
+        self.close()
+        log.info("%s released", self.name)
+
+    def reopen(self) -> None:
+        """Open the camera again and read on; a camera that does not open is reconnected as if lost."""
+        with self._cond:
+            self._stopped, self._frame = False, None
+        self._cap = self._open()
+        self._thread = threading.Thread(target=self._reader, name="camera-reader", daemon=True)
+        self._thread.start()
+        log.info("%s opened again", self.name)
 
     def _open(self) -> cv2.VideoCapture:
         previous = cv2.utils.logging.getLogLevel()
@@ -197,12 +219,13 @@ class VideoFileSource(Source):
     """Every frame of a video file, stamped with its position in the video."""
 
     def __init__(self, path: Path, loop: bool = False) -> None:
-        self.name, self.loop = str(path), loop
+        self.name, self.loop, self.path = str(path), loop, Path(path)
         self._cap = cv2.VideoCapture(str(path))
         if not self._cap.isOpened():
             self._cap.release()
             raise HandSignError(f"cannot open video {path}: not a readable video file")
         self.fps = self._cap.get(cv2.CAP_PROP_FPS) or 30.0
+        self._position = 0  # frames read since the file's start (for reopening where it was)
 
     def __iter__(self) -> Iterator[Frame]:
         index = 0
@@ -210,11 +233,26 @@ class VideoFileSource(Source):
             ok, frame = self._cap.read()
             if (not ok or frame is None) and self.loop and index > 0:
                 self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                self._position = 0
                 ok, frame = self._cap.read()
             if not ok or frame is None:
                 return
+            self._position += 1
             yield Frame(frame, index, int(round(index * 1000.0 / self.fps)))
             index += 1
+
+    def release(self) -> None:
+        """Close the file while asleep."""
+        self._cap.release()
+        log.info("%s released", self.name)
+
+    def reopen(self) -> None:
+        """Open the file again where it was."""
+        self._cap = cv2.VideoCapture(str(self.path))
+        if not self._cap.isOpened():
+            raise HandSignError(f"cannot open video {self.path} again after sleeping")
+        self._cap.set(cv2.CAP_PROP_POS_FRAMES, self._position)
+        log.info("%s opened again", self.name)
 
     def close(self) -> None:
         """Release the file."""

@@ -1,7 +1,8 @@
 """The live window: the annotated frame, keys as a table, banners, pause, snapshots and teach mode.
 
 Keys (``KEYS``): s snapshot, c crop view, x activation map, m mirror, t teach mode, a actions on/off,
-space pause, h help, q/Esc quit. In teach mode the keys are teach mode's own (``TeachMode.handle_key``).
+z sleep (camera off) and wake, space pause, h help, q/Esc quit. In teach mode the keys are teach mode's
+own (``TeachMode.handle_key``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ class Window:
         self.teach = TeachMode(options.teach_dir, base, options.teach_keep_base, options.threads)
         self._canvas: np.ndarray | None = None
         self._result: FrameResult | None = None
+        #: how to wake HandSign, shown while asleep (the run sets it from the hotkey it listens to)
+        self.wake_hint = "z, the sleep hotkey, the tray or SIGUSR2 wakes it"
         #: key -> what it does; q and Esc quit (handled in :meth:`handle_key`)
         self.keys: dict[int, Callable[[], None]] = {
             ord("s"): self.snapshot,
@@ -49,6 +52,7 @@ class Window:
             ord("a"): self.toggle_actions,
             ord(" "): self.toggle_pause,
             ord("t"): self.teach.enter,
+            ord("z"): self.toggle_sleep,
         }
         cv2.namedWindow(WINDOW, cv2.WINDOW_AUTOSIZE)
 
@@ -72,6 +76,18 @@ class Window:
 
     def finished(self, result: FrameResult | None) -> None:
         """The source ended: nothing more to do (the loop then closes the window)."""
+
+    def sleeping(self, result: FrameResult | None) -> bool:
+        """Asleep: the last frame greyed, with how to wake; keys still work. False to quit."""
+        canvas = self._canvas if self._canvas is not None else np.zeros((240, 320, 3), np.uint8)
+        grey = cv2.cvtColor(cv2.cvtColor(canvas, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR) // 2
+        cv2.putText(grey, "asleep: camera off", (12, 36), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2)
+        cv2.putText(grey, self.wake_hint, (12, 66), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (230, 230, 230), 1)
+        cv2.imshow(WINDOW, grey)
+        key = cv2.waitKey(100) & 0xFF
+        if key != 0xFF and not self.handle_key(key):
+            return False
+        return cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) >= 1
 
     def close(self) -> None:
         """Close the window and the recording."""
@@ -123,7 +139,7 @@ class Window:
                 cv2.imshow(WINDOW, canvas)
             if cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1:
                 return False  # the user closed the window
-            if not self.loop.paused:
+            if not self.loop.paused or self.loop.sleep.asleep or self.loop.quit_requested:
                 return True
 
     # -- keys
@@ -167,6 +183,10 @@ class Window:
     def toggle_pause(self) -> None:
         """Pause or resume (space)."""
         self.loop.paused = not self.loop.paused
+
+    def toggle_sleep(self) -> None:
+        """Sleep (the camera released) or wake (key z; also the hotkey, the tray and SIGUSR2)."""
+        self.loop.sleep.toggle("key z")
 
     def toggle_actions(self) -> None:
         """The kill switch (also SIGUSR1): pause or resume every binding at once."""
