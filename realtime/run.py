@@ -30,6 +30,7 @@ from realtime.classifier import load_classifier
 from realtime.core.cli import ArgumentParser, check_shared_options, has_display, renamed, run_main, setup_logging
 from realtime.core.errors import HandSignError
 from realtime.desktop import GlobalHotkey, open_focus_reader, start_tray
+from realtime.desktop.hotkey import load_keyboard_backend
 from realtime.events import POINTER_EVENTS, SWIPES
 from realtime.live import HeadlessView, LiveLoop, LiveOptions, Window, open_source
 from realtime.live.controls import BackgroundView, LiveControls
@@ -240,6 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_writable(args.record.parent, "recording folder")
     classifier = load_classifier(args.model, args.threads, args.spinning, args.heads)
     labels = list(classifier.labels) if classifier else []
+    if not args.headless or args.bindings is not None:
+        load_keyboard_backend()  # before a dry run's bindings could load pynput's dummy one
     with ExitStack() as stack:
         dispatcher, config = build_dispatcher(args, labels, classifier.path.name if classifier else None, stack)
         source = stack.enter_context(open_source(args.camera, args.source, args.width, args.height, args.loop,
