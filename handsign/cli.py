@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
                                                       "smoothing filter's lag", False),
     "autostart": ("realtime.autostart", "start HandSign at login: enable, disable or status of the login entry",
                   False),
+    "pointer-test": ("realtime.pointer_test", "ISO 9241-9 pointing test for the hand or a mouse: throughput, errors, "
+                                              "movement time", False),
     "teach": ("realtime.teach", "teach new gestures from recorded crops into a new model", False),
     "reference": ("realtime.reference", "build the teach-mode reference file beside a model", False),
     "landmark-head": ("training.landmark_head", "fit the landmark head on crops and fuse it into a HandSign "

@@ -20,6 +20,7 @@ import signal
 import tempfile
 from collections.abc import Sequence
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 from realtime.actions import BindingsFile, EventDispatcher, OscSender, ProfiledBindings, StreamServer
@@ -248,7 +249,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         source = stack.enter_context(open_source(args.camera, args.source, args.width, args.height, args.loop,
                                                  args.reconnect_seconds))
         pipeline = open_pipeline(stack, source, classifier, recognition_options(args, pointer=args.pointer))
-        loop = LiveLoop(live_options(args), source, pipeline, dispatcher)
+        options = live_options(args)
+        if config is not None and config.right_click:
+            options = replace(options, events=replace(options.events, pointer=replace(options.events.pointer,
+                                                                                       right_click=True)))
+        loop = LiveLoop(options, source, pipeline, dispatcher)
         chord = sleep_hotkey(args, config)
         install_sleep_controls(loop, chord, stack)
         hint = f"{chord + ', ' if chord else ''}z, the tray or SIGUSR2 wakes it"

@@ -70,6 +70,12 @@ CASES = [
     (R, ["--headless", "--source", "PHOTO", "--model", "PEER"], "no HandSign metadata"),
     (R, ["--headless", "--source", "PHOTO", "--record", "/proc/handsign/x.mp4"], "not writable"),
     (R, ["--headless", "--source", "PHOTO", "--snapshot-dir", "BAD/afile"], "not writable"),
+    (R, ["--background", "--headless", "--source", "CLIP"], "--background has no output of its own"),
+    # realtime.pointer_test and realtime.autostart
+    ("realtime.pointer_test", ["--targets", "4"], "--targets must be an odd number"),
+    ("realtime.pointer_test", ["--distances", "700", "--size", "800x600"], "does not fit a 800x600 window"),
+    ("realtime.pointer_test", ["--report", "BAD/text.jpg"], "is not a pointing test's results"),
+    ("realtime.autostart", ["enable", "--", "--bindings", "BAD/missing.toml"], "missing.toml does not exist"),
     # realtime.bench
     ("realtime.bench", ["--source", "/nonexistent.mp4"], "source not found"),
     ("realtime.bench", ["--source", "CLIP", "--size", "0x0"], "size"),

@@ -14,7 +14,7 @@ COMMANDS = ["realtime.run", "realtime.bench", "realtime.evaluate", "training.tra
             "training.explore", "training.predict", "training.bench", "training.pseudolabel", "export",
             "export.bench", "realtime.teach", "realtime.reference", "export.features", "training.shards",
             "training.probe", "realtime.evaluate_events", "training.landmark_head",
-            "realtime.evaluate_pointer", "realtime.scorecard", "realtime.autostart"]
+            "realtime.evaluate_pointer", "realtime.scorecard", "realtime.autostart", "realtime.pointer_test"]
 
 HELP_TEXTS = r'''
 import contextlib, importlib, io, json, sys

@@ -26,10 +26,11 @@ STEP = 33
 
 
 def hand(fingers, pinch, pinched=False, x=320.0, y=240.0, size=150.0, track=0, side="Right", label=None, tip_up=False,
-         ok=False):
+         ok=False, middle_pinch=False, middle_out=None):
     tip = (x, y - 0.6 * size) if tip_up else (x, y - 0.1 * size)
     pose = HandPose(fingers, pinch, pinched, ok, fingers == 1 and pinch >= 1.0,
-                    fingers == 0 and pinch < 0.6 and not pinched)
+                    fingers == 0 and pinch < 0.6 and not pinched, middle_pinch,
+                    fingers >= 2 if middle_out is None else middle_out)
     return HandObservation(track, side, label, 0.9, (x, y), size, fingers, tip, pinch, pinched, pose)
 
 
@@ -38,6 +39,8 @@ PINCH = dict(fingers=0, pinch=0.15, pinched=True)
 FIST = dict(fingers=0, pinch=0.4)
 INDEX = dict(fingers=1, pinch=0.9, tip_up=True)
 L_SHAPE = dict(fingers=1, pinch=1.2)
+PEACE = dict(fingers=2, pinch=0.7)
+MIDDLE_PINCH = dict(fingers=1, pinch=0.7, middle_pinch=True, middle_out=False)
 
 
 def play(frames, detector=None, step=STEP):
@@ -69,6 +72,23 @@ def test_a_tap_of_the_index_from_a_fist_is_a_click():
     assert names([[FIST]] * 10 + [[INDEX]] * 20 + [[FIST]] * 10) == ["click"]  # 0.66 s: a slow tap
     assert names([[FIST]] * 10 + [[INDEX]] * 36 + [[FIST]] * 10) == []  # 1.2 s up: pointing, not a tap
     assert names([[FIST]] * 2 + [[INDEX]] * 5 + [[FIST]] * 10) == []  # no fist before it
+
+
+def test_the_middle_finger_coming_down_onto_the_thumb_and_up_again_is_a_right_click():
+    def right(frames):
+        return names(frames, PointerDetector(PointerEventOptions(right_click=True)))
+
+    click = [[PEACE]] * 10 + [[MIDDLE_PINCH]] * 5 + [[PEACE]] * 10
+    assert right(click) == ["right_click"] and names(click) == []  # off unless asked for
+    assert right([[OPEN]] * 10 + [[MIDDLE_PINCH]] * 4 + [[OPEN]] * 10) == ["right_click"]
+    assert right([[PEACE]] * 10 + [[MIDDLE_PINCH]] * 30 + [[PEACE]] * 10) == []  # held 1 s: not a click
+    assert right([[PEACE]] * 10 + [[MIDDLE_PINCH]] * 1 + [[PEACE]] * 10) == []  # one odd frame
+    # a pointing "one" or a tap from a fist: the middle finger never out, so a thumb near its curled
+    # tip is no right click
+    assert right([[FIST]] * 10 + [[dict(INDEX, middle_pinch=True)]] * 5 + [[FIST]] * 10) == ["click"]
+    assert right([[INDEX]] * 10 + [[dict(MIDDLE_PINCH)]] * 5 + [[INDEX]] * 10) == []
+    moving = [[PEACE]] * 10 + [[dict(MIDDLE_PINCH, x=320 + 40 * i)] for i in range(5)] + [[dict(PEACE, x=520)]] * 10
+    assert right(moving) == []  # the hand travelled: not a click
 
 
 def test_a_held_pinch_drags_and_opening_drops():
@@ -392,6 +412,7 @@ def test_stopping_pointer_mode_releases_a_held_button(caplog):
     ("[pointer]\nhand = \"both\"\n", "line 2: pointer hand must be one of left, right, any, not 'both'"),
     ("[pointer]\nspeed = 2\n", "line 2: unknown pointer field 'speed'"),
     ("[pointer]\nregion = 0.5\nscroll_y = \"natural\"\n", "line 3: pointer scroll_y must be one of normal, inverted"),
+    ("[pointer]\nright_click = \"yes\"\n", "line 2: pointer right_click must be true or false, not 'yes'"),
 ])
 def test_a_bad_pointer_table_is_refused_at_start_with_its_line(tmp_path, table, message):
     require_fixtures()
@@ -414,6 +435,40 @@ def test_a_pointer_table_is_used_by_realtime_run(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     assert re.search(r"pointer mode \(dry run\): screen \d+x\d+, hand left, region 0.3, min_cutoff 2.0, "
                      r"scroll_speed 2, scroll_x inverted, min_gain 0.3", r.stderr), r.stderr[-2000:]
+
+
+def test_a_dwell_click_comes_once_the_pointer_rests_after_moving():
+    from realtime.events.cursor import CursorMapper
+    moving = [(dict(OPEN, x=200 + 10 * i), []) for i in range(15)]
+    resting = [(dict(OPEN, x=340), [])] * 40  # 1.3 s still
+    _, cmds = cursor_play(moving + resting, CursorMapper((1920, 1080), (960, 540), dwell_ms=600))
+    clicks = [i for i, c in enumerate(cmds) if c.kind == "click"]
+    assert len(clicks) == 1 and cmds[clicks[0]].why == "dwell"  # one click, not one per 600 ms
+    m, cmds = cursor_play(moving + resting + moving[::-1] + resting,
+                          CursorMapper((1920, 1080), (960, 540), dwell_ms=600))
+    assert sum(c.kind == "click" for c in cmds) == 2  # moved away and rested again: a second one
+    m, cmds = cursor_play(resting, CursorMapper((1920, 1080), (960, 540), dwell_ms=600))
+    assert not any(c.kind == "click" for c in cmds)  # a hand that never moved the pointer clicks nothing
+    assert not any(c.kind == "click" for c in cursor_play(moving + resting)[1])  # off by default
+    countdown = CursorMapper((1920, 1080), (960, 540), dwell_ms=600)
+    cursor_play(moving + resting[:5], countdown)
+    assert 0 < countdown.dwell_left_ms < 600  # what the window shows
+
+
+def test_a_dwell_click_on_a_real_clip_through_realtime_run(tmp_path):
+    """swipe_left_right.mp4: a real person sweeps a hand and pauses between sweeps; with dwell_ms the
+    pauses click (once each), without it nothing clicks."""
+    require_fixtures()
+    path = tmp_path / "pointer.toml"
+    path.write_text("[pointer]\ndwell_ms = 500\ndwell_radius = 20\n")
+    r = python("-m", "realtime.run", "--source", str(CLIP_BY_NAME["swipe_left_right.mp4"]), "--pointer", "--dry-run",
+               "--headless", "--bindings", str(path))
+    assert r.returncode == 0, r.stderr[-2000:]
+    dwells = re.findall(r"pointer \(dry run\): click at \((\d+), (\d+)\) \(dwell\)", r.stderr)
+    assert 1 <= len(dwells) <= 4 and "right_click" not in r.stderr, r.stderr[-3000:]
+    plain = python("-m", "realtime.run", "--source", str(CLIP_BY_NAME["swipe_left_right.mp4"]), "--pointer",
+                   "--dry-run", "--headless")
+    assert plain.returncode == 0 and "click at" not in plain.stderr
 
 
 def test_evaluate_pointer_prints_the_filters_jitter_and_lag_on_a_clip():
@@ -466,13 +521,14 @@ def test_horizontal_and_vertical_scrolls_reach_an_x_client_as_buttons_6_7_and_4_
         script = ("from realtime.actions.mouse import MouseDriver\n"
                   "from realtime.events.cursor import MouseCommand as C\n"
                   "MouseDriver(False).apply([C('move', 500, 350), C('scroll', 500, 350, 0, 2), "
-                  "C('scroll', 500, 350, 0, -1), C('scroll', 500, 350, 1, 0), C('scroll', 500, 350, -3, 0)])\n")
+                  "C('scroll', 500, 350, 0, -1), C('scroll', 500, 350, 1, 0), C('scroll', 500, 350, -3, 0), "
+                  "C('right_click', 500, 350)])\n")
         r = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True,
                            timeout=60)
         assert r.returncode == 0, r.stderr[-2000:]
-        wait_until(lambda: log_path.read_text().count("ButtonRelease") >= 7, 20, what="xev to see 7 notches")
+        wait_until(lambda: log_path.read_text().count("ButtonRelease") >= 8, 20, what="xev to see 7 notches and a click")
     buttons = [int(b) for b in re.findall(r"ButtonPress event.*?button (\d+)", log_path.read_text(), re.S)]
-    assert buttons == [7, 7, 6, 4, 5, 5, 5], buttons
+    assert buttons == [7, 7, 6, 4, 5, 5, 5, 3], buttons  # ... and the right click: button 3
 
 
 def test_a_sideways_two_finger_sweep_scrolls_an_x_client_sideways_both_ways(display, action_clips, tmp_path):
@@ -534,3 +590,64 @@ def test_evaluate_pointer_shows_tap_clicks_landing_within_5_px_of_where_the_poin
     assert set(rows) == {"tap_click.mp4", "tap_double_click.mp4"}, r.stdout
     assert all(shipped_max <= 5 for _, _, _, shipped_max in rows.values()), rows
     assert max(in_place_max for _, in_place_max, _, _ in rows.values()) > 5, rows
+
+
+def test_the_pointing_test_scores_a_scripted_pointer_as_its_script_implies(display, tmp_path):
+    """realtime.pointer_test under Xvfb, driven by xdotool: each click lands a known distance along the
+    task axis from the target's centre (one a deliberate miss). The saved results must have the
+    effective width and distance those offsets give, the one error, and TP = IDe / MT."""
+    import json as _json
+
+    import numpy as np
+
+    env = {**os.environ, "DISPLAY": display}
+    offsets = [6, -4, 8, -10, 3, -7, 26, 0, 5]  # px along the axis; 26 > W/2: the miss
+    proc = subprocess.Popen([sys.executable, "-m", "realtime.pointer_test", "--trace", "--distances", "300",
+                             "--widths", "40", "--targets", "9", "--size", "800x600", "--label", "script",
+                             "--out", str(tmp_path)], cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    sent, targets, window = [], [], None
+    try:
+        for line in proc.stdout:
+            if not line.startswith('{"kind": "target"'):
+                continue
+            t = _json.loads(line)
+            if window is None:
+                window = wait_until(lambda: subprocess.run(["xdotool", "search", "--name", "HandSign pointing test"],
+                                                           env=env, capture_output=True, text=True).stdout.split(),
+                                    30, what="the test's window")[0]
+            k = t["index"]
+            if k == 0:
+                x, y = round(t["x"]), round(t["y"])
+            else:
+                ax, ay = t["x"] - targets[-1]["x"], t["y"] - targets[-1]["y"]
+                n = np.hypot(ax, ay)
+                x, y = round(t["x"] + offsets[k - 1] * ax / n), round(t["y"] + offsets[k - 1] * ay / n)
+            targets.append(t)
+            sent.append((x, y))
+            subprocess.run(["xdotool", "mousemove", "--window", window, str(x), str(y), "click", "1"], env=env,
+                           check=True)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    err = proc.stderr.read()
+    assert proc.returncode == 0, err[-2000:]
+    saved = _json.loads(next(tmp_path.glob("script-*.json")).read_text())
+    assert next(tmp_path.glob("script-*.png")).stat().st_size > 1000
+    misses, travelled = [], []
+    for k in range(1, len(sent)):
+        ax, ay = targets[k]["x"] - targets[k - 1]["x"], targets[k]["y"] - targets[k - 1]["y"]
+        u = np.array([ax, ay]) / np.hypot(ax, ay)
+        misses.append(float(np.dot(np.subtract(sent[k], (targets[k]["x"], targets[k]["y"])), u)))
+        travelled.append(float(np.dot(np.subtract(sent[k], sent[k - 1]), u)))
+    (c,) = saved["conditions"]
+    assert c["trials"] == 9 and c["errors"] == 1 and saved["summary"]["error_rate"] == pytest.approx(1 / 9)
+    assert c["effective_width"] == pytest.approx(4.133 * np.std(misses, ddof=1), abs=0.01)
+    assert c["effective_distance"] == pytest.approx(np.mean(travelled), abs=0.01)
+    assert c["effective_id"] == pytest.approx(np.log2(np.mean(travelled) / (4.133 * np.std(misses, ddof=1)) + 1))
+    assert c["throughput"] == pytest.approx(c["effective_id"] / (c["movement_ms"] / 1000))
+    assert 0 < c["movement_ms"] < 5000
+    assert [t["hit"] for t in saved["trials"]] == [abs(o) <= 20 for o in offsets]
+    report = python("-m", "realtime.pointer_test", "--report", str(next(tmp_path.glob("script-*.json"))))
+    assert report.returncode == 0 and "script" in report.stdout and "11.1%" in report.stdout

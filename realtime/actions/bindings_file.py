@@ -1,7 +1,7 @@
 """The bindings file: TOML mapping gesture events to actions, per application, checked at start.
 
     [[binding]]
-    gesture = "swipe_left"        # a gesture of the model, swipe_left/right/up/down, click, double_click,
+    gesture = "swipe_left"        # a gesture of the model, swipe_left/right/up/down, click, double_click, right_click,
                                   # drag_start, drag_end, zoom_in or zoom_out
     key = "right"                 # or: command = ["playerctl", "next"]   or: print = true
     hand = "any"                  # left | right | any
@@ -69,7 +69,8 @@ CLUTCH_FIELDS = ("gesture", "hold", "seconds")
 POINTER_FIELDS = {"hand": ("left", "right", "any"), "region": (0.1, 1.0), "min_cutoff": (0.01, 30.0),
                   "beta": (0.0, 10.0), "scroll_speed": (0.1, 10.0), "scroll_x": SCROLL_DIRECTIONS,
                   "scroll_y": SCROLL_DIRECTIONS, "click_lookback_ms": (0, 1000), "click_settle_ms": (0, 2000),
-                  "min_gain": (0.1, 1.0), "max_gain": (1.0, 5.0)}
+                  "min_gain": (0.1, 1.0), "max_gain": (1.0, 5.0), "dwell_ms": (0, 5000), "dwell_radius": (2, 200),
+                  "right_click": (False, True)}
 TOP_LEVEL = ("binding", "clutch", "pointer", "profile", "desktop")
 PROFILE_FIELDS = ("match", "regex", "inherit", "binding", "clutch", "pointer")
 MATCH_KEYS = {"app": "app", "class": "cls", "title": "title"}
@@ -262,7 +263,10 @@ def _pointer(table: Any, text: str, path: Path, prefix: str = "") -> dict[str, A
         allowed = POINTER_FIELDS.get(name)
         if allowed is None:
             fail(name, f"unknown pointer field {name!r} (allowed: {', '.join(POINTER_FIELDS)})")
-        if isinstance(allowed[0], str):
+        if isinstance(allowed[0], bool):
+            if not isinstance(value, bool):
+                fail(name, f"pointer {name} must be true or false, not {value!r}")
+        elif isinstance(allowed[0], str):
             if not isinstance(value, str) or value.lower() not in allowed:
                 fail(name, f"pointer {name} must be one of {', '.join(allowed)}, not {value!r}")
             value = value.lower()

@@ -233,7 +233,9 @@ class EventDispatcher:
         if self.paused:
             return f"{what} PAUSED (a resumes)"
         dry = self.runner.dry_run if self.runner is not None else self.pointer.driver.dry_run
-        return f"{what}: dry run (a pauses)" if dry else f"{what} on (a pauses)"
+        dwell = self.pointer.mapper.dwell_left_ms if self.pointer is not None and self.pointer_on else None
+        countdown = f"  dwell click in {dwell / 1000:.1f} s" if dwell is not None else ""
+        return (f"{what}: dry run (a pauses)" if dry else f"{what} on (a pauses)") + countdown
 
     def rest(self) -> None:
         """Asleep: let go of the pointer's button; the profiles are looked up again on waking."""

@@ -66,6 +66,7 @@ class MouseDriver:
         self.dry_run = dry_run
         self._mouse: Any = None
         self._button: Any = None
+        self._right: Any = None
         size = screen_size()
         if not dry_run:
             check_pointer_display()
@@ -73,7 +74,7 @@ class MouseDriver:
                 from pynput import mouse
             except ImportError as exc:
                 raise HandSignError(f"--pointer cannot move the pointer here (pynput: {exc})") from None
-            self._mouse, self._button = mouse.Controller(), mouse.Button.left
+            self._mouse, self._button, self._right = mouse.Controller(), mouse.Button.left, mouse.Button.right
         self.screen = size or FALLBACK_SCREEN
         if size is None:
             log.warning("screen size unknown: pointer kept within %dx%d", *self.screen)
@@ -101,6 +102,8 @@ class MouseDriver:
                 self._mouse.release(self._button)
             elif c.kind == "click":
                 self._mouse.click(self._button, 1)
+            elif c.kind == "right_click":
+                self._mouse.click(self._right, 1)
             elif c.kind == "scroll":
                 self._mouse.scroll(c.horizontal, c.amount)  # X11: buttons 4/5 up/down, 6/7 left/right
             if c.kind != "move":
@@ -110,7 +113,7 @@ class MouseDriver:
 def _detail(c: MouseCommand) -> str:
     """A command's numbers for the log: ``scroll up 1``, ``scroll left 2``, ``press at (x, y)``."""
     if c.kind != "scroll":
-        return f" at ({c.x}, {c.y})"
+        return f" at ({c.x}, {c.y})" + (f" ({c.why})" if c.why else "")
     parts = ([f"{'up' if c.amount > 0 else 'down'} {abs(c.amount)}"] if c.amount else []) + \
         ([f"{'right' if c.horizontal > 0 else 'left'} {abs(c.horizontal)}"] if c.horizontal else [])
     return " " + ", ".join(parts)

@@ -100,6 +100,12 @@ class BindingsConfig:
         """Every binding of the file, each once (their indices are unique)."""
         return list(self.default.bindings) + [b for p in self.profiles for b in p.bindings]
 
+    @property
+    def right_click(self) -> bool:
+        """Whether anything asks for the right click: a ``[pointer] right_click = true`` or a binding on it."""
+        return (any(p.pointer.get("right_click") for p in (self.default, *self.profiles))
+                or any(b.gesture == "right_click" for b in self.all_bindings))
+
     def effective(self, profile: Profile) -> Profile:
         """The profile as it acts: inherited bindings added under its own, the default clutch if it
         inherits and has none, its pointer settings over the default ones."""

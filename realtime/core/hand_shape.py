@@ -95,6 +95,25 @@ def pinch_spread(landmarks: np.ndarray) -> float:
     return float(np.hypot(*(p[THUMB_TIP] - p[8])) / max(np.hypot(*(p[MIDDLE_BASE] - p[WRIST])), 1e-6))
 
 
+def middle_spread(landmarks: np.ndarray) -> float:
+    """Thumb tip to middle-finger tip, in palm lengths (as :func:`pinch_spread`)."""
+    p = np.asarray(landmarks, np.float64)[:, :2]
+    return float(np.hypot(*(p[THUMB_TIP] - p[12])) / max(np.hypot(*(p[MIDDLE_BASE] - p[WRIST])), 1e-6))
+
+
+#: A thumb-middle pinch (the right click): the index must stay this far from the thumb (palm lengths).
+MIDDLE_PINCH_INDEX_APART = 0.5
+
+def is_middle_pinch(p: np.ndarray, out: tuple[bool, bool, bool, bool], spread: float,
+                    closed: float = PINCH_CLOSED) -> bool:
+    """Thumb and middle tips together with the middle finger reaching forward (not curled into the
+    palm as in a fist or a pointing "one", where the thumb also lies near it), the index out and apart."""
+    palm = max(np.hypot(*(p[MIDDLE_BASE] - p[WRIST])), 1e-6)
+    return bool(out[0] and middle_spread(p) <= closed and spread >= MIDDLE_PINCH_INDEX_APART
+                and np.hypot(*(p[12] - p[WRIST])) >= PINCH_REACH * palm
+                and np.hypot(*(p[12] - p[MIDDLE_BASE])) >= PINCH_BEND * palm)
+
+
 #: An "L": the index alone out and the thumb tip at least this far from the index tip (palm lengths).
 L_SPREAD = 1.0
 #: A fist's thumb lies over its fingers: the spread stays under this.
@@ -119,6 +138,8 @@ class HandPose:
     ok: bool  # thumb and index tips together with the other three fingers out: the "ok" circle
     l_shape: bool  # the index alone out and the thumb far from it: an "L"
     fist: bool  # no finger out, the thumb over them, not a pinch
+    middle_pinch: bool = False  # thumb and middle tips together, the index out and apart: the right click
+    middle_out: bool = False  # the middle finger stretched out
 
     @property
     def closed(self) -> bool:
@@ -135,4 +156,5 @@ def hand_pose(landmarks: np.ndarray, closed: float = PINCH_CLOSED) -> HandPose:
     return HandPose(fingers=fingers, spread=spread, pinched=pinched,
                     ok=spread <= closed and sum(out[1:]) >= 2,
                     l_shape=out[0] and not any(out[1:]) and spread >= L_SPREAD,
-                    fist=fingers == 0 and spread < FIST_SPREAD and not pinched)
+                    fist=fingers == 0 and spread < FIST_SPREAD and not pinched,
+                    middle_pinch=is_middle_pinch(p, out, spread, closed), middle_out=out[1])

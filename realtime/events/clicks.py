@@ -9,7 +9,9 @@ field of :class:`realtime.events.options.PointerEventOptions`:
   ``tap_ms`` (a tap from a fist is slower than a pinch). Either window is at least ``click_frames``
   of the source's frames (a GIF's or a slow camera's frames are long). ``double_click``: a second
   click of the same hand within ``double_ms`` of the first (both clicks are reported too, as a
-  browser reports click, click, dblclick).
+  browser reports click, click, dblclick). ``right_click``: the middle finger comes down from out
+  onto the thumb's tip and goes out again within ``click_ms``, while the index stays out and apart
+  from the thumb (a pose no other pointer event uses), the hand still.
 - ``drag_start``: a pinch held closed (with the other fingers curled) for ``click_ms``, or a hand
   that closes from open to a fist and stays closed as long, or an "ok" circle (the other three fingers
   up) that moves ``ok_drag_move`` hand sizes while closed (held still it is the static ``ok``);
@@ -37,7 +39,7 @@ from realtime.core.hand_shape import HandPose
 from realtime.events.gestures import GestureEvent, HandObservation, apart
 from realtime.events.options import PointerEventOptions
 
-POINTER_EVENTS = ("click", "double_click", "drag_start", "drag_end", "zoom_in", "zoom_out")
+POINTER_EVENTS = ("click", "double_click", "right_click", "drag_start", "drag_end", "zoom_in", "zoom_out")
 
 
 @dataclass
@@ -62,6 +64,10 @@ class _Hand:
     between_frames: int = 0  # frames in a row neither open nor closed
     closed_at_frame: int = 0  # the detector's frame count when it closed
     ok: bool = False  # closed as an "ok" circle (the other fingers up)
+    right_since: int | None = None  # when the thumb-middle pinch began (the right click)
+    right_xy: tuple[float, float] = (0.0, 0.0)  # where the hand was then
+    right_frames: int = 0  # frames of it so far
+    middle_out_at: int | None = None  # when the middle finger was last stretched out
 
 
 @dataclass
@@ -216,10 +222,36 @@ class PointerDetector:
             if ready and steady and grip:
                 s.dragging = True
                 out.append(event("drag_start", held, "fist" if s.fist else "ok" if s.ok else "pinch"))
+        if o.right_click:
+            out += self._right_click(s, h, pose, t_ms, event, click_ms, out)
         tapped = self._tap(s, t_ms, tap_ms) if not out else None
         if tapped is not None and t_ms >= s.quiet_until:
             out += self._click(s, t_ms, event, "tap", tapped)
         return out
+
+    def _right_click(self, s: _Hand, h: HandObservation, pose: HandPose, t_ms: int, event, click_ms: float,
+                     fired: list[GestureEvent]) -> list[GestureEvent]:
+        """A thumb-middle pinch that parts again soon enough, the hand still: the right click."""
+        o = self.options
+        if pose.middle_pinch:
+            if s.right_since is None:
+                # the middle finger must come down onto the thumb from out: in a fist or a pointing
+                # "one" it lies curled under the thumb, and the two can read as touching
+                came_down = s.middle_out_at is not None and t_ms - s.middle_out_at <= o.click_ms
+                s.right_since, s.right_xy, s.right_frames = (t_ms if came_down else -1), h.center, 0
+            s.right_frames += 1
+            return []
+        if pose.middle_out:
+            s.middle_out_at = t_ms
+        if s.right_since is None:
+            return []
+        held, since = t_ms - s.right_since, s.right_since
+        moved = np.hypot(h.center[0] - s.right_xy[0], h.center[1] - s.right_xy[1]) / max(h.size, 1.0)
+        frames, s.right_since = s.right_frames, None
+        if (since >= 0 and pose.middle_out and frames >= 2 and held <= click_ms and moved <= o.still_sizes
+                and t_ms >= s.quiet_until and since >= s.quiet_until and not fired and not s.dragging):
+            return [event("right_click", held, shape="middle_pinch")]
+        return []
 
     def _click(self, s: _Hand, t_ms: int, event, how: str, held: int) -> list[GestureEvent]:
         """A click (and a double click after another one soon enough); ``held``: how long the gesture

@@ -59,7 +59,8 @@ TRAIL_MS = 1500
 
 @dataclass(frozen=True)
 class MouseCommand:
-    """What the driver does: ``move`` to (x, y), ``press``/``release``/``click`` the left button, or
+    """What the driver does: ``move`` to (x, y), ``press``/``release``/``click`` the left button,
+    ``right_click`` the right one, or
     ``scroll`` by ``amount`` notches (positive: up) and ``horizontal`` notches (positive: right)."""
 
     kind: str
@@ -67,6 +68,7 @@ class MouseCommand:
     y: int = 0
     amount: int = 0
     horizontal: int = 0
+    why: str = ""  # what made it, where that is not the hand's own event ("dwell")
 
 
 @dataclass
@@ -86,6 +88,9 @@ class CursorMapper:
     scroll_y: str = "normal"  # normal: the hand moving up scrolls up; inverted: down
     click_lookback_ms: int = 100  # a click lands where the pointer was this long before the gesture began
     click_settle_ms: int = 300  # after a click, the pointer holds still this long (0: clicks land in place)
+    right_click: bool = False  # the right click (thumb-middle) is on: the detector gives it, this presses it
+    dwell_ms: int = 0  # dwell click: the pointer held still this long after moving clicks (0: off)
+    dwell_radius: float = 15.0  # ... within this many screen pixels
     x: float = field(init=False)
     y: float = field(init=False)
     _key: object = None  # the pointer hand's track (or side)
@@ -97,6 +102,8 @@ class CursorMapper:
     _scroll_rest_x: float = 0.0
     _trail: deque = field(default_factory=deque)  # (t_ms, x, y) of the pointer, the last TRAIL_MS
     _still_until: int = -1  # the pointer holds still until then (after a click)
+    _dwell: tuple[float, float, int] | None = None  # where and since when the pointer rests, once it moved
+    dwell_left_ms: int | None = None  # a dwell click comes in this many ms (None: none is counting down)
     pressed: bool = False
 
     def __post_init__(self) -> None:
@@ -106,8 +113,31 @@ class CursorMapper:
                width: int, height: int) -> list[MouseCommand]:
         """The mouse commands for one frame: move, press, release or scroll."""
         out = self._update(t_ms, hands, events, width, height)
+        if self.dwell_ms:
+            out += self._dwell_click(t_ms, out)
         self._remember(t_ms)
         return out
+
+    def _dwell_click(self, t_ms: int, out: list[MouseCommand]) -> list[MouseCommand]:
+        """A click once the pointer, having moved, rests within ``dwell_radius`` for ``dwell_ms``; then
+        nothing more until it moves out of that circle again."""
+        self.dwell_left_ms = None
+        if self._key is None or self.pressed or any(c.kind != "move" for c in out) or self._last is None:
+            self._dwell = None  # no hand, a drag, a click or a scroll, a lifted hand: no dwell
+            return []
+        if self._dwell is None or np.hypot(self.x - self._dwell[0], self.y - self._dwell[1]) > self.dwell_radius:
+            moved = self._dwell is not None or bool(out)
+            self._dwell = (self.x, self.y, t_ms) if moved else None
+            return []
+        x, y, since = self._dwell
+        if since < 0:
+            return []  # clicked here already: wait for the pointer to move away
+        left = self.dwell_ms - (t_ms - since)
+        if left > 0:
+            self.dwell_left_ms = int(left)
+            return []
+        self._dwell = (x, y, -1)
+        return [MouseCommand("click", int(self.x), int(self.y), why="dwell")]
 
     def _update(self, t_ms: int, hands: Sequence[HandObservation], events: Sequence[GestureEvent],
                 width: int, height: int) -> list[MouseCommand]:
@@ -121,9 +151,9 @@ class CursorMapper:
         self._seen = t_ms
         mine = [e for e in events if e.type == "pointer" and (e.track == h.track or e.hand == h.hand)]
         for e in mine:
-            if e.gesture == "click" and not self.pressed:
+            if (e.gesture == "click" or e.gesture == "right_click" and self.right_click) and not self.pressed:
                 out += self._land(e, t_ms)
-                out.append(MouseCommand("click", int(self.x), int(self.y)))
+                out.append(MouseCommand(e.gesture, int(self.x), int(self.y)))
             elif e.gesture == "drag_start" and e.shape == "pinch" and not self.pressed:
                 out += self._land(e, t_ms)
                 self.pressed = True
@@ -172,7 +202,7 @@ class CursorMapper:
         ``click_settle_ms`` 0."""
         if not self.click_settle_ms:
             return []
-        if e.gesture == "click":
+        if e.gesture in ("click", "right_click"):
             self._still_until = t_ms + self.click_settle_ms
         before = e.t_ms - (e.held_ms or 0) - self.click_lookback_ms
         earlier = [p for p in self._trail if p[0] <= before]

@@ -177,6 +177,10 @@ class PointerEventOptions:
     #: clasped or busy with each other); closer than ``duplicate_sizes`` is the same hand found twice.
     apart_sizes: float = 1.1
     duplicate_sizes: float = 0.3
+    #: The right click (the middle finger down onto the thumb and up again). Off unless asked for (the
+    #: bindings file's ``[pointer] right_click = true``, or a binding on ``right_click``): on people
+    #: handling cups (``fixtures/nongesture/cups.mp4``) it fired 4 times in 10 s.
+    right_click: bool = False
     #: A one-hand zoom may open from (or close to) a fist as well as a pinch.
     fist_zoom: bool = True
     #: With the other fingers up (a volume-control spread), a one-hand zoom is the thumb-index spread
