@@ -132,3 +132,13 @@ def test_no_library_function_takes_an_argparse_namespace(tmp_path):
     root = _tree(tmp_path, {"realtime/events/x.py": "import argparse\n\ndef f(a: argparse.Namespace): ...\n",
                             "realtime/run.py": "import argparse\n\ndef g(a: argparse.Namespace): ...\n"})
     assert namespaces_below_commands(root) == ["realtime/events/x.py:3"]
+
+
+def test_every_package_of_the_tree_is_in_the_wheel():
+    """pyproject's explicit package list names every folder with an ``__init__.py`` (a new room left out
+    installs fine with -e and breaks the wheel)."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for top in PACKAGES for p in (ROOT / top).rglob("__init__.py")}
+    assert found - listed == set()
