@@ -103,6 +103,23 @@ def _profile_header(name: str) -> str:
     return rf"profile\s*\.\s*(?:{quoted}|\"{quoted}\"|'{quoted}')"
 
 
+def _failer(text: str, path: Path, start: int | None, prefix: str = "") -> Callable[[str | None, str], NoReturn]:
+    """A ``fail(field, message)`` for one table starting at line ``start``: raises BindingsError naming the
+    field's line (or the table's), with ``prefix`` before the message."""
+    def fail(name: str | None, message: str) -> NoReturn:
+        line = _field_line(text, start, None, name) if name else start
+        raise BindingsError(f"{path} line {line}: {prefix}{message}")
+    return fail
+
+
+def _check_fields(table: dict[str, Any], allowed: Sequence[str], kind: str,
+                  fail: Callable[[str | None, str], NoReturn]) -> None:
+    """Refuse a field the table does not know."""
+    for name in table:
+        if name not in allowed:
+            fail(name, f"unknown {kind}field {name!r} (allowed: {', '.join(allowed)})")
+
+
 def load_bindings(path: Path, labels: Sequence[str]) -> list[Binding]:
     """The default bindings of a file, checked against the model's ``labels``; raises BindingsError."""
     bindings = list(read_bindings_file(path, labels).default.bindings)
@@ -175,17 +192,13 @@ class _Reader:
         prefix = header + r"\s*\.\s*"
         start = _table_line(self.text, rf"\[\s*{header}\s*\]") or _table_line(self.text, rf"\[+\s*{prefix}")
 
-        def fail(field: str | None, message: str) -> NoReturn:
-            line = _field_line(self.text, start, None, field) if field else start
-            raise BindingsError(f"{self.path} line {line}: profile {name!r}: {message}")
+        fail = _failer(self.text, self.path, start, f"profile {name!r}: ")
 
         if name == DEFAULT_PROFILE:
             fail(None, f"{DEFAULT_PROFILE!r} is the name of the bindings outside any profile: pick another")
         if not isinstance(table, dict):
             fail(None, "a profile is a table: [profile.NAME] with match = { title = \"...\" }")
-        for key in table:
-            if key not in PROFILE_FIELDS:
-                fail(key, f"unknown field {key!r} (allowed: {', '.join(PROFILE_FIELDS)})")
+        _check_fields(table, PROFILE_FIELDS, "", fail)
         match = table.get("match")
         if not isinstance(match, dict) or not match:
             fail("match" if "match" in table else None,
@@ -223,16 +236,10 @@ class _Reader:
 def _desktop(table: Any, text: str, path: Path) -> DesktopSettings:
     if table is None:
         return DesktopSettings()
-    start = _table_line(text, r"\[\s*desktop\s*\]")
-
-    def fail(name: str | None, message: str) -> NoReturn:
-        raise BindingsError(f"{path} line {_field_line(text, start, None, name) if name else start}: {message}")
-
+    fail = _failer(text, path, _table_line(text, r"\[\s*desktop\s*\]"))
     if not isinstance(table, dict):
         fail(None, "desktop must be a table: [desktop] with sleep_hotkey")
-    for name in table:
-        if name not in DESKTOP_FIELDS:
-            fail(name, f"unknown desktop field {name!r} (allowed: {', '.join(DESKTOP_FIELDS)})")
+    _check_fields(table, DESKTOP_FIELDS, "desktop ", fail)
     hotkey = table.get("sleep_hotkey", None)
     if hotkey is None:
         return DesktopSettings()
@@ -251,10 +258,7 @@ def _desktop(table: Any, text: str, path: Path) -> DesktopSettings:
 def _pointer(table: Any, text: str, path: Path, prefix: str = "") -> dict[str, Any]:
     if table is None:
         return {}
-    start = _table_line(text, rf"\[\s*{prefix}pointer\s*\]")
-
-    def fail(name: str | None, message: str):
-        raise BindingsError(f"{path} line {_field_line(text, start, None, name) if name else start}: {message}")
+    fail = _failer(text, path, _table_line(text, rf"\[\s*{prefix}pointer\s*\]"))
 
     if not isinstance(table, dict):
         fail(None, "pointer must be a table: [pointer] with " + ", ".join(POINTER_FIELDS))
@@ -279,17 +283,10 @@ def _pointer(table: Any, text: str, path: Path, prefix: str = "") -> dict[str, A
 def _clutch(table: Any, text: str, path: Path, gestures: list[str], prefix: str = "") -> Clutch | None:
     if table is None:
         return None
-    start = _table_line(text, rf"\[\s*{prefix}clutch\s*\]")
-
-    def fail(name: str | None, message: str):
-        line = _field_line(text, start, None, name) if name else start
-        raise BindingsError(f"{path} line {line}: {message}")
-
+    fail = _failer(text, path, _table_line(text, rf"\[\s*{prefix}clutch\s*\]"))
     if not isinstance(table, dict):
         fail(None, "clutch must be a table: [clutch] with gesture, hold and seconds")
-    for name in table:
-        if name not in CLUTCH_FIELDS:
-            fail(name, f"unknown clutch field {name!r} (allowed: {', '.join(CLUTCH_FIELDS)})")
+    _check_fields(table, CLUTCH_FIELDS, "clutch ", fail)
     gesture = table.get("gesture")
     held = [g for g in gestures if g not in SWIPES and g not in POINTER_EVENTS]
     if not isinstance(gesture, str) or gesture not in held:
