@@ -480,12 +480,28 @@ def test_evaluate_pointer_prints_the_filters_jitter_and_lag_on_a_clip():
     for cutoff in ("1.0", "100"):
         r = python("-m", "realtime.evaluate_pointer", "--clips", str(clip), "--min-cutoff", cutoff)
         assert r.returncode == 0, r.stderr[-2000:]
-        m = re.search(rf"{clip.name}\s+(\d+)\s+(\d+)\s+([\d.]+) px\s+([\d.]+) px\s+([\d.]+) ms", r.stdout)
+        m = re.search(rf"{clip.name}\s+(\d+)\s+(\d+)\s+([\d.]+) px\s+([\d.]+) px\s+(-?[\d.]+) ms", r.stdout)
         assert m, r.stdout
         rows[cutoff] = [float(v) for v in m.groups()]
     frames, still, raw, filtered, lag = rows["1.0"]
     assert frames == 80 and still >= 8 and filtered < 0.8 * raw, rows
     assert rows["100"][3] > filtered, rows  # opened up, the filter passes the jitter through
+
+
+def test_the_lag_estimate_reads_a_known_delay_between_frames():
+    """The filter-lag estimate on a noisy sine (30 fps) delayed by a known time: 0 reads 0, a delay under
+    one frame reads between 0 and the delay, a longer one grows with it."""
+    import numpy as np
+
+    from realtime.evaluation.pointer import _lag_ms
+    t = np.arange(0, 3000, 33.3)
+    x = 500 + 400 * np.sin(2 * np.pi * t / 1500) + np.random.default_rng(0).normal(0, 3, len(t))
+
+    def lag(delay):
+        shifted = np.interp(t - delay, t, x)
+        return _lag_ms(np.stack([x, 0 * x], 1), np.stack([shifted, 0 * x], 1), list(t))
+
+    assert lag(0) == 0 and 2 < lag(10) <= 10 and 10 < lag(20) <= 20 and lag(20) < lag(33.3) < lag(50) <= 50
 
 
 def two_fingers(mapper, dx: float, dy: float, frames: int = 20) -> list[tuple[int, int]]:

@@ -152,9 +152,19 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _lag_ms(raw: np.ndarray, smooth: np.ndarray, times: list[int], max_shift: int = 10) -> float | None:
+    """The shift (ms) that best lines up the filtered pointer's per-frame steps with the raw ones: the
+    peak of their cross-correlation over -3..``max_shift`` frames, refined between frames by a parabola
+    through the peak and its neighbours (the filter's lag is mostly under one frame)."""
     a, b = np.diff(raw[:, 0]), np.diff(smooth[:, 0])
     if len(a) < 2 * max_shift or np.abs(a).sum() == 0:
         return None
-    scores = [float(np.dot(a[:len(a) - k], b[k:])) for k in range(max_shift + 1)]
-    k = int(np.argmax(scores))
-    return k * float(np.median(np.diff(times))) if k else 0.0
+    shifts = list(range(-3, max_shift + 1))
+    scores = np.array([float(np.dot(a[:len(a) - k], b[k:])) if k >= 0 else float(np.dot(a[-k:], b[:len(b) + k]))
+                       for k in shifts])
+    i = int(np.argmax(scores))
+    frac = 0.0
+    if 0 < i < len(shifts) - 1:
+        left, mid, right = scores[i - 1], scores[i], scores[i + 1]
+        curve = left - 2 * mid + right
+        frac = 0.5 * (left - right) / curve if curve < 0 else 0.0
+    return (shifts[i] + frac) * float(np.median(np.diff(times)))
