@@ -99,6 +99,7 @@ class BindingEngine:
     _holds: dict[tuple[int, int, int], int | None] = field(default_factory=dict)  # (binding, track, since) -> last t
     _steps: dict[int, list[tuple[str, int, int]]] = field(default_factory=dict)  # track -> (gesture, fired, began)
     armed_until: int | None = None  # with a clutch: bindings act until this time
+    quiet: bool = False  # log nothing (a profile's engine while another profile is in front)
 
     def armed(self, t_ms: int) -> bool:
         """Whether bindings may fire at ``t_ms``: no clutch, or the clutch gesture was shown recently."""
@@ -150,7 +151,7 @@ class BindingEngine:
             return
         for a in active:
             if a.gesture == c.gesture and a.held_ms(t_ms) >= c.hold * 1000:
-                if not self.armed(t_ms):
+                if not self.armed(t_ms) and not self.quiet:
                     log.info("armed by %s for %g s", c.gesture, c.seconds)
                 self.armed_until = int(t_ms + c.seconds * 1000)
 

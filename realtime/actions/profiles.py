@@ -171,6 +171,7 @@ class ProfiledBindings:
         """What fires this frame, by the profile in front."""
         fired: list[Firing] = []
         for name, engine in self.engines.items():
+            engine.quiet = name != self.current.name
             found = engine.update(t_ms, list(events), list(active), frame)
             if name == self.current.name:
                 fired = found
