@@ -20,7 +20,6 @@ import signal
 import tempfile
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import replace
 from pathlib import Path
 
 from realtime.actions import BindingsFile, EventDispatcher, OscSender, ProfiledBindings, StreamServer
@@ -31,7 +30,6 @@ from realtime.classifier import load_classifier
 from realtime.core.cli import ArgumentParser, check_shared_options, has_display, renamed, run_main, setup_logging
 from realtime.core.errors import HandSignError
 from realtime.desktop import GlobalHotkey, open_focus_reader, start_tray
-from realtime.desktop.hotkey import load_keyboard_backend
 from realtime.events import POINTER_EVENTS, SWIPES
 from realtime.live import HeadlessView, LiveLoop, LiveOptions, Window, open_source
 from realtime.live.controls import BackgroundView, LiveControls
@@ -156,10 +154,11 @@ def check_writable(folder: Path, what: str) -> None:
                             "pass another folder") from None
 
 
-def live_options(args: argparse.Namespace) -> LiveOptions:
-    """The loop's frozen settings, from the parsed options."""
+def live_options(args: argparse.Namespace, right_click: bool = False) -> LiveOptions:
+    """The loop's frozen settings, from the parsed options; ``right_click``: the bindings file asks for it."""
     return LiveOptions(headless=args.headless, events_only=args.events_only, serial=args.serial, mirror=args.mirror,
-                       max_frames=args.max_frames, threshold=args.threshold, events=event_options(args),
+                       max_frames=args.max_frames, threshold=args.threshold,
+                       events=event_options(args, right_click=right_click),
                        record=args.record, snapshot_dir=args.snapshot_dir, teach_dir=args.teach_dir,
                        teach_keep_base=args.teach_keep_base, threads=args.threads, spinning=args.spinning,
                        crop_view=args.crop_view, activation_map=args.activation_map)
@@ -242,18 +241,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_writable(args.record.parent, "recording folder")
     classifier = load_classifier(args.model, args.threads, args.spinning, args.heads)
     labels = list(classifier.labels) if classifier else []
-    if not args.headless or args.bindings is not None:
-        load_keyboard_backend()  # before a dry run's bindings could load pynput's dummy one
     with ExitStack() as stack:
         dispatcher, config = build_dispatcher(args, labels, classifier.path.name if classifier else None, stack)
         source = stack.enter_context(open_source(args.camera, args.source, args.width, args.height, args.loop,
                                                  args.reconnect_seconds))
         pipeline = open_pipeline(stack, source, classifier, recognition_options(args, pointer=args.pointer))
-        options = live_options(args)
-        if config is not None and config.right_click:
-            options = replace(options, events=replace(options.events, pointer=replace(options.events.pointer,
-                                                                                       right_click=True)))
-        loop = LiveLoop(options, source, pipeline, dispatcher)
+        loop = LiveLoop(live_options(args, right_click=config is not None and config.right_click), source, pipeline,
+                        dispatcher)
         chord = sleep_hotkey(args, config)
         install_sleep_controls(loop, chord, stack)
         hint = f"{chord + ', ' if chord else ''}z, the tray or SIGUSR2 wakes it"

@@ -256,6 +256,28 @@ def xvfb(size: str = "1024x768x24"):
         server.wait(timeout=10)
 
 
+@contextlib.contextmanager
+def xev_window(display: str, log_path, events: str = "button", geometry: str = "1000x700+0+0", focus: bool = False):
+    """An xev window (at the origin) logging ``events`` (button, keyboard ...) to ``log_path``, given the
+    keyboard focus with ``focus``; yields the env for programs on that display."""
+    if shutil.which("xev") is None:
+        pytest.fail("xev is missing: install x11-utils (see .ci/run)")
+    env = {**os.environ, "DISPLAY": display}
+    with open(log_path, "w") as log:
+        xev = subprocess.Popen(["xev", "-geometry", geometry, "-event", events], env=env, stdout=log,
+                               stderr=subprocess.STDOUT)
+        try:
+            found = subprocess.run(["timeout", "20", "xdotool", "search", "--sync", "--name", "Event Tester"],
+                                   env=env, capture_output=True, text=True)
+            assert found.returncode == 0, "xev's window never appeared"
+            if focus:
+                subprocess.run(["xdotool", "windowfocus", "--sync", found.stdout.split()[0]], env=env, check=True)
+            yield env
+        finally:
+            xev.terminate()
+            xev.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def display():
     with xvfb() as name:

@@ -433,3 +433,18 @@ def test_the_entries_of_macos_and_windows_run_the_same_command():
     exec_line = next(line for line in linux.text().splitlines() if line.startswith("Exec="))
     assert '"/home/me/my gestures.toml"' in exec_line and "50%%.onnx" in exec_line
     assert parse_desktop_exec(exec_line[5:]) == list(linux.argv)
+
+
+def test_a_reload_that_brings_the_first_profiles_starts_looking_at_the_window_in_front(display, tmp_path,
+                                                                                         monkeypatch):
+    monkeypatch.setenv("DISPLAY", display)
+    path = tmp_path / "b.toml"
+    path.write_text('[[binding]]\ngesture = "palm"\nprint = true\n')
+    file = BindingsFile(path, LABELS, dry_run=True)
+    config, runner = file.load()
+    dispatcher = EventDispatcher(ProfiledBindings(config), runner, bindings_file=file)
+    assert dispatcher.bindings.focus is None  # no profiles: no window lookups
+    path.write_text(PROFILES)
+    assert "2 profiles" in dispatcher.reload()
+    assert dispatcher.bindings.focus is not None and dispatcher.profile == "default"  # Xvfb: no window in front
+    dispatcher.close()

@@ -3,11 +3,9 @@ path on synthetic clips of real HaGRID hand photos (realtime/evaluation/syntheti
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -20,7 +18,7 @@ from realtime.events.clicks import PointerDetector
 from realtime.events.gestures import HandObservation
 from realtime.events.options import PointerEventOptions
 
-from conftest import CLIP_BY_NAME, ROOT, SHARED, python, require_fixtures, wait_until
+from conftest import CLIP_BY_NAME, ROOT, SHARED, python, require_fixtures, wait_until, xev_window
 
 STEP = 33
 
@@ -283,26 +281,6 @@ def test_the_pointer_follows_a_hand_sweeping_left_and_right(display):
         current += step
     runs.append(current)
     assert max(runs) >= 80 and min(runs) <= -80, (runs, xs)
-
-
-@contextlib.contextmanager
-def xev_window(display: str, log_path):
-    """An xev window (1000x700 at the origin) logging button events to ``log_path``; yields the env
-    for programs on that display."""
-    if shutil.which("xev") is None:
-        pytest.fail("xev is missing: install x11-utils (see .ci/run)")
-    env = {**os.environ, "DISPLAY": display}
-    with open(log_path, "w") as log:
-        xev = subprocess.Popen(["xev", "-geometry", "1000x700+0+0", "-event", "button"], env=env, stdout=log,
-                               stderr=subprocess.STDOUT)
-        try:
-            found = subprocess.run(["timeout", "20", "xdotool", "search", "--sync", "--name", "Event Tester"],
-                                   env=env, capture_output=True, text=True)
-            assert found.returncode == 0, "xev's window never appeared"
-            yield env
-        finally:
-            xev.terminate()
-            xev.wait(timeout=10)
 
 
 def test_pointer_clicks_and_drags_land_in_an_x_client(display, action_clips, tmp_path):

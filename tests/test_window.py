@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -10,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import CLIPS, PHOTOS, ROOT, LineReader, require_fixtures, wait_until
+from conftest import CLIPS, PHOTOS, ROOT, LineReader, require_fixtures, wait_until, xev_window
 
 CLIPS_BY_NAME = {p.name: p for p in CLIPS}
 
@@ -171,29 +170,15 @@ def test_teach_mode_records_trains_and_switches_model(display, tmp_path):
 def test_key_binding_presses_the_key_in_another_x_client(display, tmp_path):
     """A swipe on a real clip presses the bound chord; xev, a real X client, receives it."""
     require_fixtures()
-    if shutil.which("xev") is None:
-        pytest.fail("xev is missing: install x11-utils (see .ci/run)")
-    env = {**os.environ, "DISPLAY": display}
     bindings = tmp_path / "keys.toml"
     bindings.write_text('[[binding]]\ngesture = "swipe_left"\nkey = "ctrl+alt+right"\n\n'
                         '[[binding]]\ngesture = "swipe_right"\nkey = "b"\n')
-    log = (tmp_path / "xev.log").open("w")
-    xev = subprocess.Popen(["xev", "-geometry", "300x200+0+0", "-event", "keyboard"], env=env, stdout=log,
-                           stderr=subprocess.STDOUT)
-    try:
-        found = subprocess.run(["timeout", "20", "xdotool", "search", "--sync", "--name", "Event Tester"],
-                               env=env, capture_output=True, text=True)
-        assert found.returncode == 0, "xev's window never appeared"
-        subprocess.run(["xdotool", "windowfocus", "--sync", found.stdout.split()[0]], env=env, check=True)
+    xev_log = tmp_path / "xev.log"
+    with xev_window(display, xev_log, events="keyboard", geometry="300x200+0+0", focus=True) as env:
         result = subprocess.run([sys.executable, "-m", "realtime.run", "--source", str(CLIPS_BY_NAME["swipe_left_right.mp4"]),
                                  "--events-only", "--model", "none", "--bindings", str(bindings)],
                                 env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
-        xev_log = tmp_path / "xev.log"
         wait_until(lambda: xev_log.read_text().count("keysym") >= 14, 20, what="xev to log every key event")
-    finally:
-        xev.terminate()
-        xev.wait(timeout=10)
-        log.close()
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
     swipes = [json.loads(l)["gesture"] for l in result.stdout.splitlines()]
     assert swipes == ["swipe_left", "swipe_right", "swipe_left"], swipes

@@ -21,6 +21,7 @@ from realtime.actions.profiles import BindingsConfig, Profile, ProfiledBindings
 from realtime.actions.runner import ActionRunner
 from realtime.actions.stream import StreamServer, event_message, frame_message, profile_message
 from realtime.core.errors import HandSignError
+from realtime.desktop.focus import FocusReader, open_focus_reader
 from realtime.events.gestures import ActiveGesture, GestureEvent
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ class EventDispatcher:
         self._pending: list[str] = []  # said outside a frame (SIGUSR1, the tray), shown with the next one
         self._lock = threading.RLock()
         self._next_reload_check = clock() + RELOAD_EVERY_S
+        self._opened_focus: FocusReader | None = None  # a window lookup a reload opened (closed at the end)
 
     @property
     def engine(self) -> BindingEngine | None:
@@ -149,7 +151,7 @@ class EventDispatcher:
         log.info("%s: %d bindings", text, len(profile.bindings))
         self._pending.append(text)
         if self.stream is not None:
-            self.stream.hello["profile"] = profile.name
+            self.stream.update_hello(profile=profile.name)
             self.stream.publish(profile_message(profile.name, window))
         if self.pointer is not None:
             self.pointer.configure(profile.pointer)
@@ -175,6 +177,8 @@ class EventDispatcher:
                 return text
             old = self.runner
             focus = self.bindings.focus if self.bindings is not None else None
+            if config.profiles and focus is None:  # the first profiles of this run: the window in front matters now
+                focus = self._opened_focus = open_focus_reader()
             self.bindings = ProfiledBindings(config, focus if config.profiles else None)
             self.runner = runner
             if old is not None:
@@ -253,5 +257,7 @@ class EventDispatcher:
         """Stop the receivers (the pointer lets go of its button)."""
         if self.pointer is not None:
             self.pointer.stop()
+        if hasattr(self._opened_focus, "close"):
+            self._opened_focus.close()
         if self.runner is not None:
             self.runner.close()

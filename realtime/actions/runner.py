@@ -51,25 +51,28 @@ def check_key_display(environ: dict[str, str] | None = None, platform: str = sys
 
 
 def keyboard_module(dry_run: bool) -> Any:
-    """pynput.keyboard, with its real backend; a dry run loads the dummy one (it sends nothing)."""
-    if dry_run and "pynput" not in sys.modules:
-        saved = os.environ.get("PYNPUT_BACKEND")
-        os.environ["PYNPUT_BACKEND"] = "dummy"
-        try:
-            from pynput import keyboard
-        finally:
-            if saved is None:
-                os.environ.pop("PYNPUT_BACKEND", None)
-            else:
-                os.environ["PYNPUT_BACKEND"] = saved
-        return keyboard
+    """pynput.keyboard with its real backend where there is a desktop; a dry run without one loads the
+    dummy backend (it sends nothing). A dry run with a desktop loads the real one too: it presses
+    nothing (no Controller is made), and the global hotkey must be able to listen through it."""
     if not dry_run:
         check_key_display()
+    if not dry_run or x_display() in ("ok", "xwayland") or "pynput.keyboard" in sys.modules:
+        try:
+            from pynput import keyboard
+            return keyboard
+        except ImportError as exc:
+            if not dry_run:
+                detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise HandSignError(f"key bindings cannot send keys here (pynput: {detail})") from None
+    saved = os.environ.get("PYNPUT_BACKEND")
+    os.environ["PYNPUT_BACKEND"] = "dummy"
     try:
         from pynput import keyboard
-    except ImportError as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise HandSignError(f"key bindings cannot send keys here (pynput: {detail})") from None
+    finally:
+        if saved is None:
+            os.environ.pop("PYNPUT_BACKEND", None)
+        else:
+            os.environ["PYNPUT_BACKEND"] = saved
     return keyboard
 
 

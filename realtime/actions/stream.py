@@ -230,6 +230,11 @@ class StreamServer:
                 self.stats.dropped += 1
             client.queue.put_nowait(text)
 
+    def update_hello(self, **fields: object) -> None:
+        """Tell clients that connect from now on these fields too (a new dict: the server's thread may be
+        sending the old one)."""
+        self.hello = {**self.hello, **fields}
+
     def publish(self, message: dict) -> None:
         """Send ``message`` to every client; returns at once, whatever the clients do."""
         self.stats.published += 1

@@ -53,18 +53,6 @@ def hotkey_spec(chord: str) -> str:
     return "+".join(out)
 
 
-def load_keyboard_backend(environ: dict[str, str] | None = None, platform: str = sys.platform) -> None:
-    """Import pynput's real keyboard backend now, where a display has one. A dry run loads pynput's
-    dummy backend when nothing has loaded pynput yet, and a hotkey cannot listen through that one."""
-    env = os.environ if environ is None else environ
-    if "pynput.keyboard" in sys.modules or (platform.startswith("linux") and not env.get("DISPLAY")):
-        return
-    try:
-        import pynput.keyboard  # noqa: F401
-    except Exception as exc:  # noqa: BLE001 - GlobalHotkey.start says why, once, if it is used
-        log.debug("pynput's keyboard backend: %s", exc)
-
-
 class GlobalHotkey:
     """Calls ``callback`` (on the listener's thread) each time ``chord`` is pressed anywhere."""
 

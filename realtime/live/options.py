@@ -11,7 +11,7 @@ from pathlib import Path
 
 from realtime.core.cli import add_crop_options, add_hand_options, add_heads_option, add_threads_option
 from realtime.core.paths import GESTURE_MODEL
-from realtime.events.options import EventOptions, GestureOptions, SwipeOptions
+from realtime.events.options import EventOptions, GestureOptions, PointerEventOptions, SwipeOptions
 from realtime.hands.idle import DEFAULT_IDLE_AFTER_MS
 from realtime.hands.still import DEFAULT_MAX_REUSED
 from realtime.hands.tracker import DEFAULT_SECOND_HAND_MS
@@ -101,11 +101,13 @@ def add_event_options(group: argparse._ActionsContainer) -> None:
                             "docs/false-triggers.md)")
 
 
-def event_options(args: argparse.Namespace) -> EventOptions:
-    """The event detectors' settings from :func:`add_event_options`' options."""
+def event_options(args: argparse.Namespace, right_click: bool = False) -> EventOptions:
+    """The event detectors' settings from :func:`add_event_options`' options (and the bindings file's
+    ``right_click``, which turns the right click on)."""
     return EventOptions(
         gestures=GestureOptions(min_hold_ms=args.min_hold, hold_every_ms=args.hold_every, min_size=args.min_size),
-        swipes=SwipeOptions(min_distance=args.swipe_distance, min_size=args.swipe_min_size, intent=args.intent))
+        swipes=SwipeOptions(min_distance=args.swipe_distance, min_size=args.swipe_min_size, intent=args.intent),
+        pointer=PointerEventOptions(right_click=right_click))
 
 
 def recognition_options(args: argparse.Namespace, pointer: bool = False) -> RecognitionOptions:
